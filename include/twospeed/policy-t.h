@@ -96,6 +96,17 @@ enum ts_rule_action {
 	TS_ACT_COUNT = 4,
 };
 
+/*
+ * A post-match check for what a regular expression cannot express. The
+ * scanner runs it on the bytes ending at the match's end offset and drops the
+ * match when it fails.
+ */
+enum ts_rule_verify {
+	TS_VERIFY_NONE = 0,
+	TS_VERIFY_LUHN = 1, /* the 13-19 digits (spaces/dashes allowed) ending here pass Luhn */
+	TS_VERIFY_COUNT = 2,
+};
+
 /* Precedence when several overriding rules match: BLOCK > FORCE_FRONTIER >
  * FORCE_LOCAL > score. */
 
@@ -106,7 +117,7 @@ struct ts_policy_rule {
 	uint32_t action;   /* enum ts_rule_action */
 	uint32_t hs_flags; /* HS_FLAG_* it was compiled with */
 	float weight;      /* per-hit contribution to its category count */
-	uint32_t reserved; /* 0 */
+	uint32_t verify;   /* enum ts_rule_verify: check run on each match */
 };
 
 /* Routes a decision can take. */
