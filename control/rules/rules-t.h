@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: proprietary */
 /*
- * Rule sets: the parsed form of conf/rules/*.rules (format in conf/rules/README.md).
+ * Rule sets: the parsed form of the conf/rules/ rule files (format in conf/rules/README.md).
  * Control plane only: the policy compiler turns a set into the RULES section of a
  * policy image (include/twospeed/policy-t.h) and a Hyperscan database in which
  * rule i has Hyperscan id i.
