@@ -84,7 +84,7 @@ static bool rd_bytes(struct rd *r, size_t n, const uint8_t **out, const char *wh
 
 static bool rd_u32(struct rd *r, uint32_t *v, const char *what)
 {
-	const uint8_t *b;
+	const uint8_t *b = NULL;
 	if (!rd_bytes(r, 4, &b, what))
 		return false;
 	memcpy(v, b, 4);
@@ -93,7 +93,7 @@ static bool rd_u32(struct rd *r, uint32_t *v, const char *what)
 
 static bool rd_u64(struct rd *r, uint64_t *v, const char *what)
 {
-	const uint8_t *b;
+	const uint8_t *b = NULL;
 	if (!rd_bytes(r, 8, &b, what))
 		return false;
 	memcpy(v, b, 8);
@@ -105,7 +105,7 @@ static bool rd_str(struct rd *r, const char **s, size_t *len, const char *what)
 {
 	size_t at = r->off;
 	uint64_t n;
-	const uint8_t *b;
+	const uint8_t *b = NULL;
 	if (!rd_u64(r, &n, what))
 		return false;
 	if (n > left(r))
@@ -184,7 +184,7 @@ bool gguf_tensor_nbytes(enum gguf_tensor_type t, uint64_t n, uint64_t *out)
 static bool rd_value(struct rd *r, struct gguf_kv *kv)
 {
 	size_t at = r->off;
-	const uint8_t *b;
+	const uint8_t *b = NULL;
 	if (kv->type == GGUF_TYPE_STRING) {
 		const char *s;
 		size_t n;
