@@ -1,0 +1,301 @@
+/* Forward-pass kernels. AVX-512 / AVX2+FMA+F16C paths chosen at compile time
+ * (-march), each with a portable C fallback for other targets. Runs on the
+ * executor's pinned cores: no allocation, locks or syscalls here. */
+#include "ops.h"
+
+#include <math.h>
+#include <string.h>
+
+#if defined(__AVX2__) && defined(__FMA__) && defined(__F16C__)
+#include <immintrin.h>
+#define MDL_X86 1
+#else
+#define MDL_X86 0
+#endif
+
+float mdl_f16_to_f32(uint16_t h)
+{
+#if MDL_X86
+	return _cvtsh_ss(h);
+#else
+	uint32_t sign = (uint32_t)(h & 0x8000) << 16, exp = (h >> 10) & 0x1f, man = h & 0x3ff, bits;
+	if (exp == 0) {
+		float f = ldexpf((float)man, -24); /* zero or subnormal */
+		return sign ? -f : f;
+	}
+	if (exp == 31)
+		bits = sign | 0x7f800000u | (man << 13);
+	else
+		bits = sign | ((exp + 112) << 23) | (man << 13);
+	float f;
+	memcpy(&f, &bits, 4);
+	return f;
+#endif
+}
+
+float mdl_bf16_to_f32(uint16_t h)
+{
+	uint32_t bits = (uint32_t)h << 16;
+	float f;
+	memcpy(&f, &bits, 4);
+	return f;
+}
+
+#if MDL_X86
+static inline float hsum256(__m256 v)
+{
+	__m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+	s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+	s = _mm_add_ss(s, _mm_movehdup_ps(s));
+	return _mm_cvtss_f32(s);
+}
+#endif
+
+float mdl_dot_f32(const float *a, const float *b, uint32_t n)
+{
+	uint32_t i = 0;
+	float sum = 0.0f;
+#if defined(__AVX512F__)
+	__m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
+	for (; i + 32 <= n; i += 32) {
+		acc0 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i), acc0);
+		acc1 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i + 16), _mm512_loadu_ps(b + i + 16), acc1);
+	}
+	for (; i + 16 <= n; i += 16)
+		acc0 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i), acc0);
+	if (i < n) {
+		__mmask16 m = (__mmask16)((1u << (n - i)) - 1);
+		acc1 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, a + i), _mm512_maskz_loadu_ps(m, b + i), acc1);
+		i = n;
+	}
+	sum = _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1));
+#elif MDL_X86
+	__m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+	for (; i + 16 <= n; i += 16) {
+		acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), acc0);
+		acc1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8), acc1);
+	}
+	sum = hsum256(_mm256_add_ps(acc0, acc1));
+#endif
+	for (; i < n; i++)
+		sum += a[i] * b[i];
+	return sum;
+}
+
+static float dot_f16(const uint16_t *w, const float *x, uint32_t n)
+{
+	uint32_t i = 0;
+	float sum = 0.0f;
+#if defined(__AVX512F__)
+	__m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
+	for (; i + 32 <= n; i += 32) {
+		__m512 w0 = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(w + i)));
+		__m512 w1 = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(w + i + 16)));
+		acc0 = _mm512_fmadd_ps(w0, _mm512_loadu_ps(x + i), acc0);
+		acc1 = _mm512_fmadd_ps(w1, _mm512_loadu_ps(x + i + 16), acc1);
+	}
+	sum = _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1));
+#elif MDL_X86
+	__m256 acc0 = _mm256_setzero_ps();
+	for (; i + 8 <= n; i += 8) {
+		__m256 w0 = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(w + i)));
+		acc0 = _mm256_fmadd_ps(w0, _mm256_loadu_ps(x + i), acc0);
+	}
+	sum = hsum256(acc0);
+#endif
+	for (; i < n; i++)
+		sum += mdl_f16_to_f32(w[i]) * x[i];
+	return sum;
+}
+
+static float dot_bf16(const uint16_t *w, const float *x, uint32_t n)
+{
+	uint32_t i = 0;
+	float sum = 0.0f;
+#if defined(__AVX512F__)
+	__m512 acc0 = _mm512_setzero_ps();
+	for (; i + 16 <= n; i += 16) {
+		__m512i wi = _mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)(w + i)));
+		__m512 w0 = _mm512_castsi512_ps(_mm512_slli_epi32(wi, 16));
+		acc0 = _mm512_fmadd_ps(w0, _mm512_loadu_ps(x + i), acc0);
+	}
+	sum = _mm512_reduce_add_ps(acc0);
+#elif MDL_X86
+	__m256 acc0 = _mm256_setzero_ps();
+	for (; i + 8 <= n; i += 8) {
+		__m256i wi = _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(w + i)));
+		__m256 w0 = _mm256_castsi256_ps(_mm256_slli_epi32(wi, 16));
+		acc0 = _mm256_fmadd_ps(w0, _mm256_loadu_ps(x + i), acc0);
+	}
+	sum = hsum256(acc0);
+#endif
+	for (; i < n; i++)
+		sum += mdl_bf16_to_f32(w[i]) * x[i];
+	return sum;
+}
+
+#if MDL_X86
+/* Signed int8 x int8 -> 8 int32 partial sums. vpdpbusd/vpmaddubsw want one
+ * unsigned operand, so move the sign of w onto x (llama.cpp's trick); |w|
+ * <= 128 and |x| <= 127 keep vpmaddubsw's i16 pair sums from saturating. */
+static inline __m256i mul_i8(__m256i w, __m256i x)
+{
+	__m256i aw = _mm256_sign_epi8(w, w);
+	__m256i sx = _mm256_sign_epi8(x, w);
+#if defined(__AVX512VNNI__) && defined(__AVX512VL__)
+	return _mm256_dpbusd_epi32(_mm256_setzero_si256(), aw, sx);
+#elif defined(__AVXVNNI__)
+	return _mm256_dpbusd_avx_epi32(_mm256_setzero_si256(), aw, sx);
+#else
+	return _mm256_madd_epi16(_mm256_maddubs_epi16(aw, sx), _mm256_set1_epi16(1));
+#endif
+}
+#endif
+
+static float dot_q8(const struct gguf_block_q8_0 *w, const struct mdl_q8 *x, uint32_t nb)
+{
+	uint32_t i = 0;
+	float sum = 0.0f;
+#if MDL_X86
+	__m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+	for (; i + 2 <= nb; i += 2) {
+		__m256i p0 = mul_i8(_mm256_loadu_si256((const __m256i *)w[i].qs),
+				    _mm256_loadu_si256((const __m256i *)x[i].qs));
+		__m256i p1 = mul_i8(_mm256_loadu_si256((const __m256i *)w[i + 1].qs),
+				    _mm256_loadu_si256((const __m256i *)x[i + 1].qs));
+		__m256 d0 = _mm256_set1_ps(_cvtsh_ss(w[i].d) * x[i].d);
+		__m256 d1 = _mm256_set1_ps(_cvtsh_ss(w[i + 1].d) * x[i + 1].d);
+		acc0 = _mm256_fmadd_ps(d0, _mm256_cvtepi32_ps(p0), acc0);
+		acc1 = _mm256_fmadd_ps(d1, _mm256_cvtepi32_ps(p1), acc1);
+	}
+	for (; i < nb; i++) {
+		__m256i p0 = mul_i8(_mm256_loadu_si256((const __m256i *)w[i].qs),
+				    _mm256_loadu_si256((const __m256i *)x[i].qs));
+		__m256 d0 = _mm256_set1_ps(_cvtsh_ss(w[i].d) * x[i].d);
+		acc0 = _mm256_fmadd_ps(d0, _mm256_cvtepi32_ps(p0), acc0);
+	}
+	sum = hsum256(_mm256_add_ps(acc0, acc1));
+#else
+	for (; i < nb; i++) {
+		int32_t s = 0;
+		for (int j = 0; j < MDL_QK; j++)
+			s += (int32_t)w[i].qs[j] * x[i].qs[j];
+		sum += (float)s * mdl_f16_to_f32(w[i].d) * x[i].d;
+	}
+#endif
+	return sum;
+}
+
+void mdl_quantize_q8(const float *x, struct mdl_q8 *q, uint32_t n)
+{
+	for (uint32_t b = 0; b < n / MDL_QK; b++, x += MDL_QK) {
+		float amax = 0.0f;
+		for (int j = 0; j < MDL_QK; j++)
+			amax = fmaxf(amax, fabsf(x[j]));
+		float d = amax / 127.0f, id = d != 0.0f ? 1.0f / d : 0.0f;
+		q[b].d = d;
+		/* roundf: half away from zero, as ggml's quantize_row_q8_0 */
+		for (int j = 0; j < MDL_QK; j++)
+			q[b].qs[j] = (int8_t)roundf(x[j] * id);
+	}
+}
+
+void mdl_matmul_rows(const struct mdl_weight *w, const float *x, const struct mdl_q8 *xq,
+		     uint32_t T, float *y, uint32_t ystride, float *const *yrows, uint32_t r0,
+		     uint32_t r1)
+{
+	const uint8_t *base = w->data;
+	uint32_t n = w->cols, nb = n / MDL_QK;
+	for (uint32_t r = r0; r < r1; r++) {
+		const void *row = base + (size_t)r * w->row_bytes;
+		for (uint32_t t = 0; t < T; t++) {
+			float v;
+			switch (w->type) {
+			case GGUF_TENSOR_Q8_0:
+				v = dot_q8(row, xq + (size_t)t * nb, nb);
+				break;
+			case GGUF_TENSOR_F16:
+				v = dot_f16(row, x + (size_t)t * n, n);
+				break;
+			case GGUF_TENSOR_BF16:
+				v = dot_bf16(row, x + (size_t)t * n, n);
+				break;
+			default: /* F32: mdl_load admits nothing else */
+				v = mdl_dot_f32(row, x + (size_t)t * n, n);
+				break;
+			}
+			if (yrows)
+				yrows[t][r] = v;
+			else
+				y[(size_t)t * ystride + r] = v;
+		}
+	}
+}
+
+void mdl_dequant_row(const struct mdl_weight *w, uint32_t row, float *out)
+{
+	const uint8_t *p = (const uint8_t *)w->data + (size_t)row * w->row_bytes;
+	uint32_t n = w->cols;
+	switch (w->type) {
+	case GGUF_TENSOR_Q8_0: {
+		const struct gguf_block_q8_0 *b = (const void *)p;
+		for (uint32_t i = 0; i < n / MDL_QK; i++) {
+			float d = mdl_f16_to_f32(b[i].d);
+			for (int j = 0; j < MDL_QK; j++)
+				out[i * MDL_QK + j] = d * b[i].qs[j];
+		}
+		break;
+	}
+	case GGUF_TENSOR_F16:
+		for (uint32_t i = 0; i < n; i++) {
+			uint16_t h;
+			memcpy(&h, p + 2 * i, 2);
+			out[i] = mdl_f16_to_f32(h);
+		}
+		break;
+	case GGUF_TENSOR_BF16:
+		for (uint32_t i = 0; i < n; i++) {
+			uint16_t h;
+			memcpy(&h, p + 2 * i, 2);
+			out[i] = mdl_bf16_to_f32(h);
+		}
+		break;
+	default:
+		memcpy(out, p, (size_t)n * sizeof(float));
+		break;
+	}
+}
+
+void mdl_rmsnorm(float *out, const float *x, const float *w, uint32_t n, float eps)
+{
+	float ss = mdl_dot_f32(x, x, n);
+	float s = 1.0f / sqrtf(ss / (float)n + eps);
+	for (uint32_t i = 0; i < n; i++)
+		out[i] = x[i] * s * w[i];
+}
+
+void mdl_softmax(float *x, uint32_t n)
+{
+	float max = x[0], sum = 0.0f;
+	for (uint32_t i = 1; i < n; i++)
+		max = fmaxf(max, x[i]);
+	for (uint32_t i = 0; i < n; i++) {
+		x[i] = expf(x[i] - max);
+		sum += x[i];
+	}
+	float inv = 1.0f / sum;
+	for (uint32_t i = 0; i < n; i++)
+		x[i] *= inv;
+}
+
+void mdl_axpy(float *y, float a, const float *x, uint32_t n)
+{
+	uint32_t i = 0;
+#if MDL_X86
+	__m256 va = _mm256_set1_ps(a);
+	for (; i + 8 <= n; i += 8)
+		_mm256_storeu_ps(y + i, _mm256_fmadd_ps(va, _mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i)));
+#endif
+	for (; i < n; i++)
+		y[i] += a * x[i];
+}
