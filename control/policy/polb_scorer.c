@@ -28,7 +28,7 @@
 #include "polb.h"
 
 #define SCORER_FORMAT_VERSION 1
-#define SCORER_TOKENS_MAX 6 /* "feature" + 4 fields + one to detect extras */
+#define SCORER_TOKENS_MAX 7 /* "feature" + 4 fields, and room to name extras in usage */
 
 struct sc_parser {
 	const char *name;

@@ -256,7 +256,10 @@ static int sec_cmp_offset(const void *a, const void *b)
 	const struct ts_policy_sec *x = *(const struct ts_policy_sec *const *)a;
 	const struct ts_policy_sec *y = *(const struct ts_policy_sec *const *)b;
 
-	return (x->offset > y->offset) - (x->offset < y->offset);
+	/* Equal offsets: the shorter first, so an empty section may sit where another starts. */
+	if (x->offset != y->offset)
+		return (x->offset > y->offset) - (x->offset < y->offset);
+	return (x->length > y->length) - (x->length < y->length);
 }
 
 static enum pol_err check_sections(struct pol_check *ck)
