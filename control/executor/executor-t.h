@@ -61,4 +61,64 @@ struct ex_stops {
 	char s[TS_EXEC_STOP_MAX][TS_EXEC_STOP_LEN_MAX];
 };
 
+#define EX_CPUS_MAX 64      /* cores in one executor's list */
+#define EX_TXT_MAX 4096     /* bytes of decoded text a sequence may hold unsent */
+
+/* Engine configuration (the [executor] section of the appliance config). */
+struct ex_engine_opts {
+	const char *model_path;  /* GGUF file */
+	uint32_t max_batch;      /* sequences decoded together = KV slots, >= 1 */
+	uint32_t max_ctx;        /* tokens per sequence, prompt + completion */
+	uint32_t queue_len;      /* requests that may wait for a slot */
+	uint32_t prefill_chunk;  /* prompt tokens of one sequence per step */
+	uint32_t step_tokens;    /* tokens per forward step over the batch, >= max_batch */
+	uint32_t n_cpus;         /* entries of cpus; 0 = one unpinned thread */
+	int cpus[EX_CPUS_MAX];   /* cpus[0]: engine loop; others: matmul workers */
+};
+
+/* One message (or the raw prompt) of a request, borrowed. */
+struct ex_msg {
+	uint32_t role;    /* enum ts_exec_role */
+	const char *text; /* UTF-8, not NUL-terminated */
+	uint32_t len;     /* bytes */
+};
+
+/* A request in engine terms (parsed from a REQUEST record or built by a tool). */
+struct ex_request {
+	uint64_t req_id;
+	uint16_t worker;   /* response ring / sink tag */
+	uint16_t flags;    /* TS_EXEC_F_* */
+	uint32_t max_tokens; /* new tokens; 0 = up to the context */
+	struct ex_sample_params par;
+	struct ex_stops stops;
+	const struct ex_msg *msgs; /* borrowed for the call */
+	uint32_t n_msgs;
+};
+
+/* Engine counters, single writer (the engine thread); read racily for stats. */
+struct ex_stats {
+	uint64_t accepted;      /* requests admitted */
+	uint64_t refused_full;  /* ERROR queue full */
+	uint64_t refused_long;  /* ERROR prompt too long */
+	uint64_t refused_bad;   /* ERROR bad request */
+	uint64_t cancelled;
+	uint64_t finished;      /* FINAL records sent */
+	uint64_t ring_full;     /* response records deferred because the ring was full */
+	uint64_t ring_corrupt;  /* request rings abandoned after -EBADMSG */
+	uint64_t steps;         /* forward steps */
+	uint64_t prefill_tokens;
+	uint64_t decode_tokens;
+	uint64_t forward_ns;    /* time inside mdl_forward */
+};
+
+/*
+ * Where the engine sends answer records: type is TEXT_DELTA, FINAL or ERROR,
+ * the payload is hdr then data. Returns 0, or -ENOBUFS to have the engine
+ * hold the record and offer it again next step.
+ */
+typedef int ex_sink_fn(void *ctx, uint16_t worker, uint16_t type, const void *hdr,
+		       uint32_t hdr_len, const void *data, uint32_t data_len);
+
+struct ex_engine;
+
 #endif /* TWOSPEED_EX_EXECUTOR_T_H */
