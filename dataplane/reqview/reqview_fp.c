@@ -1,0 +1,1506 @@
+/* SPDX-License-Identifier: Proprietary */
+/*
+ * reqview_fp.c - one pass over an OpenAI-style JSON request body (RFC 8259) into a
+ * bounded struct rv_view.  Fast path: no allocation, no recursion (the fixed call
+ * chain request -> messages -> message -> part goes 4 functions deep; any other value
+ * is skipped by an iterative skipper with a bit stack), no libc calls beyond
+ * memcpy/memcmp/memset.
+ *
+ * Strings are scanned 32 bytes at a time with AVX2 (16 with SSE2) for the bytes that
+ * end a plain run: '"', '\\', controls (< 0x20) and non-ASCII (>= 0x80, then checked
+ * as one UTF-8 sequence by a scalar decoder per RFC 3629 section 4).  Text is copied
+ * into the arena run by run with memcpy.
+ *
+ * Errors: the first one wins; the offset is where it was seen.  When the body ends
+ * where more JSON was required, the error is RV_ERR_TRUNCATED, so a prefix of a valid
+ * body always says TRUNCATED (unless a limit or the top-level type already failed).
+ */
+#include <string.h>
+
+#if defined(__AVX2__) || defined(__SSE2__)
+#include <immintrin.h>
+#endif
+
+#include "reqview.h"
+
+#define NONE UINT32_MAX
+
+/* Parser state of one rv_parse() call (lives on the stack). */
+struct rv_p {
+	const uint8_t *base; /* body start */
+	const uint8_t *p;    /* cursor */
+	const uint8_t *end;  /* body end (never read at or past) */
+	char *arena;
+	uint32_t lo;	    /* bytes of text at the bottom of the arena */
+	uint32_t hi;	    /* short strings occupy arena[hi..cap) */
+	uint32_t cur_start; /* arena offset of the current message's text, NONE */
+	uint32_t depth;	    /* open containers, the top object is 1 */
+	uint32_t max_depth;
+	const struct rv_limits *lim;
+	struct rv_ctx *ctx;
+	struct rv_view *v;
+	enum rv_err err;
+	const uint8_t *err_at;
+	uint8_t keybuf[128]; /* an escaped key, unescaped (long ones cannot be known keys) */
+};
+
+/* A member name: raw bytes when unescaped, else keybuf. */
+struct rv_key {
+	const uint8_t *p;
+	uint32_t len;
+	const uint8_t *at; /* the opening quote in the body, for error offsets */
+	uint32_t raw_len;  /* bytes of the quoted name in the body, quotes included */
+};
+
+#define KEY_IS(k, lit) ((k)->len == sizeof(lit) - 1 && memcmp((k)->p, lit, sizeof(lit) - 1) == 0)
+#define STR_IS(s, lit) ((s).len == sizeof(lit) - 1 && memcmp((s).p, lit, sizeof(lit) - 1) == 0)
+
+static inline bool fail(struct rv_p *p, enum rv_err e, const uint8_t *at)
+{
+	if (p->err == RV_OK) {
+		p->err = e;
+		p->err_at = at;
+	}
+	return false;
+}
+
+static inline bool is_ws(uint8_t c)
+{
+	return c == ' ' || c == '\n' || c == '\r' || c == '\t';
+}
+
+static inline void skip_ws(struct rv_p *p)
+{
+	while (p->p < p->end && is_ws(*p->p))
+		p->p++;
+}
+
+/* Skips whitespace and requires one more byte. */
+static inline bool ws_need(struct rv_p *p)
+{
+	skip_ws(p);
+	if (p->p >= p->end)
+		return fail(p, RV_ERR_TRUNCATED, p->end);
+	return true;
+}
+
+static inline bool plain(uint8_t c)
+{
+	return c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
+}
+
+/* First byte in [s, end) that is not plain, or end. */
+static inline const uint8_t *find_special(const uint8_t *s, const uint8_t *end)
+{
+#if defined(__AVX2__)
+	const __m256i q32 = _mm256_set1_epi8('"');
+	const __m256i b32 = _mm256_set1_epi8('\\');
+	const __m256i c32 = _mm256_set1_epi8(0x20);
+
+	while (end - s >= 32) {
+		__m256i x = _mm256_loadu_si256((const __m256i *)(const void *)s);
+		/* Signed compare: 0x20 > x holds for controls and for bytes >= 0x80. */
+		__m256i m = _mm256_or_si256(
+			_mm256_or_si256(_mm256_cmpeq_epi8(x, q32), _mm256_cmpeq_epi8(x, b32)),
+			_mm256_cmpgt_epi8(c32, x));
+		uint32_t bits = (uint32_t)_mm256_movemask_epi8(m);
+
+		if (bits != 0)
+			return s + __builtin_ctz(bits);
+		s += 32;
+	}
+#endif
+#if defined(__SSE2__)
+	{
+		const __m128i q16 = _mm_set1_epi8('"');
+		const __m128i b16 = _mm_set1_epi8('\\');
+		const __m128i c16 = _mm_set1_epi8(0x20);
+
+		while (end - s >= 16) {
+			__m128i x = _mm_loadu_si128((const __m128i *)(const void *)s);
+			__m128i m = _mm_or_si128(
+				_mm_or_si128(_mm_cmpeq_epi8(x, q16), _mm_cmpeq_epi8(x, b16)),
+				_mm_cmpgt_epi8(c16, x));
+			uint32_t bits = (uint32_t)_mm_movemask_epi8(m);
+
+			if (bits != 0)
+				return s + __builtin_ctz(bits);
+			s += 16;
+		}
+	}
+#endif
+	while (s < end && plain(*s))
+		s++;
+	return s;
+}
+
+/*
+ * Length of the UTF-8 sequence at s (s[0] >= 0x80): 2..4, 0 when invalid, -1 when the
+ * body ends inside a sequence that is valid so far.  RFC 3629 section 4 table: no
+ * overlong forms (C0, C1, E0 80-9F, F0 80-8F), no surrogates (ED A0-BF), nothing
+ * above U+10FFFF (F4 90-, F5-FF).
+ */
+static inline int utf8_len(const uint8_t *s, const uint8_t *end)
+{
+	uint8_t c = s[0], lo = 0x80, hi = 0xBF;
+	ptrdiff_t avail = end - s;
+	int n, i;
+
+	if (c >= 0xC2 && c <= 0xDF) {
+		n = 2;
+	} else if (c >= 0xE0 && c <= 0xEF) {
+		n = 3;
+		if (c == 0xE0)
+			lo = 0xA0;
+		else if (c == 0xED)
+			hi = 0x9F;
+	} else if (c >= 0xF0 && c <= 0xF4) {
+		n = 4;
+		if (c == 0xF0)
+			lo = 0x90;
+		else if (c == 0xF4)
+			hi = 0x8F;
+	} else {
+		return 0;
+	}
+	if (avail < 2)
+		return -1;
+	if (s[1] < lo || s[1] > hi)
+		return 0;
+	for (i = 2; i < n; i++) {
+		if (avail <= i)
+			return -1;
+		if ((s[i] & 0xC0) != 0x80)
+			return 0;
+	}
+	return n;
+}
+
+static inline int hexval(uint8_t c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c |= 0x20;
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/*
+ * Four hex digits at s (after "\u"): the value, -1 when a digit is bad, -2 when the
+ * body ends first with every present digit good.
+ */
+static inline int32_t hex4(const uint8_t *s, const uint8_t *end)
+{
+	int32_t v = 0;
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		int h;
+
+		if (s + i >= end)
+			return -2;
+		h = hexval(s[i]);
+		if (h < 0)
+			return -1;
+		v = v << 4 | h;
+	}
+	return v;
+}
+
+/*
+ * Decodes the escape at q (q[0] == '\\') into out[0..4); returns the UTF-8 length
+ * written and advances *qp past the escape, or 0 with the error set.  RFC 8259 section 7.
+ */
+static inline int unescape(struct rv_p *p, const uint8_t **qp, uint8_t out[4])
+{
+	const uint8_t *q = *qp, *end = p->end;
+	int32_t cp, lo;
+
+	if (end - q < 2)
+		return fail(p, RV_ERR_TRUNCATED, end), 0;
+	switch (q[1]) {
+	case '"':
+	case '\\':
+	case '/':
+		out[0] = q[1];
+		*qp = q + 2;
+		return 1;
+	case 'b':
+		out[0] = '\b';
+		*qp = q + 2;
+		return 1;
+	case 'f':
+		out[0] = '\f';
+		*qp = q + 2;
+		return 1;
+	case 'n':
+		out[0] = '\n';
+		*qp = q + 2;
+		return 1;
+	case 'r':
+		out[0] = '\r';
+		*qp = q + 2;
+		return 1;
+	case 't':
+		out[0] = '\t';
+		*qp = q + 2;
+		return 1;
+	case 'u':
+		break;
+	default:
+		return fail(p, RV_ERR_BAD_ESCAPE, q), 0;
+	}
+	cp = hex4(q + 2, end);
+	if (cp == -2)
+		return fail(p, RV_ERR_TRUNCATED, end), 0;
+	if (cp < 0)
+		return fail(p, RV_ERR_BAD_ESCAPE, q), 0;
+	q += 6;
+	if (cp >= 0xDC00 && cp <= 0xDFFF)
+		return fail(p, RV_ERR_LONE_SURROGATE, q - 6), 0;
+	if (cp >= 0xD800 && cp <= 0xDBFF) {
+		/* A high surrogate must be followed by an escaped low one (RFC 8259 section 7). */
+		if (q >= end || (q[0] == '\\' && q + 1 >= end))
+			return fail(p, RV_ERR_TRUNCATED, end), 0;
+		if (q[0] != '\\' || q[1] != 'u')
+			return fail(p, RV_ERR_LONE_SURROGATE, q - 6), 0;
+		lo = hex4(q + 2, end);
+		if (lo == -2)
+			return fail(p, RV_ERR_TRUNCATED, end), 0;
+		if (lo < 0)
+			return fail(p, RV_ERR_BAD_ESCAPE, q), 0;
+		if (lo < 0xDC00 || lo > 0xDFFF)
+			return fail(p, RV_ERR_LONE_SURROGATE, q - 6), 0;
+		cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+		q += 6;
+	}
+	*qp = q;
+	if (cp < 0x80) {
+		out[0] = (uint8_t)cp;
+		return 1;
+	}
+	if (cp < 0x800) {
+		out[0] = (uint8_t)(0xC0 | cp >> 6);
+		out[1] = (uint8_t)(0x80 | (cp & 0x3F));
+		return 2;
+	}
+	if (cp < 0x10000) {
+		out[0] = (uint8_t)(0xE0 | cp >> 12);
+		out[1] = (uint8_t)(0x80 | (cp >> 6 & 0x3F));
+		out[2] = (uint8_t)(0x80 | (cp & 0x3F));
+		return 3;
+	}
+	out[0] = (uint8_t)(0xF0 | cp >> 18);
+	out[1] = (uint8_t)(0x80 | (cp >> 12 & 0x3F));
+	out[2] = (uint8_t)(0x80 | (cp >> 6 & 0x3F));
+	out[3] = (uint8_t)(0x80 | (cp & 0x3F));
+	return 4;
+}
+
+/*
+ * The string at p->p (the opening quote).  With dst, appends the unescaped bytes to
+ * dst (at most cap bytes, else RV_ERR_TEXT_TOO_LARGE).  Sets *outlen (unescaped
+ * bytes, only with dst) and *escaped; leaves p->p after the closing quote.
+ */
+static inline __attribute__((always_inline)) bool
+scan_string(struct rv_p *p, uint8_t *dst, uint32_t cap, uint32_t *outlen, bool *escaped)
+{
+	const uint8_t *s = p->p + 1, *end = p->end;
+	uint32_t n = 0;
+
+	*escaped = false;
+	for (;;) {
+		const uint8_t *q = find_special(s, end);
+		uint8_t c;
+
+		if (dst != NULL) {
+			size_t run = (size_t)(q - s);
+
+			if (run > cap - n)
+				return fail(p, RV_ERR_TEXT_TOO_LARGE, s);
+			memcpy(dst + n, s, run);
+			n += (uint32_t)run;
+		}
+		if (q >= end)
+			return fail(p, RV_ERR_TRUNCATED, end);
+		c = *q;
+		if (c == '"') {
+			p->p = q + 1;
+			if (outlen != NULL)
+				*outlen = n;
+			return true;
+		}
+		if (c == '\\') {
+			uint8_t u[4];
+			int k = unescape(p, &q, u);
+
+			if (k == 0)
+				return false;
+			*escaped = true;
+			if (dst != NULL) {
+				if ((uint32_t)k > cap - n)
+					return fail(p, RV_ERR_TEXT_TOO_LARGE, q);
+				memcpy(dst + n, u, (size_t)k);
+				n += (uint32_t)k;
+			}
+			s = q;
+			continue;
+		}
+		if (c < 0x20)
+			return fail(p, RV_ERR_CONTROL_CHAR, q);
+		{
+			int k = utf8_len(q, end);
+
+			if (k < 0)
+				return fail(p, RV_ERR_TRUNCATED, end);
+			if (k == 0)
+				return fail(p, RV_ERR_BAD_UTF8, q);
+			if (dst != NULL) {
+				if ((uint32_t)k > cap - n)
+					return fail(p, RV_ERR_TEXT_TOO_LARGE, q);
+				memcpy(dst + n, q, (size_t)k);
+				n += (uint32_t)k;
+			}
+			s = q + k;
+		}
+	}
+}
+
+static bool skip_string(struct rv_p *p)
+{
+	bool esc;
+
+	return scan_string(p, NULL, 0, NULL, &esc);
+}
+
+/*
+ * A short string (model, name, ...) at p->p: a slice of the body when it holds no
+ * escape, else unescaped into the top of the arena.
+ */
+static bool read_short(struct rv_p *p, struct rv_str *out)
+{
+	const uint8_t *start = p->p;
+	uint32_t raw, n;
+	bool esc;
+
+	if (!scan_string(p, NULL, 0, NULL, &esc))
+		return false;
+	raw = (uint32_t)(p->p - start - 2);
+	if (!esc) {
+		out->p = (const char *)(start + 1);
+		out->len = raw;
+		return true;
+	}
+	/* Unescaped is never longer than raw. */
+	if (raw > p->hi - p->lo)
+		return fail(p, RV_ERR_TEXT_TOO_LARGE, start);
+	p->p = start;
+	if (!scan_string(p, (uint8_t *)p->arena + p->hi - raw, raw, &n, &esc))
+		return false;
+	p->hi -= raw;
+	out->p = p->arena + p->hi;
+	out->len = n;
+	return true;
+}
+
+/* A text segment: '\n' after earlier text, then the unescaped string. */
+static bool read_text(struct rv_p *p)
+{
+	uint32_t n;
+	bool esc;
+
+	if (p->lo > 0) {
+		if (p->lo >= p->hi)
+			return fail(p, RV_ERR_TEXT_TOO_LARGE, p->p);
+		p->arena[p->lo++] = '\n';
+	}
+	if (p->cur_start == NONE)
+		p->cur_start = p->lo;
+	if (!scan_string(p, (uint8_t *)p->arena + p->lo, p->hi - p->lo, &n, &esc))
+		return false;
+	p->lo += n;
+	return true;
+}
+
+/* true, false or null at p->p; a cut-off literal is TRUNCATED. */
+static bool literal(struct rv_p *p, const char *lit, size_t n)
+{
+	size_t avail = (size_t)(p->end - p->p);
+
+	if (avail >= n) {
+		if (memcmp(p->p, lit, n) != 0)
+			return fail(p, RV_ERR_SYNTAX, p->p);
+		p->p += n;
+		return true;
+	}
+	if (memcmp(p->p, lit, avail) == 0)
+		return fail(p, RV_ERR_TRUNCATED, p->end);
+	return fail(p, RV_ERR_SYNTAX, p->p);
+}
+
+/* A JSON number (RFC 8259 section 6). */
+struct rv_num {
+	bool is_int;  /* no fraction, no exponent, fits int64 */
+	int64_t i;
+	double d;
+};
+
+static const double pow10_tab[23] = {
+	1e0,  1e1,  1e2,  1e3,	1e4,  1e5,  1e6,  1e7,	1e8,  1e9,  1e10, 1e11,
+	1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+};
+
+/*
+ * Parses the number at p->p.  The double is mantissa (first 19 digits) times a power
+ * of ten, within a few ulp of correct rounding: enough for temperature or top_p, and
+ * it needs no libc (strtod wants a NUL and a locale).
+ */
+static bool parse_number(struct rv_p *p, struct rv_num *num)
+{
+	const uint8_t *s = p->p, *end = p->end;
+	uint64_t mant = 0;
+	int32_t e10 = 0, ex = 0;
+	int digits = 0;
+	bool neg = false, frac = false, expo = false, ovf = false;
+
+	if (*s == '-') {
+		neg = true;
+		if (++s >= end)
+			return fail(p, RV_ERR_TRUNCATED, end);
+	}
+	if (*s == '0') {
+		s++;
+	} else if (*s >= '1' && *s <= '9') {
+		for (; s < end && *s >= '0' && *s <= '9'; s++) {
+			if (digits < 19) {
+				mant = mant * 10 + (uint64_t)(*s - '0');
+				digits++;
+			} else {
+				e10++;
+				ovf = true;
+			}
+		}
+	} else {
+		return fail(p, RV_ERR_SYNTAX, s);
+	}
+	if (s < end && *s == '.') {
+		frac = true;
+		if (++s >= end)
+			return fail(p, RV_ERR_TRUNCATED, end);
+		if (*s < '0' || *s > '9')
+			return fail(p, RV_ERR_SYNTAX, s);
+		for (; s < end && *s >= '0' && *s <= '9'; s++) {
+			if (digits < 19) {
+				mant = mant * 10 + (uint64_t)(*s - '0');
+				if (mant != 0)
+					digits++;
+				e10--;
+			}
+		}
+	}
+	if (s < end && (*s == 'e' || *s == 'E')) {
+		bool eneg = false;
+
+		expo = true;
+		if (++s >= end)
+			return fail(p, RV_ERR_TRUNCATED, end);
+		if (*s == '+' || *s == '-') {
+			eneg = *s == '-';
+			if (++s >= end)
+				return fail(p, RV_ERR_TRUNCATED, end);
+		}
+		if (*s < '0' || *s > '9')
+			return fail(p, RV_ERR_SYNTAX, s);
+		for (; s < end && *s >= '0' && *s <= '9'; s++)
+			if (ex < 100000)
+				ex = ex * 10 + (*s - '0');
+		e10 += eneg ? -ex : ex;
+	}
+	p->p = s;
+	num->is_int = !frac && !expo && !ovf &&
+		      (neg ? mant <= (uint64_t)INT64_MAX + 1 : mant <= (uint64_t)INT64_MAX);
+	if (num->is_int)
+		num->i = neg ? (int64_t)(0 - mant) : (int64_t)mant;
+	{
+		double d = (double)mant;
+
+		if (mant == 0)
+			e10 = 0;
+		while (e10 > 22 && d < 1e308) {
+			d *= 1e22;
+			e10 -= 22;
+		}
+		if (e10 > 0)
+			d *= pow10_tab[e10 > 22 ? 22 : e10];
+		while (e10 < -22 && d > 0) {
+			d /= 1e22;
+			e10 += 22;
+		}
+		if (e10 < 0)
+			d /= pow10_tab[-e10 > 22 ? 22 : -e10];
+		num->d = neg ? -d : d;
+	}
+	return true;
+}
+
+static inline bool enter(struct rv_p *p)
+{
+	if (p->depth + 1 > p->max_depth)
+		return fail(p, RV_ERR_DEPTH, p->p);
+	p->depth++;
+	p->p++;
+	return true;
+}
+
+/* Reads a member name at p->p (the quote) and the ':' after it; p->p at the value. */
+static bool read_key(struct rv_p *p, struct rv_key *k)
+{
+	const uint8_t *start = p->p;
+	bool esc;
+
+	k->at = start;
+	if (!scan_string(p, NULL, 0, NULL, &esc))
+		return false;
+	k->p = start + 1;
+	k->len = (uint32_t)(p->p - start - 2);
+	k->raw_len = k->len + 2;
+	if (esc) {
+		/* "mod\u0065l" is "model" to the upstream: match it as such. */
+		if (k->len <= sizeof(p->keybuf)) {
+			const uint8_t *after = p->p;
+			uint32_t n;
+
+			p->p = start;
+			if (!scan_string(p, p->keybuf, sizeof(p->keybuf), &n, &esc))
+				return false;
+			p->p = after;
+			k->p = p->keybuf;
+			k->len = n;
+		} else {
+			k->len = 0; /* longer than any known key: stays unknown */
+		}
+	}
+	if (!ws_need(p))
+		return false;
+	if (*p->p != ':')
+		return fail(p, RV_ERR_SYNTAX, p->p);
+	p->p++;
+	return ws_need(p);
+}
+
+/*
+ * Next member of the object whose '{' enter() consumed: 1 with p->p at the value, 0
+ * after the closing '}' (depth restored), -1 on error.  *first is true before the
+ * first member.
+ */
+static int obj_next(struct rv_p *p, struct rv_key *k, bool *first)
+{
+	if (!ws_need(p))
+		return -1;
+	if (*p->p == '}') {
+		p->p++;
+		p->depth--;
+		return 0;
+	}
+	if (!*first) {
+		if (*p->p != ',')
+			return fail(p, RV_ERR_SYNTAX, p->p), -1;
+		p->p++;
+		if (!ws_need(p))
+			return -1;
+	}
+	*first = false;
+	if (*p->p != '"')
+		return fail(p, RV_ERR_SYNTAX, p->p), -1;
+	return read_key(p, k) ? 1 : -1;
+}
+
+/* Next element of the array whose '[' enter() consumed; like obj_next(). */
+static int arr_next(struct rv_p *p, bool *first)
+{
+	if (!ws_need(p))
+		return -1;
+	if (*p->p == ']') {
+		p->p++;
+		p->depth--;
+		return 0;
+	}
+	if (!*first) {
+		if (*p->p != ',')
+			return fail(p, RV_ERR_SYNTAX, p->p), -1;
+		p->p++;
+		if (!ws_need(p))
+			return -1;
+	}
+	*first = false;
+	return 1;
+}
+
+/*
+ * Skips (and validates) the value at p->p, iteratively: one bit per open container
+ * (1 = object) on a stack bounded by RV_DEPTH_HARD_MAX.
+ */
+static bool skip_value(struct rv_p *p)
+{
+	uint64_t kind[RV_DEPTH_HARD_MAX / 64];
+	uint32_t d = 0; /* containers opened here */
+	uint8_t c;
+
+	for (;;) {
+		/* A value starts at p->p (whitespace skipped, a byte is there). */
+		c = *p->p;
+		if (c == '{' || c == '[') {
+			if (p->depth + d + 1 > p->max_depth)
+				return fail(p, RV_ERR_DEPTH, p->p);
+			if (c == '{')
+				kind[d / 64] |= 1ull << (d % 64);
+			else
+				kind[d / 64] &= ~(1ull << (d % 64));
+			d++;
+			p->p++;
+			if (!ws_need(p))
+				return false;
+			if (*p->p == (c == '{' ? '}' : ']')) {
+				p->p++;
+				d--;
+				goto after_value;
+			}
+			if (c == '{') {
+				struct rv_key k;
+
+				if (*p->p != '"')
+					return fail(p, RV_ERR_SYNTAX, p->p);
+				if (!read_key(p, &k))
+					return false;
+			}
+			continue;
+		} else if (c == '"') {
+			if (!skip_string(p))
+				return false;
+		} else if (c == 't') {
+			if (!literal(p, "true", 4))
+				return false;
+		} else if (c == 'f') {
+			if (!literal(p, "false", 5))
+				return false;
+		} else if (c == 'n') {
+			if (!literal(p, "null", 4))
+				return false;
+		} else if (c == '-' || (c >= '0' && c <= '9')) {
+			struct rv_num num;
+
+			if (!parse_number(p, &num))
+				return false;
+		} else {
+			return fail(p, RV_ERR_SYNTAX, p->p);
+		}
+after_value:
+		for (;;) {
+			bool obj;
+
+			if (d == 0)
+				return true;
+			obj = (kind[(d - 1) / 64] >> ((d - 1) % 64)) & 1;
+			if (!ws_need(p))
+				return false;
+			c = *p->p;
+			if (c == ',') {
+				p->p++;
+				if (!ws_need(p))
+					return false;
+				if (obj) {
+					struct rv_key k;
+
+					if (*p->p != '"')
+						return fail(p, RV_ERR_SYNTAX, p->p);
+					if (!read_key(p, &k))
+						return false;
+				}
+				break;
+			}
+			if (c != (obj ? '}' : ']'))
+				return fail(p, RV_ERR_SYNTAX, p->p);
+			p->p++;
+			d--;
+		}
+	}
+}
+
+/* Skips the value and returns its raw span. */
+static bool skip_span(struct rv_p *p, struct rv_span *sp)
+{
+	const uint8_t *start = p->p;
+
+	if (!skip_value(p))
+		return false;
+	sp->off = (uint32_t)(start - p->base);
+	sp->len = (uint32_t)(p->p - start);
+	return true;
+}
+
+/* null counts as absent for optional fields (the OpenAI API accepts it). */
+static int is_null(struct rv_p *p)
+{
+	if (*p->p != 'n')
+		return 0;
+	return literal(p, "null", 4) ? 1 : -1;
+}
+
+/*
+ * Where the value at p->p has the wrong JSON type for a known field: BAD_TYPE when it
+ * is some JSON value, else the syntax error of what is there.
+ */
+static bool bad_type(struct rv_p *p)
+{
+	uint8_t c = *p->p;
+
+	if (c == '{' || c == '[' || c == '"' || c == 't' || c == 'f' || c == 'n' || c == '-' ||
+	    (c >= '0' && c <= '9'))
+		return fail(p, RV_ERR_BAD_TYPE, p->p);
+	return fail(p, RV_ERR_SYNTAX, p->p);
+}
+
+static bool read_int(struct rv_p *p, int64_t *out)
+{
+	const uint8_t *at = p->p;
+	struct rv_num num;
+
+	if (*at != '-' && (*at < '0' || *at > '9'))
+		return bad_type(p);
+	if (!parse_number(p, &num))
+		return false;
+	if (!num.is_int)
+		return fail(p, RV_ERR_BAD_TYPE, at);
+	*out = num.i;
+	return true;
+}
+
+static bool read_double(struct rv_p *p, double *out)
+{
+	struct rv_num num;
+
+	if (*p->p != '-' && (*p->p < '0' || *p->p > '9'))
+		return bad_type(p);
+	if (!parse_number(p, &num))
+		return false;
+	*out = num.d;
+	return true;
+}
+
+static bool read_bool(struct rv_p *p, bool *out)
+{
+	if (*p->p == 't') {
+		*out = true;
+		return literal(p, "true", 4);
+	}
+	if (*p->p == 'f') {
+		*out = false;
+		return literal(p, "false", 5);
+	}
+	return bad_type(p);
+}
+
+static bool read_str_field(struct rv_p *p, struct rv_str *out)
+{
+	if (*p->p != '"')
+		return bad_type(p);
+	return read_short(p, out);
+}
+
+static enum rv_role role_of(struct rv_str s)
+{
+	if (STR_IS(s, "user"))
+		return RV_ROLE_USER;
+	if (STR_IS(s, "assistant"))
+		return RV_ROLE_ASSISTANT;
+	if (STR_IS(s, "system"))
+		return RV_ROLE_SYSTEM;
+	if (STR_IS(s, "developer"))
+		return RV_ROLE_DEVELOPER;
+	if (STR_IS(s, "tool"))
+		return RV_ROLE_TOOL;
+	if (STR_IS(s, "function"))
+		return RV_ROLE_FUNCTION;
+	return RV_ROLE_UNKNOWN;
+}
+
+/* Fails with DUPLICATE_KEY when bit was seen in this object. */
+static inline bool once(struct rv_p *p, uint32_t *seen, uint32_t bit, const struct rv_key *k)
+{
+	if (*seen & bit)
+		return fail(p, RV_ERR_DUPLICATE_KEY, k->at);
+	*seen |= bit;
+	return true;
+}
+
+/* {"name": "...", ...} of a function tool or tool call: the name into *name. */
+static bool parse_function(struct rv_p *p, struct rv_str *name)
+{
+	struct rv_key k;
+	bool first = true;
+	uint32_t seen = 0;
+	int r;
+
+	if (*p->p != '{')
+		return bad_type(p);
+	if (!enter(p))
+		return false;
+	while ((r = obj_next(p, &k, &first)) > 0) {
+		if (KEY_IS(&k, "name")) {
+			if (!once(p, &seen, 1, &k) || !read_str_field(p, name))
+				return false;
+		} else if (!skip_value(p)) {
+			return false;
+		}
+	}
+	return r == 0;
+}
+
+/* tools: [{"type": "function", "function": {"name": ...}}, ...] */
+static bool parse_tools(struct rv_p *p)
+{
+	struct rv_view *v = p->v;
+	bool first = true;
+	int r;
+
+	if (*p->p != '[')
+		return bad_type(p);
+	if (!enter(p))
+		return false;
+	while ((r = arr_next(p, &first)) > 0) {
+		struct rv_str *name;
+		struct rv_key k;
+		bool f2 = true;
+		uint32_t seen = 0;
+		int r2;
+
+		if (v->ntools >= p->lim->max_tools)
+			return fail(p, RV_ERR_TOO_MANY_TOOLS, p->p);
+		if (*p->p != '{')
+			return bad_type(p);
+		name = &v->tool_names[v->ntools++];
+		*name = (struct rv_str){ "", 0 };
+		if (!enter(p))
+			return false;
+		while ((r2 = obj_next(p, &k, &f2)) > 0) {
+			if (KEY_IS(&k, "function")) {
+				if (!once(p, &seen, 1, &k) || !parse_function(p, name))
+					return false;
+			} else if (!skip_value(p)) {
+				return false;
+			}
+		}
+		if (r2 < 0)
+			return false;
+	}
+	return r == 0;
+}
+
+/* An assistant's tool_calls: [{"id", "type", "function": {"name", "arguments"}}]. */
+static bool parse_tool_calls(struct rv_p *p, struct rv_msg *m)
+{
+	struct rv_view *v = p->v;
+	bool first = true;
+	int r;
+
+	if (*p->p != '[')
+		return bad_type(p);
+	if (!enter(p))
+		return false;
+	m->first_call = v->ncalls;
+	while ((r = arr_next(p, &first)) > 0) {
+		struct rv_str *name;
+		struct rv_key k;
+		bool f2 = true;
+		uint32_t seen = 0;
+		int r2;
+
+		if (v->ncalls >= p->lim->max_tools)
+			return fail(p, RV_ERR_TOO_MANY_TOOLS, p->p);
+		if (*p->p != '{')
+			return bad_type(p);
+		name = &v->call_names[v->ncalls++];
+		*name = (struct rv_str){ "", 0 };
+		m->ncalls++;
+		if (!enter(p))
+			return false;
+		while ((r2 = obj_next(p, &k, &f2)) > 0) {
+			if (KEY_IS(&k, "function")) {
+				if (!once(p, &seen, 1, &k) || !parse_function(p, name))
+					return false;
+			} else if (!skip_value(p)) {
+				return false;
+			}
+		}
+		if (r2 < 0)
+			return false;
+	}
+	return r == 0;
+}
+
+/*
+ * One content part.  "text" may come before "type", so text is unescaped into the
+ * arena at once and given back when the part turns out not to be text.
+ */
+static bool parse_part(struct rv_p *p, struct rv_msg *m)
+{
+	uint32_t save_lo = p->lo, save_start = p->cur_start, seen = 0;
+	struct rv_str type = { "", 0 };
+	const uint8_t *bad_text = NULL;
+	struct rv_key k;
+	bool first = true;
+	int r;
+
+	if (*p->p != '{')
+		return bad_type(p);
+	if (!enter(p))
+		return false;
+	while ((r = obj_next(p, &k, &first)) > 0) {
+		if (KEY_IS(&k, "type")) {
+			if (!once(p, &seen, 1, &k) || !read_str_field(p, &type))
+				return false;
+		} else if (KEY_IS(&k, "text")) {
+			if (!once(p, &seen, 2, &k))
+				return false;
+			if (*p->p == '"') {
+				if (!read_text(p))
+					return false;
+			} else {
+				bad_text = p->p;
+				if (!skip_value(p))
+					return false;
+			}
+		} else if (!skip_value(p)) {
+			return false;
+		}
+	}
+	if (r < 0)
+		return false;
+	if (STR_IS(type, "text") || STR_IS(type, "input_text")) {
+		if (bad_text != NULL)
+			return fail(p, RV_ERR_BAD_TYPE, bad_text);
+		m->ntext_parts++;
+		return true;
+	}
+	p->lo = save_lo;
+	p->cur_start = save_start;
+	if (STR_IS(type, "image_url") || STR_IS(type, "input_image"))
+		m->nimages++;
+	else if (STR_IS(type, "input_audio"))
+		m->naudio++;
+	else if (STR_IS(type, "file") || STR_IS(type, "input_file"))
+		m->nfiles++;
+	else
+		m->nother++;
+	return true;
+}
+
+static bool parse_content(struct rv_p *p, struct rv_msg *m)
+{
+	bool first = true;
+	int r;
+
+	if (*p->p == '"')
+		return read_text(p);
+	if (*p->p != '[')
+		return bad_type(p);
+	m->content_array = true;
+	if (!enter(p))
+		return false;
+	while ((r = arr_next(p, &first)) > 0) {
+		if (m->nparts >= p->lim->max_parts)
+			return fail(p, RV_ERR_TOO_MANY_PARTS, p->p);
+		m->nparts++;
+		if (!parse_part(p, m))
+			return false;
+	}
+	return r == 0;
+}
+
+/* Takes the next message slot for the value at p->p. */
+static struct rv_msg *new_msg(struct rv_p *p)
+{
+	struct rv_view *v = p->v;
+	struct rv_msg *m;
+
+	if (v->nmsgs >= p->lim->max_messages)
+		return fail(p, RV_ERR_TOO_MANY_MESSAGES, p->p), NULL;
+	m = &v->msgs[v->nmsgs++];
+	memset(m, 0, sizeof(*m));
+	m->name.p = "";
+	m->text.p = "";
+	m->first_call = v->ncalls;
+	p->cur_start = NONE;
+	return m;
+}
+
+/* Closes the current message's text slice and counts it. */
+static void end_msg(struct rv_p *p, struct rv_msg *m)
+{
+	struct rv_view *v = p->v;
+
+	if (p->cur_start != NONE) {
+		m->text.p = p->arena + p->cur_start;
+		m->text.len = p->lo - p->cur_start;
+	}
+	v->nroles[m->role]++;
+	v->nparts += m->nparts;
+	v->nimages += m->nimages;
+	v->naudio += m->naudio;
+	v->nfiles += m->nfiles;
+}
+
+static bool parse_message(struct rv_p *p)
+{
+	struct rv_msg *m;
+	struct rv_str role = { "", 0 };
+	struct rv_key k;
+	bool first = true, has_role = false;
+	uint32_t seen = 0;
+	int r;
+
+	if (*p->p != '{')
+		return bad_type(p);
+	m = new_msg(p);
+	if (m == NULL || !enter(p))
+		return false;
+	while ((r = obj_next(p, &k, &first)) > 0) {
+		if (KEY_IS(&k, "role")) {
+			if (!once(p, &seen, 1, &k) || !read_str_field(p, &role))
+				return false;
+			has_role = true;
+		} else if (KEY_IS(&k, "content")) {
+			int nl;
+
+			if (!once(p, &seen, 2, &k) || (nl = is_null(p)) < 0)
+				return false;
+			if (nl == 0 && !parse_content(p, m))
+				return false;
+		} else if (KEY_IS(&k, "name")) {
+			if (!once(p, &seen, 4, &k) || !read_str_field(p, &m->name))
+				return false;
+		} else if (KEY_IS(&k, "tool_calls")) {
+			int nl;
+
+			if (!once(p, &seen, 8, &k) || (nl = is_null(p)) < 0)
+				return false;
+			if (nl == 0 && !parse_tool_calls(p, m))
+				return false;
+		} else if (KEY_IS(&k, "tool_call_id")) {
+			if (!once(p, &seen, 16, &k) || !skip_value(p))
+				return false;
+			m->has_tool_call_id = true;
+		} else if (!skip_value(p)) {
+			return false;
+		}
+	}
+	if (r < 0)
+		return false;
+	m->role = has_role ? role_of(role) : RV_ROLE_UNKNOWN;
+	end_msg(p, m);
+	return true;
+}
+
+static bool parse_messages(struct rv_p *p)
+{
+	bool first = true;
+	int r;
+
+	if (*p->p != '[')
+		return bad_type(p);
+	if (!enter(p))
+		return false;
+	while ((r = arr_next(p, &first)) > 0)
+		if (!parse_message(p))
+			return false;
+	return r == 0;
+}
+
+/* A prompt string becomes a message of role RV_ROLE_PROMPT. */
+static bool prompt_string(struct rv_p *p)
+{
+	struct rv_msg *m = new_msg(p);
+
+	if (m == NULL || !read_text(p))
+		return false;
+	m->role = RV_ROLE_PROMPT;
+	end_msg(p, m);
+	return true;
+}
+
+/* Token ids: an array of integers. */
+static bool prompt_tokens(struct rv_p *p)
+{
+	bool first = true;
+	int64_t tok;
+	int r;
+
+	if (!enter(p))
+		return false;
+	while ((r = arr_next(p, &first)) > 0) {
+		if (!read_int(p, &tok))
+			return false;
+		p->v->nprompt_tokens++;
+	}
+	return r == 0;
+}
+
+/* prompt: a string, an array of strings, an array of token ids, or of such arrays. */
+static bool parse_prompt(struct rv_p *p)
+{
+	bool first = true;
+	int r;
+
+	if (*p->p == '"')
+		return prompt_string(p);
+	if (*p->p != '[')
+		return bad_type(p);
+	if (!enter(p))
+		return false;
+	while ((r = arr_next(p, &first)) > 0) {
+		int64_t tok;
+		bool ok;
+
+		if (*p->p == '"') {
+			ok = prompt_string(p);
+		} else if (*p->p == '[') {
+			ok = prompt_tokens(p);
+		} else {
+			ok = read_int(p, &tok);
+			p->v->nprompt_tokens += ok;
+		}
+		if (!ok)
+			return false;
+	}
+	return r == 0;
+}
+
+static bool parse_stream_options(struct rv_p *p)
+{
+	struct rv_key k;
+	bool first = true;
+	uint32_t seen = 0;
+	int r;
+
+	if (*p->p != '{')
+		return bad_type(p);
+	if (!enter(p))
+		return false;
+	while ((r = obj_next(p, &k, &first)) > 0) {
+		if (KEY_IS(&k, "include_usage")) {
+			int nl;
+
+			if (!once(p, &seen, 1, &k) || (nl = is_null(p)) < 0)
+				return false;
+			if (nl == 0) {
+				if (!read_bool(p, &p->v->include_usage))
+					return false;
+				p->v->has |= RV_HAS_INCLUDE_USAGE;
+			}
+		} else if (!skip_value(p)) {
+			return false;
+		}
+	}
+	return r == 0;
+}
+
+static bool parse_response_format(struct rv_p *p)
+{
+	struct rv_str type = { "", 0 };
+	struct rv_key k;
+	bool first = true, has_type = false;
+	uint32_t seen = 0;
+	int r;
+
+	if (*p->p != '{')
+		return bad_type(p);
+	if (!enter(p))
+		return false;
+	while ((r = obj_next(p, &k, &first)) > 0) {
+		if (KEY_IS(&k, "type")) {
+			if (!once(p, &seen, 1, &k) || !read_str_field(p, &type))
+				return false;
+			has_type = true;
+		} else if (!skip_value(p)) {
+			return false;
+		}
+	}
+	if (r < 0)
+		return false;
+	if (!has_type)
+		p->v->response_format = RV_FMT_OTHER;
+	else if (STR_IS(type, "text"))
+		p->v->response_format = RV_FMT_TEXT;
+	else if (STR_IS(type, "json_object"))
+		p->v->response_format = RV_FMT_JSON_OBJECT;
+	else if (STR_IS(type, "json_schema"))
+		p->v->response_format = RV_FMT_JSON_SCHEMA;
+	else
+		p->v->response_format = RV_FMT_OTHER;
+	return true;
+}
+
+static bool parse_stop(struct rv_p *p)
+{
+	const uint8_t *start = p->p;
+	bool first = true;
+	int r;
+
+	if (*p->p == '"') {
+		if (!skip_string(p))
+			return false;
+		p->v->nstop = 1;
+	} else if (*p->p == '[') {
+		if (!enter(p))
+			return false;
+		while ((r = arr_next(p, &first)) > 0) {
+			if (*p->p != '"')
+				return bad_type(p);
+			if (!skip_string(p))
+				return false;
+			p->v->nstop++;
+		}
+		if (r < 0)
+			return false;
+	} else {
+		return bad_type(p);
+	}
+	p->v->stop.off = (uint32_t)(start - p->base);
+	p->v->stop.len = (uint32_t)(p->p - start);
+	return true;
+}
+
+static bool parse_metadata(struct rv_p *p)
+{
+	struct rv_view *v = p->v;
+	const uint8_t *start = p->p;
+	struct rv_key k;
+	bool first = true;
+	int r;
+
+	if (*p->p != '{')
+		return bad_type(p);
+	if (!enter(p))
+		return false;
+	while ((r = obj_next(p, &k, &first)) > 0) {
+		struct rv_span val;
+
+		if (!skip_span(p, &val))
+			return false;
+		if (v->nmetadata < RV_METADATA_KEEP) {
+			/* The key span is the raw quoted name. */
+			v->metadata_kv[v->nmetadata][0].off = (uint32_t)(k.at - p->base);
+			v->metadata_kv[v->nmetadata][0].len = k.raw_len;
+			v->metadata_kv[v->nmetadata][1] = val;
+		}
+		v->nmetadata++;
+	}
+	if (r < 0)
+		return false;
+	v->metadata.off = (uint32_t)(start - p->base);
+	v->metadata.len = (uint32_t)(p->p - start);
+	return true;
+}
+
+/* Bits of the top-level keys, for duplicate detection. */
+enum {
+	K_MODEL = 1u << 0,
+	K_MESSAGES = 1u << 1,
+	K_PROMPT = 1u << 2,
+	K_TOOLS = 1u << 3,
+	K_TOOL_CHOICE = 1u << 4,
+	K_MAX_TOKENS = 1u << 5,
+	K_MAX_COMPLETION_TOKENS = 1u << 6,
+	K_STREAM = 1u << 7,
+	K_STREAM_OPTIONS = 1u << 8,
+	K_TEMPERATURE = 1u << 9,
+	K_TOP_P = 1u << 10,
+	K_N = 1u << 11,
+	K_STOP = 1u << 12,
+	K_SEED = 1u << 13,
+	K_RESPONSE_FORMAT = 1u << 14,
+	K_USER = 1u << 15,
+	K_METADATA = 1u << 16,
+};
+
+static uint32_t key_bit(const struct rv_key *k)
+{
+	switch (k->len) {
+	case 1:
+		return KEY_IS(k, "n") ? K_N : 0;
+	case 4:
+		return KEY_IS(k, "stop") ? K_STOP : KEY_IS(k, "seed") ? K_SEED
+		       : KEY_IS(k, "user") ? K_USER : 0;
+	case 5:
+		return KEY_IS(k, "model") ? K_MODEL : KEY_IS(k, "top_p") ? K_TOP_P
+		       : KEY_IS(k, "tools") ? K_TOOLS : 0;
+	case 6:
+		return KEY_IS(k, "prompt") ? K_PROMPT : KEY_IS(k, "stream") ? K_STREAM : 0;
+	case 8:
+		return KEY_IS(k, "messages") ? K_MESSAGES : KEY_IS(k, "metadata") ? K_METADATA : 0;
+	case 10:
+		return KEY_IS(k, "max_tokens") ? K_MAX_TOKENS : 0;
+	case 11:
+		return KEY_IS(k, "temperature") ? K_TEMPERATURE
+		       : KEY_IS(k, "tool_choice") ? K_TOOL_CHOICE : 0;
+	case 14:
+		return KEY_IS(k, "stream_options") ? K_STREAM_OPTIONS : 0;
+	case 15:
+		return KEY_IS(k, "response_format") ? K_RESPONSE_FORMAT : 0;
+	case 21:
+		return KEY_IS(k, "max_completion_tokens") ? K_MAX_COMPLETION_TOKENS : 0;
+	default:
+		return 0;
+	}
+}
+
+/*
+ * One top-level member; p->p at its value.  A known key twice is refused: a proxy
+ * that reads the first "model" while the upstream reads the last would be routing
+ * one request and sending another.  null stands for "absent".
+ */
+static bool parse_member(struct rv_p *p, const struct rv_key *k, uint32_t *seen)
+{
+	struct rv_view *v = p->v;
+	uint32_t bit = key_bit(k);
+	int nl;
+
+	if (bit == 0)
+		return skip_value(p);
+	if (!once(p, seen, bit, k))
+		return false;
+	nl = is_null(p);
+	if (nl != 0)
+		return nl > 0;
+	switch (bit) {
+	case K_MODEL:
+		v->model_span.off = (uint32_t)(p->p - p->base);
+		if (!read_str_field(p, &v->model))
+			return false;
+		v->model_span.len = (uint32_t)(p->p - p->base) - v->model_span.off;
+		v->has |= RV_HAS_MODEL;
+		return true;
+	case K_MESSAGES:
+		if (v->ep != RV_EP_CHAT)
+			return skip_value(p);
+		v->has |= RV_HAS_MESSAGES;
+		return parse_messages(p);
+	case K_PROMPT:
+		if (v->ep != RV_EP_COMPLETIONS)
+			return skip_value(p);
+		v->has |= RV_HAS_PROMPT;
+		return parse_prompt(p);
+	case K_MAX_TOKENS:
+		v->has |= RV_HAS_MAX_TOKENS;
+		return read_int(p, &v->max_tokens);
+	case K_MAX_COMPLETION_TOKENS:
+		v->has |= RV_HAS_MAX_COMPLETION_TOKENS;
+		return read_int(p, &v->max_completion_tokens);
+	case K_STREAM:
+		v->has |= RV_HAS_STREAM;
+		return read_bool(p, &v->stream);
+	case K_STREAM_OPTIONS:
+		return parse_stream_options(p);
+	case K_TEMPERATURE:
+		v->has |= RV_HAS_TEMPERATURE;
+		return read_double(p, &v->temperature);
+	case K_TOP_P:
+		v->has |= RV_HAS_TOP_P;
+		return read_double(p, &v->top_p);
+	case K_N:
+		v->has |= RV_HAS_N;
+		return read_int(p, &v->n);
+	case K_SEED:
+		v->has |= RV_HAS_SEED;
+		return read_int(p, &v->seed);
+	case K_STOP:
+		v->has |= RV_HAS_STOP;
+		return parse_stop(p);
+	case K_RESPONSE_FORMAT:
+		v->has |= RV_HAS_RESPONSE_FORMAT;
+		return parse_response_format(p);
+	case K_USER:
+		v->has |= RV_HAS_USER;
+		return read_str_field(p, &v->user);
+	case K_METADATA:
+		v->has |= RV_HAS_METADATA;
+		return parse_metadata(p);
+	case K_TOOLS:
+		v->has |= RV_HAS_TOOLS;
+		return parse_tools(p);
+	case K_TOOL_CHOICE:
+		v->has |= RV_HAS_TOOL_CHOICE;
+		return skip_span(p, &v->tool_choice);
+	default:
+		return skip_value(p);
+	}
+}
+
+static bool parse_request(struct rv_p *p)
+{
+	struct rv_view *v = p->v;
+	struct rv_key k;
+	bool first = true;
+	uint32_t seen = 0;
+	int r;
+
+	if (!ws_need(p))
+		return false;
+	if (*p->p != '{')
+		return bad_type(p);
+	if (!enter(p))
+		return false;
+	while ((r = obj_next(p, &k, &first)) > 0)
+		if (!parse_member(p, &k, &seen))
+			return false;
+	if (r < 0)
+		return false;
+	skip_ws(p);
+	if (p->p != p->end)
+		return fail(p, RV_ERR_SYNTAX, p->p);
+	if (v->nmsgs == 0 && v->nprompt_tokens == 0)
+		return fail(p, RV_ERR_MISSING, p->end);
+	return true;
+}
+
+int rv_parse(struct rv_ctx *ctx, enum rv_endpoint ep, const char *body, size_t len,
+	     struct rv_view *v)
+{
+	struct rv_p p;
+
+	memset(v, 0, sizeof(*v));
+	v->ep = ep;
+	v->msgs = ctx->msgs;
+	v->tool_names = ctx->tool_names;
+	v->call_names = ctx->call_names;
+	v->model.p = "";
+	v->user.p = "";
+	v->text.p = ctx->arena;
+	if (len > ctx->lim.max_body) {
+		v->err = RV_ERR_BODY_TOO_LARGE;
+		v->err_off = (uint32_t)ctx->lim.max_body;
+		return -(int)RV_ERR_BODY_TOO_LARGE;
+	}
+	p.base = (const uint8_t *)body;
+	p.p = p.base;
+	p.end = p.base + len;
+	p.arena = ctx->arena;
+	p.lo = 0;
+	p.hi = (uint32_t)ctx->lim.max_text;
+	p.cur_start = NONE;
+	p.depth = 0;
+	p.max_depth = (uint32_t)ctx->lim.max_depth;
+	p.lim = &ctx->lim;
+	p.ctx = ctx;
+	p.v = v;
+	p.err = RV_OK;
+	p.err_at = NULL;
+	if (!parse_request(&p)) {
+		v->err = p.err;
+		v->err_off = (uint32_t)(p.err_at - p.base);
+		return -(int)p.err;
+	}
+	v->text.len = p.lo;
+	return (int)len;
+}

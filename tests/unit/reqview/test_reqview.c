@@ -1,0 +1,902 @@
+/* SPDX-License-Identifier: Proprietary */
+/*
+ * Unit tests of the request view.  Every body is copied so that it ends exactly at a
+ * PROT_NONE page: a read past the end faults instead of passing silently.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <CUnit/Basic.h>
+
+#include "reqview.h"
+
+static struct rv_ctx dflt;  /* production defaults */
+static struct rv_ctx small; /* tight limits for limit tests */
+static struct rv_view v;
+
+static const struct rv_limits small_lim = {
+	.max_body = 4096, .max_depth = 8, .max_messages = 3, .max_text = 1024,
+	.max_parts = 2, .max_tools = 2,
+};
+
+/* Guard page: the current mapping and its size. */
+static void *gmap;
+static size_t gmap_len;
+
+/* Returns a copy of s[0..n) that ends at a PROT_NONE page. */
+static const char *guarded(const char *s, size_t n)
+{
+	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+	size_t data = (n + pg - 1) / pg * pg;
+	char *m;
+
+	if (gmap != NULL)
+		munmap(gmap, gmap_len);
+	gmap_len = data + pg;
+	gmap = mmap(NULL, gmap_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (gmap == MAP_FAILED) {
+		gmap = NULL;
+		return NULL;
+	}
+	m = gmap;
+	mprotect(m + data, pg, PROT_NONE);
+	memcpy(m + data - n, s, n);
+	return m + data - n;
+}
+
+static int parse_n(struct rv_ctx *c, enum rv_endpoint ep, const char *s, size_t n)
+{
+	const char *g = guarded(s, n);
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(g);
+	return rv_parse(c, ep, g, n, &v);
+}
+
+static int chat(const char *s)
+{
+	return parse_n(&dflt, RV_EP_CHAT, s, strlen(s));
+}
+
+static int compl(const char *s)
+{
+	return parse_n(&dflt, RV_EP_COMPLETIONS, s, strlen(s));
+}
+
+static bool str_is(struct rv_str s, const char *lit)
+{
+	return s.len == strlen(lit) && memcmp(s.p, lit, s.len) == 0;
+}
+
+/* The body bytes of a span, for comparison (the body is the guarded copy). */
+static const char *body_of(void)
+{
+	return (const char *)gmap + gmap_len - (size_t)sysconf(_SC_PAGESIZE);
+}
+
+static bool span_is(struct rv_span sp, size_t body_len, const char *lit)
+{
+	const char *b = body_of() - body_len;
+
+	return sp.len == strlen(lit) && memcmp(b + sp.off, lit, sp.len) == 0;
+}
+
+/* Valid bodies of every shape; also used for the truncation sweep. */
+static const char *const valid_chat[] = {
+	"{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}",
+	/* every optional field, with whitespace everywhere */
+	" { \"model\" : \"m\" , \"messages\" : [ { \"role\" : \"system\" , \"content\" : \"s\" } ,"
+	" { \"role\" : \"user\" , \"name\" : \"bob\" , \"content\" : \"u\" } ] ,"
+	" \"max_tokens\" : 100 , \"max_completion_tokens\" : 200 , \"stream\" : true ,"
+	" \"stream_options\" : { \"include_usage\" : true } , \"temperature\" : 0.25 ,"
+	" \"top_p\" : 1e-1 , \"n\" : 2 , \"stop\" : [ \"a\" , \"b\" ] , \"seed\" : -7 ,"
+	" \"response_format\" : { \"type\" : \"json_object\" } , \"user\" : \"u1\" ,"
+	" \"metadata\" : { \"k\" : \"v\" , \"k2\" : \"v2\" } } \n",
+	/* parts */
+	"{\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":\"look\"},"
+	"{\"type\":\"image_url\",\"image_url\":{\"url\":\"data:image/png;base64,AAAA\",\"detail\":"
+	"\"low\"}},{\"text\":\"second\",\"type\":\"text\"},{\"type\":\"input_audio\",\"input_audio\":"
+	"{\"data\":\"UklG\",\"format\":\"wav\"}},{\"type\":\"file\",\"file\":{\"file_id\":\"f1\"}},"
+	"{\"type\":\"refusal\",\"refusal\":\"no\"}]}]}",
+	/* tools and tool calls */
+	"{\"model\":\"x\",\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"get_weather\","
+	"\"description\":\"d\",\"parameters\":{\"type\":\"object\",\"properties\":{\"city\":{\"type\":"
+	"\"string\"}},\"required\":[\"city\"]}}},{\"type\":\"function\",\"function\":{\"name\":"
+	"\"search\"}}],\"tool_choice\":{\"type\":\"function\",\"function\":{\"name\":\"search\"}},"
+	"\"messages\":[{\"role\":\"user\",\"content\":\"weather?\"},{\"role\":\"assistant\","
+	"\"content\":null,\"tool_calls\":[{\"id\":\"c1\",\"type\":\"function\",\"function\":{"
+	"\"name\":\"get_weather\",\"arguments\":\"{\\\"city\\\":\\\"Paris\\\"}\"}}]},{\"role\":"
+	"\"tool\",\"tool_call_id\":\"c1\",\"content\":\"sunny\"}]}",
+	/* unknown fields of every JSON type, escapes, nulls */
+	"{\"x\":{\"a\":[1,-2.5e+3,true,false,null,{\"b\":{}},[]],\"c\":\"\\u00e9\\n\"},\"messages\":"
+	"[{\"role\":\"developer\",\"content\":\"caf\\u00e9 \\ud83d\\ude00 \\\"q\\\" \\\\ \\/\"}],"
+	"\"temperature\":null,\"response_format\":{\"type\":\"json_schema\",\"json_schema\":{\"name\":"
+	"\"s\",\"schema\":{\"type\":\"object\"}}},\"logit_bias\":{\"50256\":-100}}",
+};
+
+static const char *const valid_compl[] = {
+	"{\"model\":\"gpt-3.5-turbo-instruct\",\"prompt\":\"Say this is a test\",\"max_tokens\":7}",
+	"{\"prompt\":[\"one\",\"two\",\"three\"],\"echo\":false}",
+	"{\"prompt\":[[1,2,3],[4,5]],\"n\":1}",
+	"{\"prompt\":[1212,318,257,1332]}",
+};
+
+static void test_simple_chat(void)
+{
+	const char *b = valid_chat[0];
+
+	CU_ASSERT_EQUAL(chat(b), (int)strlen(b));
+	CU_ASSERT_EQUAL(v.err, RV_OK);
+	CU_ASSERT_TRUE(str_is(v.model, "gpt-4o"));
+	CU_ASSERT_EQUAL(v.has, RV_HAS_MODEL | RV_HAS_MESSAGES);
+	/* the model value with its quotes, where a rewrite would put another one */
+	CU_ASSERT_EQUAL(v.model_span.off, 9);
+	CU_ASSERT_EQUAL(v.model_span.len, 8);
+	CU_ASSERT_TRUE(span_is(v.model_span, strlen(b), "\"gpt-4o\""));
+	CU_ASSERT_EQUAL(v.nmsgs, 1);
+	CU_ASSERT_EQUAL(v.msgs[0].role, RV_ROLE_USER);
+	CU_ASSERT_TRUE(str_is(v.msgs[0].text, "hi"));
+	CU_ASSERT_TRUE(str_is(v.text, "hi"));
+	CU_ASSERT_EQUAL(v.nroles[RV_ROLE_USER], 1);
+	CU_ASSERT_FALSE(v.msgs[0].content_array);
+}
+
+static void test_all_fields(void)
+{
+	const char *b = valid_chat[1];
+	size_t n = strlen(b);
+
+	CU_ASSERT_EQUAL(chat(b), (int)n);
+	CU_ASSERT_EQUAL(v.has, RV_HAS_MODEL | RV_HAS_MESSAGES | RV_HAS_MAX_TOKENS |
+				       RV_HAS_MAX_COMPLETION_TOKENS | RV_HAS_STREAM |
+				       RV_HAS_INCLUDE_USAGE | RV_HAS_TEMPERATURE | RV_HAS_TOP_P |
+				       RV_HAS_N | RV_HAS_STOP | RV_HAS_SEED |
+				       RV_HAS_RESPONSE_FORMAT | RV_HAS_USER | RV_HAS_METADATA);
+	CU_ASSERT_TRUE(str_is(v.model, "m"));
+	CU_ASSERT_TRUE(span_is(v.model_span, n, "\"m\""));
+	CU_ASSERT_EQUAL(v.nmsgs, 2);
+	CU_ASSERT_EQUAL(v.msgs[0].role, RV_ROLE_SYSTEM);
+	CU_ASSERT_EQUAL(v.msgs[1].role, RV_ROLE_USER);
+	CU_ASSERT_TRUE(str_is(v.msgs[1].name, "bob"));
+	CU_ASSERT_TRUE(str_is(v.text, "s\nu"));
+	CU_ASSERT_TRUE(str_is(v.msgs[1].text, "u"));
+	CU_ASSERT_EQUAL(v.max_tokens, 100);
+	CU_ASSERT_EQUAL(v.max_completion_tokens, 200);
+	CU_ASSERT_TRUE(v.stream);
+	CU_ASSERT_TRUE(v.include_usage);
+	CU_ASSERT_DOUBLE_EQUAL(v.temperature, 0.25, 1e-15);
+	CU_ASSERT_DOUBLE_EQUAL(v.top_p, 0.1, 1e-15);
+	CU_ASSERT_EQUAL(v.n, 2);
+	CU_ASSERT_EQUAL(v.seed, -7);
+	CU_ASSERT_EQUAL(v.nstop, 2);
+	CU_ASSERT_TRUE(span_is(v.stop, n, "[ \"a\" , \"b\" ]"));
+	CU_ASSERT_EQUAL(v.response_format, RV_FMT_JSON_OBJECT);
+	CU_ASSERT_TRUE(str_is(v.user, "u1"));
+	CU_ASSERT_EQUAL(v.nmetadata, 2);
+	CU_ASSERT_TRUE(span_is(v.metadata, n, "{ \"k\" : \"v\" , \"k2\" : \"v2\" }"));
+	CU_ASSERT_TRUE(span_is(v.metadata_kv[0][0], n, "\"k\""));
+	CU_ASSERT_TRUE(span_is(v.metadata_kv[0][1], n, "\"v\""));
+	CU_ASSERT_TRUE(span_is(v.metadata_kv[1][0], n, "\"k2\""));
+	CU_ASSERT_TRUE(span_is(v.metadata_kv[1][1], n, "\"v2\""));
+}
+
+static void test_parts(void)
+{
+	const struct rv_msg *m;
+
+	CU_ASSERT_EQUAL(chat(valid_chat[2]), (int)strlen(valid_chat[2]));
+	CU_ASSERT_EQUAL(v.nmsgs, 1);
+	m = &v.msgs[0];
+	CU_ASSERT_TRUE(m->content_array);
+	CU_ASSERT_EQUAL(m->nparts, 6);
+	CU_ASSERT_EQUAL(m->ntext_parts, 2);
+	CU_ASSERT_EQUAL(m->nimages, 1);
+	CU_ASSERT_EQUAL(m->naudio, 1);
+	CU_ASSERT_EQUAL(m->nfiles, 1);
+	CU_ASSERT_EQUAL(m->nother, 1);
+	/* text parts joined by '\n'; the image URL and refusal text are not prompt text */
+	CU_ASSERT_TRUE(str_is(m->text, "look\nsecond"));
+	CU_ASSERT_TRUE(str_is(v.text, "look\nsecond"));
+	CU_ASSERT_EQUAL(v.nimages, 1);
+	CU_ASSERT_EQUAL(v.nparts, 6);
+}
+
+static void test_part_text_given_back(void)
+{
+	/* "text" before a non-text "type": the arena bytes are given back */
+	const char *b = "{\"messages\":[{\"role\":\"user\",\"content\":[{\"text\":\"zzz\",\"type\":"
+			"\"image_url\"},{\"type\":\"input_text\",\"text\":\"keep\"}]},"
+			"{\"role\":\"user\",\"content\":\"next\"}]}";
+
+	CU_ASSERT_EQUAL(chat(b), (int)strlen(b));
+	CU_ASSERT_TRUE(str_is(v.msgs[0].text, "keep"));
+	CU_ASSERT_TRUE(str_is(v.msgs[1].text, "next"));
+	CU_ASSERT_TRUE(str_is(v.text, "keep\nnext"));
+	CU_ASSERT_EQUAL(v.msgs[0].nimages, 1);
+	CU_ASSERT_EQUAL(v.msgs[0].ntext_parts, 1);
+}
+
+static void test_tools(void)
+{
+	size_t n = strlen(valid_chat[3]);
+
+	CU_ASSERT_EQUAL(chat(valid_chat[3]), (int)n);
+	CU_ASSERT_EQUAL(v.ntools, 2);
+	CU_ASSERT_TRUE(str_is(v.tool_names[0], "get_weather"));
+	CU_ASSERT_TRUE(str_is(v.tool_names[1], "search"));
+	CU_ASSERT_TRUE(v.has & RV_HAS_TOOLS);
+	CU_ASSERT_TRUE(v.has & RV_HAS_TOOL_CHOICE);
+	CU_ASSERT_TRUE(span_is(v.tool_choice, n,
+			       "{\"type\":\"function\",\"function\":{\"name\":\"search\"}}"));
+	CU_ASSERT_EQUAL(v.nmsgs, 3);
+	CU_ASSERT_EQUAL(v.msgs[1].role, RV_ROLE_ASSISTANT);
+	CU_ASSERT_EQUAL(v.msgs[1].ncalls, 1);
+	CU_ASSERT_EQUAL(v.msgs[1].first_call, 0);
+	CU_ASSERT_EQUAL(v.msgs[1].text.len, 0);
+	CU_ASSERT_EQUAL(v.ncalls, 1);
+	CU_ASSERT_TRUE(str_is(v.call_names[0], "get_weather"));
+	CU_ASSERT_EQUAL(v.msgs[2].role, RV_ROLE_TOOL);
+	CU_ASSERT_TRUE(v.msgs[2].has_tool_call_id);
+	CU_ASSERT_TRUE(str_is(v.msgs[2].text, "sunny"));
+	CU_ASSERT_TRUE(str_is(v.text, "weather?\nsunny"));
+	/* tool_choice as a string */
+	CU_ASSERT_TRUE(chat("{\"tool_choice\":\"auto\",\"messages\":[{\"role\":\"user\","
+			    "\"content\":\"x\"}]}") > 0);
+	CU_ASSERT_EQUAL(v.tool_choice.len, 6);
+}
+
+static void test_unknown_and_escapes(void)
+{
+	/* U+00E9, U+1F600 from a surrogate pair, quote, backslash, slash */
+	static const char want[] = "caf\xc3\xa9 \xf0\x9f\x98\x80 \"q\" \\ /";
+
+	CU_ASSERT_EQUAL(chat(valid_chat[4]), (int)strlen(valid_chat[4]));
+	CU_ASSERT_EQUAL(v.msgs[0].role, RV_ROLE_DEVELOPER);
+	CU_ASSERT_TRUE(str_is(v.msgs[0].text, want));
+	CU_ASSERT_FALSE(v.has & RV_HAS_TEMPERATURE);
+	CU_ASSERT_EQUAL(v.response_format, RV_FMT_JSON_SCHEMA);
+}
+
+static void test_roles(void)
+{
+	const char *b = "{\"messages\":[{\"role\":\"system\",\"content\":\"a\"},{\"role\":\"developer\","
+			"\"content\":\"b\"},{\"role\":\"user\",\"content\":\"c\"},{\"role\":\"assistant\","
+			"\"content\":\"d\"},{\"role\":\"tool\",\"content\":\"e\"},{\"role\":\"function\","
+			"\"name\":\"f\",\"content\":\"f\"},{\"role\":\"critic\",\"content\":\"g\"},"
+			"{\"content\":\"h\"},{\"role\":\"us\\u0065r\",\"content\":\"i\"}]}";
+	static const enum rv_role want[] = { RV_ROLE_SYSTEM, RV_ROLE_DEVELOPER, RV_ROLE_USER,
+					     RV_ROLE_ASSISTANT, RV_ROLE_TOOL, RV_ROLE_FUNCTION,
+					     RV_ROLE_UNKNOWN, RV_ROLE_UNKNOWN, RV_ROLE_USER };
+	uint32_t i;
+
+	CU_ASSERT_EQUAL(chat(b), (int)strlen(b));
+	CU_ASSERT_EQUAL_FATAL(v.nmsgs, 9);
+	for (i = 0; i < 9; i++)
+		CU_ASSERT_EQUAL(v.msgs[i].role, want[i]);
+	CU_ASSERT_EQUAL(v.nroles[RV_ROLE_USER], 2);
+	CU_ASSERT_EQUAL(v.nroles[RV_ROLE_UNKNOWN], 2);
+	CU_ASSERT_TRUE(str_is(v.text, "a\nb\nc\nd\ne\nf\ng\nh\ni"));
+	CU_ASSERT_STRING_EQUAL(rv_role_name(RV_ROLE_DEVELOPER), "developer");
+	CU_ASSERT_STRING_EQUAL(rv_role_name(RV_ROLE_PROMPT), "prompt");
+}
+
+static void test_response_formats(void)
+{
+	static const struct {
+		const char *rf;
+		enum rv_format want;
+	} cases[] = {
+		{ "{\"type\":\"text\"}", RV_FMT_TEXT },
+		{ "{\"type\":\"json_object\"}", RV_FMT_JSON_OBJECT },
+		{ "{\"json_schema\":{\"strict\":true},\"type\":\"json_schema\"}", RV_FMT_JSON_SCHEMA },
+		{ "{\"type\":\"yaml\"}", RV_FMT_OTHER },
+		{ "{}", RV_FMT_OTHER },
+		{ "null", RV_FMT_NONE },
+	};
+	char b[256];
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(b, sizeof(b),
+			 "{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"response_format\":%s}",
+			 cases[i].rf);
+		CU_ASSERT_EQUAL(chat(b), (int)strlen(b));
+		CU_ASSERT_EQUAL(v.response_format, cases[i].want);
+	}
+}
+
+static void test_completions(void)
+{
+	CU_ASSERT_EQUAL(compl(valid_compl[0]), (int)strlen(valid_compl[0]));
+	CU_ASSERT_EQUAL(v.ep, RV_EP_COMPLETIONS);
+	CU_ASSERT_TRUE(v.has & RV_HAS_PROMPT);
+	CU_ASSERT_EQUAL(v.nmsgs, 1);
+	CU_ASSERT_EQUAL(v.msgs[0].role, RV_ROLE_PROMPT);
+	CU_ASSERT_TRUE(str_is(v.text, "Say this is a test"));
+	CU_ASSERT_EQUAL(v.max_tokens, 7);
+	CU_ASSERT_EQUAL(compl(valid_compl[1]), (int)strlen(valid_compl[1]));
+	CU_ASSERT_EQUAL(v.nmsgs, 3);
+	CU_ASSERT_EQUAL(v.nroles[RV_ROLE_PROMPT], 3);
+	CU_ASSERT_TRUE(str_is(v.msgs[2].text, "three"));
+	CU_ASSERT_TRUE(str_is(v.text, "one\ntwo\nthree"));
+	CU_ASSERT_EQUAL(compl(valid_compl[2]), (int)strlen(valid_compl[2]));
+	CU_ASSERT_EQUAL(v.nmsgs, 0);
+	CU_ASSERT_EQUAL(v.nprompt_tokens, 5);
+	CU_ASSERT_EQUAL(compl(valid_compl[3]), (int)strlen(valid_compl[3]));
+	CU_ASSERT_EQUAL(v.nprompt_tokens, 4);
+	/* "messages" means nothing to /v1/completions and "prompt" nothing to chat */
+	CU_ASSERT_EQUAL(compl("{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}"),
+			-RV_ERR_MISSING);
+	CU_ASSERT_EQUAL(chat("{\"prompt\":\"x\"}"), -RV_ERR_MISSING);
+	CU_ASSERT_EQUAL(compl("{\"prompt\":[\"a\",{}]}"), -RV_ERR_BAD_TYPE);
+	CU_ASSERT_EQUAL(compl("{\"prompt\":[[1,\"a\"]]}"), -RV_ERR_BAD_TYPE);
+	CU_ASSERT_EQUAL(compl("{\"prompt\":5}"), -RV_ERR_BAD_TYPE);
+	CU_ASSERT_EQUAL(compl("{\"prompt\":null}"), -RV_ERR_MISSING);
+}
+
+static void test_numbers(void)
+{
+	static const struct {
+		const char *t;
+		double want;
+	} temps[] = {
+		{ "0", 0 },	     { "1", 1 },	 { "0.7", 0.7 },     { "-0.5", -0.5 },
+		{ "1.5e0", 1.5 },    { "2E-1", 0.2 },	 { "0.00001", 1e-5 }, { "123456789.125", 123456789.125 },
+		{ "1e2", 100 },	     { "0.30000000000000004", 0.30000000000000004 },
+	};
+	char b[256];
+	size_t i;
+
+	for (i = 0; i < sizeof(temps) / sizeof(temps[0]); i++) {
+		snprintf(b, sizeof(b),
+			 "{\"temperature\":%s,\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}",
+			 temps[i].t);
+		CU_ASSERT_EQUAL(chat(b), (int)strlen(b));
+		CU_ASSERT_DOUBLE_EQUAL(v.temperature, temps[i].want, 1e-15 * (1 + temps[i].want));
+	}
+	CU_ASSERT(chat("{\"seed\":-9223372036854775808,\"max_tokens\":9223372036854775807,"
+		       "\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}") > 0);
+	CU_ASSERT_EQUAL(v.seed, INT64_MIN);
+	CU_ASSERT_EQUAL(v.max_tokens, INT64_MAX);
+}
+
+struct bad {
+	const char *body;
+	enum rv_err err;
+	uint32_t off; /* where the error is reported */
+};
+
+/* Malformed or refused bodies (chat endpoint, default limits). */
+static const struct bad bad_chat[] = {
+	{ "", RV_ERR_TRUNCATED, 0 },
+	{ "   ", RV_ERR_TRUNCATED, 3 },
+	{ "x", RV_ERR_SYNTAX, 0 },
+	{ "[]", RV_ERR_BAD_TYPE, 0 },
+	{ "\"str\"", RV_ERR_BAD_TYPE, 0 },
+	{ "{}", RV_ERR_MISSING, 2 },
+	{ "{\"messages\":[]}", RV_ERR_MISSING, 15 },
+	{ "{\"messages\":null}", RV_ERR_MISSING, 17 },
+	{ "{\"messages\":{}}", RV_ERR_BAD_TYPE, 12 },
+	{ "{\"messages\":[\"hi\"]}", RV_ERR_BAD_TYPE, 13 },
+	{ "{\"messages\":[{\"role\":1}]}", RV_ERR_BAD_TYPE, 21 },
+	{ "{\"messages\":[{\"content\":5}]}", RV_ERR_BAD_TYPE, 24 },
+	{ "{\"messages\":[{\"content\":[\"t\"]}]}", RV_ERR_BAD_TYPE, 25 },
+	{ "{\"messages\":[{\"content\":[{\"type\":\"text\",\"text\":5}]}]}", RV_ERR_BAD_TYPE, 47 },
+	{ "{\"messages\":[{\"content\":[{\"type\":7}]}]}", RV_ERR_BAD_TYPE, 33 },
+	{ "{\"max_tokens\":1.5,\"messages\":[]}", RV_ERR_BAD_TYPE, 14 },
+	{ "{\"max_tokens\":\"10\",\"messages\":[]}", RV_ERR_BAD_TYPE, 14 },
+	{ "{\"max_tokens\":1e3,\"messages\":[]}", RV_ERR_BAD_TYPE, 14 },
+	{ "{\"max_tokens\":9223372036854775808}", RV_ERR_BAD_TYPE, 14 },
+	{ "{\"stream\":\"true\"}", RV_ERR_BAD_TYPE, 10 },
+	{ "{\"stream\":1}", RV_ERR_BAD_TYPE, 10 },
+	{ "{\"temperature\":\"hot\"}", RV_ERR_BAD_TYPE, 15 },
+	{ "{\"stop\":5}", RV_ERR_BAD_TYPE, 8 },
+	{ "{\"stop\":[\"a\",1]}", RV_ERR_BAD_TYPE, 13 },
+	{ "{\"model\":5}", RV_ERR_BAD_TYPE, 9 },
+	{ "{\"user\":[]}", RV_ERR_BAD_TYPE, 8 },
+	{ "{\"tools\":{}}", RV_ERR_BAD_TYPE, 9 },
+	{ "{\"tools\":[1]}", RV_ERR_BAD_TYPE, 10 },
+	{ "{\"tools\":[{\"function\":[]}]}", RV_ERR_BAD_TYPE, 22 },
+	{ "{\"tools\":[{\"function\":{\"name\":1}}]}", RV_ERR_BAD_TYPE, 30 },
+	{ "{\"metadata\":[]}", RV_ERR_BAD_TYPE, 12 },
+	{ "{\"response_format\":\"json\"}", RV_ERR_BAD_TYPE, 19 },
+	{ "{\"stream_options\":{\"include_usage\":\"y\"}}", RV_ERR_BAD_TYPE, 35 },
+	{ "{\"messages\":[{\"tool_calls\":{}}]}", RV_ERR_BAD_TYPE, 27 },
+	/* grammar */
+	{ "{\"a\":1,}", RV_ERR_SYNTAX, 7 },
+	{ "{\"a\" 1}", RV_ERR_SYNTAX, 5 },
+	{ "{\"a\":1 \"b\":2}", RV_ERR_SYNTAX, 7 },
+	{ "{'a':1}", RV_ERR_SYNTAX, 1 },
+	{ "{a:1}", RV_ERR_SYNTAX, 1 },
+	{ "{\"a\":01}", RV_ERR_SYNTAX, 6 },
+	{ "{\"a\":-}", RV_ERR_SYNTAX, 6 },
+	{ "{\"a\":1.}", RV_ERR_SYNTAX, 7 },
+	{ "{\"a\":1e}", RV_ERR_SYNTAX, 7 },
+	{ "{\"a\":.5}", RV_ERR_SYNTAX, 5 },
+	{ "{\"a\":+1}", RV_ERR_SYNTAX, 5 },
+	{ "{\"a\":NaN}", RV_ERR_SYNTAX, 5 },
+	{ "{\"a\":tru}", RV_ERR_SYNTAX, 5 },
+	{ "{\"a\":nul1}", RV_ERR_SYNTAX, 5 },
+	{ "{\"a\":[1,]}", RV_ERR_SYNTAX, 8 },
+	{ "{\"a\":[1 2]}", RV_ERR_SYNTAX, 8 },
+	{ "{\"a\":{\"b\"}}", RV_ERR_SYNTAX, 9 },
+	{ "{\"a\":1}}", RV_ERR_SYNTAX, 7 },
+	{ "{\"a\":1} x", RV_ERR_SYNTAX, 8 },
+	{ "{\"a\":1}{}", RV_ERR_SYNTAX, 7 },
+	{ "{\"a\":[}", RV_ERR_SYNTAX, 6 },
+	{ "{\"a\":\"x\"]", RV_ERR_SYNTAX, 8 },
+	{ "{\"a\":1\x0c}", RV_ERR_SYNTAX, 6 },
+	{ "\xef\xbb\xbf{}", RV_ERR_SYNTAX, 0 },
+	/* strings */
+	{ "{\"a\":\"\x01\"}", RV_ERR_CONTROL_CHAR, 6 },
+	{ "{\"a\":\"line\nbreak\"}", RV_ERR_CONTROL_CHAR, 10 },
+	{ "{\"a\":\"\\x41\"}", RV_ERR_BAD_ESCAPE, 6 },
+	{ "{\"a\":\"\\u12G4\"}", RV_ERR_BAD_ESCAPE, 6 },
+	{ "{\"a\":\"\\U0041\"}", RV_ERR_BAD_ESCAPE, 6 },
+	{ "{\"a\":\"\\'\"}", RV_ERR_BAD_ESCAPE, 6 },
+	/* lone surrogates: high alone, high then a non-surrogate, low alone, two highs */
+	{ "{\"a\":\"\\ud83d\"}", RV_ERR_LONE_SURROGATE, 6 },
+	{ "{\"a\":\"\\ud83dx\"}", RV_ERR_LONE_SURROGATE, 6 },
+	{ "{\"a\":\"\\ud83d\\n\"}", RV_ERR_LONE_SURROGATE, 6 },
+	{ "{\"a\":\"\\ud83d\\u0041\"}", RV_ERR_LONE_SURROGATE, 6 },
+	{ "{\"a\":\"\\ude00\"}", RV_ERR_LONE_SURROGATE, 6 },
+	{ "{\"a\":\"\\ud83d\\ud83d\"}", RV_ERR_LONE_SURROGATE, 6 },
+	{ "{\"a\":\"\\ud83d\\uZZZZ\"}", RV_ERR_BAD_ESCAPE, 12 },
+	/* invalid UTF-8: stray continuation, overlong 2/3/4-byte, UTF-16 surrogate encoded
+	 * in UTF-8, above U+10FFFF, F5+ lead, C0/C1 leads, lead without continuation */
+	{ "{\"a\":\"\x80\"}", RV_ERR_BAD_UTF8, 6 },
+	{ "{\"a\":\"\xc0\xaf\"}", RV_ERR_BAD_UTF8, 6 },
+	{ "{\"a\":\"\xc1\xbf\"}", RV_ERR_BAD_UTF8, 6 },
+	{ "{\"a\":\"\xe0\x80\xaf\"}", RV_ERR_BAD_UTF8, 6 },
+	{ "{\"a\":\"\xf0\x80\x80\xaf\"}", RV_ERR_BAD_UTF8, 6 },
+	{ "{\"a\":\"\xed\xa0\x80\"}", RV_ERR_BAD_UTF8, 6 },
+	{ "{\"a\":\"\xed\xbf\xbf\"}", RV_ERR_BAD_UTF8, 6 },
+	{ "{\"a\":\"\xf4\x90\x80\x80\"}", RV_ERR_BAD_UTF8, 6 },
+	{ "{\"a\":\"\xf5\x80\x80\x80\"}", RV_ERR_BAD_UTF8, 6 },
+	{ "{\"a\":\"\xff\"}", RV_ERR_BAD_UTF8, 6 },
+	{ "{\"a\":\"\xe2\x82\"}", RV_ERR_BAD_UTF8, 6 },
+	{ "{\"a\":\"ok \xe2\x82x\"}", RV_ERR_BAD_UTF8, 9 },
+	{ "{\"a\":\"\xc3\"}", RV_ERR_BAD_UTF8, 6 },
+	{ "{\"a\":\"\xf0\x9f\x98\"}", RV_ERR_BAD_UTF8, 6 },
+	/* invalid UTF-8 in a key and outside strings */
+	{ "{\"\xc3\x28\":1}", RV_ERR_BAD_UTF8, 2 },
+	{ "{\"a\":1,\xc3\xa9:1}", RV_ERR_SYNTAX, 7 },
+	/* duplicates of known keys, also spelled with an escape */
+	{ "{\"model\":\"a\",\"model\":\"b\"}", RV_ERR_DUPLICATE_KEY, 13 },
+	{ "{\"model\":\"a\",\"mod\\u0065l\":\"b\"}", RV_ERR_DUPLICATE_KEY, 13 },
+	{ "{\"stream\":true,\"stream\":null}", RV_ERR_DUPLICATE_KEY, 15 },
+	{ "{\"messages\":[{\"role\":\"user\",\"role\":\"system\"}]}", RV_ERR_DUPLICATE_KEY, 28 },
+	{ "{\"messages\":[{\"content\":[{\"type\":\"text\",\"type\":\"image_url\"}]}]}",
+	  RV_ERR_DUPLICATE_KEY, 40 },
+};
+
+static void test_bad_bodies(void)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(bad_chat) / sizeof(bad_chat[0]); i++) {
+		int rc = chat(bad_chat[i].body);
+
+		CU_ASSERT_EQUAL(rc, -(int)bad_chat[i].err);
+		CU_ASSERT_EQUAL(v.err, bad_chat[i].err);
+		CU_ASSERT_EQUAL(v.err_off, bad_chat[i].off);
+		if (rc != -(int)bad_chat[i].err || v.err_off != bad_chat[i].off)
+			fprintf(stderr, "\nbad_chat[%zu]: got %d (%s) at %u\n", i, rc,
+				rv_strerror(v.err), v.err_off);
+	}
+}
+
+static void test_escapes(void)
+{
+	static const struct {
+		const char *esc;
+		const char *want;
+	} cases[] = {
+		{ "\\\"", "\"" },
+		{ "\\\\", "\\" },
+		{ "\\/", "/" },
+		{ "\\b", "\b" },
+		{ "\\f", "\f" },
+		{ "\\n", "\n" },
+		{ "\\r", "\r" },
+		{ "\\t", "\t" },
+		{ "\\u0041", "A" },
+		{ "\\u007f", "\x7f" },
+		{ "\\u0080", "\xc2\x80" },
+		{ "\\u00E9", "\xc3\xa9" },
+		{ "\\u07ff", "\xdf\xbf" },
+		{ "\\u0800", "\xe0\xa0\x80" },
+		{ "\\u20AC", "\xe2\x82\xac" },
+		{ "\\uffff", "\xef\xbf\xbf" },
+		{ "\\ud800\\udc00", "\xf0\x90\x80\x80" },
+		{ "\\uD83D\\uDE00", "\xf0\x9f\x98\x80" },
+		{ "\\udbff\\udfff", "\xf4\x8f\xbf\xbf" },
+		{ "a\\u0000b", "a\0b" },
+	};
+	char b[256];
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		size_t wl = i == sizeof(cases) / sizeof(cases[0]) - 1 ? 3 : strlen(cases[i].want);
+
+		snprintf(b, sizeof(b), "{\"messages\":[{\"role\":\"user\",\"content\":\"<%s>\"}]}",
+			 cases[i].esc);
+		CU_ASSERT_EQUAL(chat(b), (int)strlen(b));
+		CU_ASSERT_EQUAL(v.msgs[0].text.len, wl + 2);
+		CU_ASSERT_EQUAL(memcmp(v.msgs[0].text.p + 1, cases[i].want, wl), 0);
+	}
+	/* valid raw UTF-8 of every length, passed through untouched */
+	CU_ASSERT(chat("{\"messages\":[{\"content\":\"\x7f\xc2\x80\xdf\xbf\xe0\xa0\x80\xed\x9f\xbf"
+		       "\xee\x80\x80\xef\xbf\xbf\xf0\x90\x80\x80\xf4\x8f\xbf\xbf\"}]}") > 0);
+	CU_ASSERT_EQUAL(v.msgs[0].text.len, 1 + 2 + 2 + 3 + 3 + 3 + 3 + 4 + 4);
+	/* short strings with escapes are unescaped too */
+	CU_ASSERT(chat("{\"model\":\"gpt\\u002d4\",\"user\":\"a\\tb\",\"messages\":[{\"role\":"
+		       "\"user\",\"name\":\"\\u00e9\",\"content\":\"x\"}]}") > 0);
+	CU_ASSERT_TRUE(str_is(v.model, "gpt-4"));
+	CU_ASSERT_TRUE(str_is(v.user, "a\tb"));
+	CU_ASSERT_TRUE(str_is(v.msgs[0].name, "\xc3\xa9"));
+	CU_ASSERT_TRUE(str_is(v.text, "x"));
+	/* the span still covers the raw value */
+	CU_ASSERT_EQUAL(v.model_span.off, 9);
+	CU_ASSERT_EQUAL(v.model_span.len, 12);
+}
+
+/*
+ * Every strict prefix of a valid body that stops before its final '}' is TRUNCATED,
+ * and never reads past its end (guard page).
+ */
+static void sweep(enum rv_endpoint ep, const char *b)
+{
+	size_t n = strlen(b), last = n, cut;
+
+	while (last > 0 && b[last - 1] != '}')
+		last--;
+	for (cut = 0; cut < last; cut++) {
+		int rc = parse_n(&dflt, ep, b, cut);
+
+		CU_ASSERT_EQUAL(rc, -RV_ERR_TRUNCATED);
+		if (rc != -RV_ERR_TRUNCATED)
+			fprintf(stderr, "\ncut %zu of '%s': %s\n", cut, b, rv_strerror(v.err));
+	}
+	for (cut = last; cut <= n; cut++)
+		CU_ASSERT_EQUAL(parse_n(&dflt, ep, b, cut), (int)cut);
+}
+
+static void test_truncation_everywhere(void)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(valid_chat) / sizeof(valid_chat[0]); i++)
+		sweep(RV_EP_CHAT, valid_chat[i]);
+	for (i = 0; i < sizeof(valid_compl) / sizeof(valid_compl[0]); i++)
+		sweep(RV_EP_COMPLETIONS, valid_compl[i]);
+	/* mid-escape and mid-UTF-8 cuts inside a string */
+	sweep(RV_EP_CHAT, "{\"messages\":[{\"content\":\"\\ud83d\\ude00 \\u00e9 \xf0\x9f\x98\x80 "
+			  "\xe2\x82\xac\"}]}");
+}
+
+/* Malformed bodies cut at every offset: an error (any), never a crash or overread. */
+static void test_bad_truncated(void)
+{
+	size_t i, cut;
+
+	for (i = 0; i < sizeof(bad_chat) / sizeof(bad_chat[0]); i++) {
+		size_t n = strlen(bad_chat[i].body);
+
+		for (cut = 0; cut < n; cut++)
+			CU_ASSERT(parse_n(&dflt, RV_EP_CHAT, bad_chat[i].body, cut) < 0);
+	}
+}
+
+static char *nest(size_t levels, const char *open, const char *close)
+{
+	size_t ol = strlen(open), cl = strlen(close);
+	char *b = malloc(64 + levels * (ol + cl));
+	size_t n = 0, i;
+
+	if (b == NULL)
+		return NULL;
+	n += (size_t)sprintf(b, "{\"messages\":[{\"content\":\"x\"}],\"deep\":");
+	for (i = 0; i < levels; i++, n += ol)
+		memcpy(b + n, open, ol);
+	b[n++] = '1';
+	for (i = 0; i < levels; i++, n += cl)
+		memcpy(b + n, close, cl);
+	b[n++] = '}';
+	b[n] = '\0';
+	return b;
+}
+
+static void test_depth(void)
+{
+	char *b;
+
+	/* small: max_depth 8; the body object is level 1, so 7 arrays fit */
+	b = nest(7, "[", "]");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+	CU_ASSERT_EQUAL(parse_n(&small, RV_EP_CHAT, b, strlen(b)), (int)strlen(b));
+	free(b);
+	b = nest(8, "[", "]");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+	CU_ASSERT_EQUAL(parse_n(&small, RV_EP_CHAT, b, strlen(b)), -RV_ERR_DEPTH);
+	CU_ASSERT_EQUAL(v.err_off, 44); /* the 8th '[' */
+	free(b);
+	b = nest(7, "{\"k\":", "}");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+	CU_ASSERT_EQUAL(parse_n(&small, RV_EP_CHAT, b, strlen(b)), (int)strlen(b));
+	free(b);
+	b = nest(8, "{\"k\":", "}");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+	CU_ASSERT_EQUAL(parse_n(&small, RV_EP_CHAT, b, strlen(b)), -RV_ERR_DEPTH);
+	free(b);
+	/* default 32, and far past it (no recursion: must not blow the stack) */
+	b = nest(31, "[", "]");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+	CU_ASSERT_EQUAL(chat(b), (int)strlen(b));
+	free(b);
+	b = nest(32, "[", "]");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+	CU_ASSERT_EQUAL(chat(b), -RV_ERR_DEPTH);
+	free(b);
+	b = nest(500000, "[", "]");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+	CU_ASSERT_EQUAL(chat(b), -RV_ERR_DEPTH);
+	free(b);
+	/* the known structure counts too: content part objects sit at level 5 */
+	{
+		static const char ok[] = "{\"messages\":[{\"content\":[{\"type\":\"image_url\","
+					 "\"image_url\":{\"u\":{\"v\":[1]}}}]}]}";
+		static const char deep[] = "{\"messages\":[{\"content\":[{\"type\":\"image_url\","
+					   "\"image_url\":{\"u\":{\"v\":[[1]]}}}]}]}";
+
+		CU_ASSERT_EQUAL(parse_n(&small, RV_EP_CHAT, ok, sizeof(ok) - 1), (int)sizeof(ok) - 1);
+		CU_ASSERT_EQUAL(parse_n(&small, RV_EP_CHAT, deep, sizeof(deep) - 1), -RV_ERR_DEPTH);
+	}
+}
+
+static void test_limits(void)
+{
+	char *b = malloc(8192);
+	size_t n;
+	int i;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+	/* 3 messages fit, 4 do not */
+	strcpy(b, "{\"messages\":[{},{},{}]}");
+	CU_ASSERT(parse_n(&small, RV_EP_CHAT, b, strlen(b)) > 0);
+	strcpy(b, "{\"messages\":[{},{},{},{}]}");
+	CU_ASSERT_EQUAL(parse_n(&small, RV_EP_CHAT, b, strlen(b)), -RV_ERR_TOO_MANY_MESSAGES);
+	CU_ASSERT_EQUAL(v.err_off, 22);
+	strcpy(b, "{\"prompt\":[\"a\",\"b\",\"c\",\"d\"]}");
+	CU_ASSERT_EQUAL(parse_n(&small, RV_EP_COMPLETIONS, b, strlen(b)),
+			-RV_ERR_TOO_MANY_MESSAGES);
+	/* 2 parts fit, 3 do not */
+	strcpy(b, "{\"messages\":[{\"content\":[{},{}]}]}");
+	CU_ASSERT(parse_n(&small, RV_EP_CHAT, b, strlen(b)) > 0);
+	strcpy(b, "{\"messages\":[{\"content\":[{},{},{}]}]}");
+	CU_ASSERT_EQUAL(parse_n(&small, RV_EP_CHAT, b, strlen(b)), -RV_ERR_TOO_MANY_PARTS);
+	CU_ASSERT_EQUAL(v.err_off, 31);
+	/* 2 tools fit, 3 do not; tool calls count over all messages */
+	strcpy(b, "{\"tools\":[{},{}],\"messages\":[{}]}");
+	CU_ASSERT(parse_n(&small, RV_EP_CHAT, b, strlen(b)) > 0);
+	strcpy(b, "{\"tools\":[{},{},{}],\"messages\":[{}]}");
+	CU_ASSERT_EQUAL(parse_n(&small, RV_EP_CHAT, b, strlen(b)), -RV_ERR_TOO_MANY_TOOLS);
+	strcpy(b, "{\"messages\":[{\"tool_calls\":[{}]},{\"tool_calls\":[{},{}]}]}");
+	CU_ASSERT_EQUAL(parse_n(&small, RV_EP_CHAT, b, strlen(b)), -RV_ERR_TOO_MANY_TOOLS);
+	/* text: exactly max_text bytes of text fit (two messages: 511 + '\n' + 512) */
+	n = (size_t)sprintf(b, "{\"messages\":[{\"content\":\"");
+	memset(b + n, 'a', 511);
+	n += 511;
+	n += (size_t)sprintf(b + n, "\"},{\"content\":\"");
+	memset(b + n, 'b', 512);
+	n += 512;
+	n += (size_t)sprintf(b + n, "\"}]}");
+	CU_ASSERT_EQUAL(parse_n(&small, RV_EP_CHAT, b, n), (int)n);
+	CU_ASSERT_EQUAL(v.text.len, 1024);
+	CU_ASSERT_EQUAL(v.msgs[1].text.len, 512);
+	CU_ASSERT_EQUAL(v.msgs[1].text.p[0], 'b');
+	/* one more byte does not */
+	n = (size_t)sprintf(b, "{\"messages\":[{\"content\":\"");
+	memset(b + n, 'a', 1025);
+	n += 1025;
+	n += (size_t)sprintf(b + n, "\"}]}");
+	CU_ASSERT_EQUAL(parse_n(&small, RV_EP_CHAT, b, n), -RV_ERR_TEXT_TOO_LARGE);
+	/* escaped text counts unescaped: 1024 "\n" escapes are 1024 bytes */
+	n = (size_t)sprintf(b, "{\"messages\":[{\"content\":\"");
+	for (i = 0; i < 1024; i++, n += 2)
+		memcpy(b + n, "\\n", 2);
+	n += (size_t)sprintf(b + n, "\"}]}");
+	CU_ASSERT_EQUAL(parse_n(&small, RV_EP_CHAT, b, n), (int)n);
+	CU_ASSERT_EQUAL(v.text.len, 1024);
+	/* the body limit is checked first, whatever the bytes */
+	memset(b, 'x', 4097);
+	CU_ASSERT_EQUAL(parse_n(&small, RV_EP_CHAT, b, 4097), -RV_ERR_BODY_TOO_LARGE);
+	CU_ASSERT_EQUAL(v.err_off, 4096);
+	free(b);
+}
+
+static void test_huge_string(void)
+{
+	/* a 3 MiB string: past the default 1 MiB text limit and body limit */
+	size_t n = 3u << 20, i;
+	char *b = malloc(n + 64);
+	struct rv_limits lim = { .max_body = 4u << 20, .max_depth = 32, .max_messages = 4,
+				 .max_text = 1u << 20, .max_parts = 4, .max_tools = 4 };
+	struct rv_ctx big;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+	i = (size_t)sprintf(b, "{\"messages\":[{\"content\":\"");
+	memset(b + i, 'z', n - i - 4);
+	memcpy(b + n - 4, "\"}]}", 4);
+	CU_ASSERT_EQUAL(parse_n(&dflt, RV_EP_CHAT, b, n), -RV_ERR_BODY_TOO_LARGE);
+	CU_ASSERT_EQUAL_FATAL(rv_ctx_init(&big, &lim), 0);
+	CU_ASSERT_EQUAL(parse_n(&big, RV_EP_CHAT, b, n), -RV_ERR_TEXT_TOO_LARGE);
+	/* the same string in an unknown field is only validated, never copied */
+	i = (size_t)sprintf(b, "{\"messages\":[{\"content\":\"x\",\"junk\":\"");
+	memset(b + i, 'z', n - i - 4);
+	CU_ASSERT_EQUAL(parse_n(&big, RV_EP_CHAT, b, n), (int)n);
+	rv_ctx_fini(&big);
+	rv_ctx_fini(&big); /* idempotent */
+	free(b);
+}
+
+static void test_ctx_and_config(void)
+{
+	struct rv_limits lim = small_lim;
+	struct rv_ctx c;
+	struct tsconf *tc = tsconf_create();
+	char err[TSCONF_ERR_MAX];
+	static const char conf[] = "[request]\nmax_body = 64K\nmax_messages = 10\n";
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(tc);
+	lim.max_depth = RV_DEPTH_HARD_MAX + 1;
+	CU_ASSERT_EQUAL(rv_ctx_init(&c, &lim), -EINVAL);
+	lim = small_lim;
+	lim.max_parts = 0;
+	CU_ASSERT_EQUAL(rv_ctx_init(&c, &lim), -EINVAL);
+	/* the defaults are production values and rv_ctx_init accepts them */
+	CU_ASSERT_EQUAL(rv_conf_register(tc, &lim, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(lim.max_body, 1u << 20);
+	CU_ASSERT_EQUAL(lim.max_depth, 32);
+	CU_ASSERT_EQUAL(lim.max_messages, 1024);
+	CU_ASSERT_EQUAL(lim.max_text, 1u << 20);
+	CU_ASSERT_EQUAL(lim.max_parts, 64);
+	CU_ASSERT_EQUAL(lim.max_tools, 128);
+	CU_ASSERT_EQUAL(rv_ctx_init(&c, &lim), 0);
+	rv_ctx_fini(&c);
+	CU_ASSERT_EQUAL(tsconf_load_buf(tc, "r.conf", conf, sizeof(conf) - 1, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(lim.max_body, 65536);
+	CU_ASSERT_EQUAL(lim.max_messages, 10);
+	CU_ASSERT_EQUAL(lim.max_depth, 32);
+	/* every bound of the table is accepted by rv_ctx_init, one past it refused */
+	{
+		static const char lo[] = "[request]\nmax_body=1K\nmax_depth=8\nmax_messages=1\n"
+					 "max_text=1K\nmax_parts=1\nmax_tools=1\n";
+		static const char hi[] = "[request]\nmax_body=1G\nmax_depth=1024\n"
+					 "max_messages=1048576\nmax_text=1K\nmax_parts=65535\n"
+					 "max_tools=65535\n";
+
+		CU_ASSERT_EQUAL(tsconf_load_buf(tc, "r", lo, sizeof(lo) - 1, err, sizeof(err)), 0);
+		CU_ASSERT_EQUAL(rv_ctx_init(&c, &lim), 0);
+		rv_ctx_fini(&c);
+		CU_ASSERT_EQUAL(tsconf_load_buf(tc, "r", hi, sizeof(hi) - 1, err, sizeof(err)), 0);
+		CU_ASSERT_EQUAL(rv_ctx_init(&c, &lim), 0);
+		rv_ctx_fini(&c);
+	}
+	CU_ASSERT_EQUAL(tsconf_load_buf(tc, "r", "[request]\nmax_depth=7\n", 22, err, sizeof(err)),
+			-EINVAL);
+	CU_ASSERT_STRING_EQUAL(err, "r:2: value '7' for 'max_depth' out of range [8, 1024]");
+	tsconf_destroy(tc);
+}
+
+static void test_strerror(void)
+{
+	int e;
+
+	for (e = 0; e < RV_ERR_COUNT; e++) {
+		CU_ASSERT_PTR_NOT_NULL(rv_strerror((enum rv_err)e));
+		CU_ASSERT(strlen(rv_strerror((enum rv_err)e)) > 0);
+	}
+	CU_ASSERT_STRING_EQUAL(rv_strerror(RV_ERR_BAD_UTF8),
+			       "request body contains invalid UTF-8 in a string");
+	CU_ASSERT_STRING_EQUAL(rv_strerror((enum rv_err)999), "unknown request error");
+}
+
+/* A 2 KB chat body, timed: printed for the record, never asserted. */
+static void test_timing_print(void)
+{
+	char b[4096];
+	size_t n = 0;
+	struct timespec t0, t1;
+	int i, iters = 20000;
+
+	n += (size_t)sprintf(b, "{\"model\":\"gpt-4o-mini\",\"temperature\":0.2,\"messages\":["
+				"{\"role\":\"system\",\"content\":\"You are terse.\"}");
+	while (n < 1900)
+		n += (size_t)sprintf(b + n, ",{\"role\":\"user\",\"content\":\"Explain the "
+					    "difference between TCP and UDP, with \\\"examples\\\".\\n\"}");
+	n += (size_t)sprintf(b + n, "]}");
+	CU_ASSERT_EQUAL_FATAL(chat(b), (int)n);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (i = 0; i < iters; i++)
+		rv_parse(&dflt, RV_EP_CHAT, body_of() - n, n, &v);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	printf("\n    timing: %zu-byte chat body, %.0f ns per rv_parse (mean of %d)\n", n,
+	       ((double)(t1.tv_sec - t0.tv_sec) * 1e9 + (double)(t1.tv_nsec - t0.tv_nsec)) / iters,
+	       iters);
+}
+
+static int suite_init(void)
+{
+	struct rv_limits lim = { .max_body = 1u << 20, .max_depth = 32, .max_messages = 1024,
+				 .max_text = 1u << 20, .max_parts = 64, .max_tools = 128 };
+
+	if (rv_ctx_init(&dflt, &lim) != 0 || rv_ctx_init(&small, &small_lim) != 0)
+		return -1;
+	return 0;
+}
+
+static int suite_clean(void)
+{
+	rv_ctx_fini(&dflt);
+	rv_ctx_fini(&small);
+	if (gmap != NULL)
+		munmap(gmap, gmap_len);
+	gmap = NULL;
+	return 0;
+}
+
+int main(void)
+{
+	static const struct {
+		const char *name;
+		void (*fn)(void);
+	} tests[] = {
+		{ "simple chat", test_simple_chat },
+		{ "all fields", test_all_fields },
+		{ "content parts", test_parts },
+		{ "part text given back", test_part_text_given_back },
+		{ "tools and tool calls", test_tools },
+		{ "unknown fields and escapes", test_unknown_and_escapes },
+		{ "roles", test_roles },
+		{ "response formats", test_response_formats },
+		{ "completions", test_completions },
+		{ "numbers", test_numbers },
+		{ "bad bodies", test_bad_bodies },
+		{ "escapes", test_escapes },
+		{ "truncation at every offset", test_truncation_everywhere },
+		{ "bad bodies truncated", test_bad_truncated },
+		{ "depth", test_depth },
+		{ "limits", test_limits },
+		{ "huge string", test_huge_string },
+		{ "context and config", test_ctx_and_config },
+		{ "strerror", test_strerror },
+		{ "timing (printed)", test_timing_print },
+	};
+	CU_pSuite s;
+	unsigned fails;
+	size_t i;
+
+	if (CU_initialize_registry() != CUE_SUCCESS)
+		return 1;
+	s = CU_add_suite("reqview", suite_init, suite_clean);
+	if (s == NULL) {
+		CU_cleanup_registry();
+		return 1;
+	}
+	for (i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
+		if (CU_add_test(s, tests[i].name, tests[i].fn) == NULL) {
+			CU_cleanup_registry();
+			return 1;
+		}
+	}
+	CU_basic_set_mode(CU_BRM_VERBOSE);
+	CU_basic_run_tests();
+	fails = CU_get_number_of_failures() + CU_get_number_of_suites_failed();
+	CU_cleanup_registry();
+	return fails == 0 ? 0 : 1;
+}

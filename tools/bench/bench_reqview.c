@@ -1,0 +1,154 @@
+/* SPDX-License-Identifier: Proprietary */
+/*
+ * bench_reqview - ns per rv_parse() on generated /v1/chat/completions bodies of about
+ * 0.5, 2, 8, 32 and 200 KB (English prose with escapes, a little non-ASCII text, a
+ * tool, multi-turn), beside a baseline measured in the same run: memcpy of the same
+ * body (the least any pass over it can cost).  Prints median and p99 of many runs.
+ * Never fails on a timing.  Usage: bench_reqview [iterations-scale]
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "reqview.h"
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static const char *const sentences[] = {
+	"Please review the following function and explain why it leaks memory.",
+	"The quarterly report shows a 12% increase in revenue across all regions.",
+	"He said \\\"this is fine\\\" and left the room.\\nThen the build broke again.",
+	"Translate to French: the weather is nice today and we should go outside.",
+	"Caf\\u00e9 na\\u00efve r\\u00e9sum\\u00e9 \xe2\x80\x94 d\xc3\xa9j\xc3\xa0 vu \xf0\x9f\x98\x80.",
+	"for (int i = 0; i < n; i++) { sum += a[i] * b[i]; }\\n",
+	"Summarise the key points of the meeting in three bullet points.",
+	"What is the integral of x^2 * sin(x) dx? Show each step.",
+};
+
+/* Appends about target bytes of message JSON to buf (cap bytes). */
+static size_t make_body(char *buf, size_t cap, size_t target)
+{
+	size_t n = 0, s = 0;
+	int turn = 0;
+
+	n += (size_t)snprintf(buf + n, cap - n,
+			      "{\"model\":\"gpt-4o-mini\",\"temperature\":0.7,\"max_tokens\":512,"
+			      "\"stream\":true,\"stream_options\":{\"include_usage\":true},"
+			      "\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"get_weather\","
+			      "\"parameters\":{\"type\":\"object\",\"properties\":{\"city\":"
+			      "{\"type\":\"string\"}}}}}],"
+			      "\"messages\":[{\"role\":\"system\",\"content\":\"You are a helpful "
+			      "assistant.\"}");
+	while (n + 400 < target && n + 600 < cap) {
+		n += (size_t)snprintf(buf + n, cap - n, ",{\"role\":\"%s\",\"content\":\"",
+				      turn++ % 2 ? "assistant" : "user");
+		do {
+			n += (size_t)snprintf(buf + n, cap - n, "%s ",
+					      sentences[s++ % (sizeof(sentences) / sizeof(sentences[0]))]);
+		} while (n + 300 < target && (s % 5) != 0);
+		n += (size_t)snprintf(buf + n, cap - n, "\"}");
+	}
+	n += (size_t)snprintf(buf + n, cap - n, "]}");
+	return n;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Median and p99 of runs batches, each the mean ns of `inner` calls. */
+static void measure(struct rv_ctx *ctx, const char *body, size_t len, char *copy, int runs,
+		    int inner, double out[4])
+{
+	uint64_t *t = malloc(sizeof(uint64_t) * (size_t)runs);
+	uint64_t *c = malloc(sizeof(uint64_t) * (size_t)runs);
+	struct rv_view v;
+	int i, j;
+
+	if (t == NULL || c == NULL) {
+		free(t);
+		free(c);
+		return;
+	}
+	for (i = 0; i < runs; i++) {
+		uint64_t t0 = now_ns();
+
+		for (j = 0; j < inner; j++)
+			if (rv_parse(ctx, RV_EP_CHAT, body, len, &v) < 0)
+				fprintf(stderr, "parse failed: %s\n", rv_strerror(v.err));
+		t[i] = (now_ns() - t0) / (uint64_t)inner;
+		t0 = now_ns();
+		for (j = 0; j < inner; j++) {
+			memcpy(copy, body, len);
+			__asm__ volatile("" : : "r"(copy) : "memory");
+		}
+		c[i] = (now_ns() - t0) / (uint64_t)inner;
+	}
+	qsort(t, (size_t)runs, sizeof(*t), cmp_u64);
+	qsort(c, (size_t)runs, sizeof(*c), cmp_u64);
+	out[0] = (double)t[runs / 2];
+	out[1] = (double)t[runs * 99 / 100];
+	out[2] = (double)c[runs / 2];
+	out[3] = (double)c[runs * 99 / 100];
+	free(t);
+	free(c);
+}
+
+int main(int argc, char **argv)
+{
+	static const size_t sizes[] = { 512, 2048, 8192, 32768, 204800 };
+	struct rv_limits lim = { .max_body = 1u << 20, .max_depth = 32, .max_messages = 1024,
+				 .max_text = 1u << 20, .max_parts = 64, .max_tools = 128 };
+	int scale = argc > 1 ? atoi(argv[1]) : 1;
+	struct rv_ctx ctx;
+	char *buf, *copy;
+	size_t i;
+
+	if (scale < 1)
+		scale = 1;
+	if (rv_ctx_init(&ctx, &lim) < 0) {
+		fprintf(stderr, "rv_ctx_init failed\n");
+		return 1;
+	}
+	buf = malloc(300000);
+	copy = malloc(300000);
+	if (buf == NULL || copy == NULL) {
+		fprintf(stderr, "out of memory\n");
+		free(buf);
+		free(copy);
+		rv_ctx_fini(&ctx);
+		return 1;
+	}
+	printf("%-10s %8s %6s %12s %12s %10s %12s %12s\n", "target", "bytes", "msgs",
+	       "parse_med_ns", "parse_p99_ns", "MB/s", "memcpy_med", "memcpy_p99");
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		size_t len = make_body(buf, 300000, sizes[i]);
+		int inner = sizes[i] >= 32768 ? 20 : 200;
+		double r[4] = { 0 };
+		struct rv_view v;
+
+		if (rv_parse(&ctx, RV_EP_CHAT, buf, len, &v) < 0) {
+			fprintf(stderr, "generated body refused: %s at %u\n", rv_strerror(v.err),
+				v.err_off);
+			break;
+		}
+		measure(&ctx, buf, len, copy, 200 * scale, inner, r);
+		printf("%-10zu %8zu %6u %12.0f %12.0f %10.0f %12.0f %12.0f\n", sizes[i], len,
+		       v.nmsgs, r[0], r[1], r[0] > 0 ? (double)len / r[0] * 1e3 : 0.0, r[2],
+		       r[3]);
+	}
+	free(copy);
+	free(buf);
+	rv_ctx_fini(&ctx);
+	return 0;
+}
