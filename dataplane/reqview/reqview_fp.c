@@ -209,10 +209,10 @@ static inline int32_t hex4(const uint8_t *s, const uint8_t *end)
 }
 
 /*
- * Decodes the escape at q (q[0] == '\\') into out[0..4); returns the UTF-8 length
+ * Decodes the escape at q (q[0] == '\\') into out (room for 4 bytes); returns the UTF-8 length
  * written and advances *qp past the escape, or 0 with the error set.  RFC 8259 section 7.
  */
-static inline int unescape(struct rv_p *p, const uint8_t **qp, uint8_t out[4])
+static inline int unescape(struct rv_p *p, const uint8_t **qp, uint8_t *out)
 {
 	const uint8_t *q = *qp, *end = p->end;
 	int32_t cp, lo;
@@ -311,17 +311,55 @@ scan_string(struct rv_p *p, uint8_t *dst, uint32_t cap, uint32_t *outlen, bool *
 
 	*escaped = false;
 	for (;;) {
-		const uint8_t *q = find_special(s, end);
+		const uint8_t *q;
 		uint8_t c;
 
 		if (dst != NULL) {
-			size_t run = (size_t)(q - s);
+			size_t run;
+#if defined(__AVX2__)
+			/*
+			 * Copy while scanning: store every 32-byte block, then keep only
+			 * the plain prefix.  Needs 32 bytes of room, so the tail of the
+			 * arena takes the memcpy path below.
+			 */
+			const __m256i q32 = _mm256_set1_epi8('"');
+			const __m256i b32 = _mm256_set1_epi8('\\');
+			const __m256i c32 = _mm256_set1_epi8(0x20);
 
+			while (end - s >= 32 && cap - n >= 32) {
+				__m256i x = _mm256_loadu_si256((const __m256i *)(const void *)s);
+				__m256i m = _mm256_or_si256(
+					_mm256_or_si256(_mm256_cmpeq_epi8(x, q32),
+							_mm256_cmpeq_epi8(x, b32)),
+					_mm256_cmpgt_epi8(c32, x));
+				uint32_t bits = (uint32_t)_mm256_movemask_epi8(m);
+
+				_mm256_storeu_si256((__m256i *)(void *)(dst + n), x);
+				if (bits != 0) {
+					uint32_t k = (uint32_t)__builtin_ctz(bits);
+
+					s += k;
+					n += k;
+					goto special;
+				}
+				s += 32;
+				n += 32;
+			}
+#endif
+			q = find_special(s, end);
+			run = (size_t)(q - s);
 			if (run > cap - n)
 				return fail(p, RV_ERR_TEXT_TOO_LARGE, s);
 			memcpy(dst + n, s, run);
 			n += (uint32_t)run;
+			s = q;
+		} else {
+			s = find_special(s, end);
 		}
+#if defined(__AVX2__)
+special:
+#endif
+		q = s;
 		if (q >= end)
 			return fail(p, RV_ERR_TRUNCATED, end);
 		c = *q;
@@ -333,7 +371,9 @@ scan_string(struct rv_p *p, uint8_t *dst, uint32_t cap, uint32_t *outlen, bool *
 		}
 		if (c == '\\') {
 			uint8_t u[4];
-			int k = unescape(p, &q, u);
+			/* Decode straight into the arena when it has room (no bounce copy). */
+			bool direct = dst != NULL && cap - n >= 4;
+			int k = unescape(p, &q, direct ? dst + n : u);
 
 			if (k == 0)
 				return false;
@@ -341,7 +381,8 @@ scan_string(struct rv_p *p, uint8_t *dst, uint32_t cap, uint32_t *outlen, bool *
 			if (dst != NULL) {
 				if ((uint32_t)k > cap - n)
 					return fail(p, RV_ERR_TEXT_TOO_LARGE, q);
-				memcpy(dst + n, u, (size_t)k);
+				if (!direct)
+					memcpy(dst + n, u, (size_t)k);
 				n += (uint32_t)k;
 			}
 			s = q;
@@ -359,7 +400,10 @@ scan_string(struct rv_p *p, uint8_t *dst, uint32_t cap, uint32_t *outlen, bool *
 			if (dst != NULL) {
 				if ((uint32_t)k > cap - n)
 					return fail(p, RV_ERR_TEXT_TOO_LARGE, q);
-				memcpy(dst + n, q, (size_t)k);
+				if (cap - n >= 4 && end - q >= 4)
+					memcpy(dst + n, q, 4);
+				else
+					memcpy(dst + n, q, (size_t)k);
 				n += (uint32_t)k;
 			}
 			s = q + k;

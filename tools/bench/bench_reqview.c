@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Proprietary */
 /*
  * bench_reqview - ns per rv_parse() on generated /v1/chat/completions bodies of about
- * 0.5, 2, 8, 32 and 200 KB (English prose with escapes, a little non-ASCII text, a
- * tool, multi-turn), beside a baseline measured in the same run: memcpy of the same
+ * 0.5, 2, 8, 32 and 200 KB (multi-turn, a tool, stream options) with two kinds of
+ * text: "plain" English prose and "mixed" text dense in escapes and non-ASCII, beside a baseline measured in the same run: memcpy of the same
  * body (the least any pass over it can cost).  Prints median and p99 of many runs.
  * Never fails on a timing.  Usage: bench_reqview [iterations-scale]
  */
@@ -21,7 +21,8 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-static const char *const sentences[] = {
+/* Mixed: escapes and non-ASCII in about every other sentence (a hard case). */
+static const char *const mixed[] = {
 	"Please review the following function and explain why it leaks memory.",
 	"The quarterly report shows a 12% increase in revenue across all regions.",
 	"He said \\\"this is fine\\\" and left the room.\\nThen the build broke again.",
@@ -32,8 +33,21 @@ static const char *const sentences[] = {
 	"What is the integral of x^2 * sin(x) dx? Show each step.",
 };
 
+/* Plain: English prose, one escaped newline per paragraph (typical chat text). */
+static const char *const plain[] = {
+	"Please review the following function and explain why it leaks memory when the "
+	"input list is empty, and suggest a fix that keeps the public interface unchanged.",
+	"The quarterly report shows a twelve percent increase in revenue across all "
+	"regions, driven mostly by the new subscription tier launched in the spring.",
+	"Summarise the key points of the meeting in three bullet points and list the "
+	"owners of each follow-up action with a due date.\\n",
+	"What is the integral of x squared times sine of x? Show each step and explain "
+	"which integration technique you used and why it applies here.",
+};
+
 /* Appends about target bytes of message JSON to buf (cap bytes). */
-static size_t make_body(char *buf, size_t cap, size_t target)
+static size_t make_body(char *buf, size_t cap, size_t target, const char *const *sentences,
+			size_t nsent)
 {
 	size_t n = 0, s = 0;
 	int turn = 0;
@@ -46,13 +60,13 @@ static size_t make_body(char *buf, size_t cap, size_t target)
 			      "{\"type\":\"string\"}}}}}],"
 			      "\"messages\":[{\"role\":\"system\",\"content\":\"You are a helpful "
 			      "assistant.\"}");
-	while (n + 400 < target && n + 600 < cap) {
+	while (n + 120 < target && n + 600 < cap) {
 		n += (size_t)snprintf(buf + n, cap - n, ",{\"role\":\"%s\",\"content\":\"",
 				      turn++ % 2 ? "assistant" : "user");
 		do {
 			n += (size_t)snprintf(buf + n, cap - n, "%s ",
-					      sentences[s++ % (sizeof(sentences) / sizeof(sentences[0]))]);
-		} while (n + 300 < target && (s % 5) != 0);
+					      sentences[s++ % nsent]);
+		} while (n + 120 < target && (s % 5) != 0);
 		n += (size_t)snprintf(buf + n, cap - n, "\"}");
 	}
 	n += (size_t)snprintf(buf + n, cap - n, "]}");
@@ -112,7 +126,7 @@ int main(int argc, char **argv)
 	int scale = argc > 1 ? atoi(argv[1]) : 1;
 	struct rv_ctx ctx;
 	char *buf, *copy;
-	size_t i;
+	size_t i, k;
 
 	if (scale < 1)
 		scale = 1;
@@ -129,23 +143,26 @@ int main(int argc, char **argv)
 		rv_ctx_fini(&ctx);
 		return 1;
 	}
-	printf("%-10s %8s %6s %12s %12s %10s %12s %12s\n", "target", "bytes", "msgs",
+	printf("%-6s %-8s %8s %6s %12s %12s %10s %12s %12s\n", "text", "target", "bytes", "msgs",
 	       "parse_med_ns", "parse_p99_ns", "MB/s", "memcpy_med", "memcpy_p99");
-	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
-		size_t len = make_body(buf, 300000, sizes[i]);
-		int inner = sizes[i] >= 32768 ? 20 : 200;
-		double r[4] = { 0 };
-		struct rv_view v;
+	for (k = 0; k < 2; k++) {
+		for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+			size_t len = k == 0 ? make_body(buf, 300000, sizes[i], plain, 4)
+					    : make_body(buf, 300000, sizes[i], mixed, 8);
+			int inner = sizes[i] >= 32768 ? 20 : 200;
+			double r[4] = { 0 };
+			struct rv_view v;
 
-		if (rv_parse(&ctx, RV_EP_CHAT, buf, len, &v) < 0) {
-			fprintf(stderr, "generated body refused: %s at %u\n", rv_strerror(v.err),
-				v.err_off);
-			break;
+			if (rv_parse(&ctx, RV_EP_CHAT, buf, len, &v) < 0) {
+				fprintf(stderr, "generated body refused: %s at %u\n",
+					rv_strerror(v.err), v.err_off);
+				break;
+			}
+			measure(&ctx, buf, len, copy, 200 * scale, inner, r);
+			printf("%-6s %-8zu %8zu %6u %12.0f %12.0f %10.0f %12.0f %12.0f\n",
+			       k == 0 ? "plain" : "mixed", sizes[i], len, v.nmsgs, r[0], r[1],
+			       r[0] > 0 ? (double)len / r[0] * 1e3 : 0.0, r[2], r[3]);
 		}
-		measure(&ctx, buf, len, copy, 200 * scale, inner, r);
-		printf("%-10zu %8zu %6u %12.0f %12.0f %10.0f %12.0f %12.0f\n", sizes[i], len,
-		       v.nmsgs, r[0], r[1], r[0] > 0 ? (double)len / r[0] * 1e3 : 0.0, r[2],
-		       r[3]);
 	}
 	free(copy);
 	free(buf);
