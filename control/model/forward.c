@@ -28,7 +28,7 @@ struct mdl_ctx {
 	float *att;	     /* [max_tokens][n_head * head_dim] attention output */
 	float *hb;	     /* [max_tokens][n_ff] gate, then silu(gate) * up */
 	float *hb2;	     /* [max_tokens][n_ff] up */
-	struct mdl_q8 *xq;   /* [max_tokens][max_cols / 32] quantized matmul input */
+	struct mdl_q8 xq;    /* [max_tokens] rows of up to max_cols / 32 blocks: matmul input */
 	float *scores;	     /* [n_threads][max_ctx] attention weights */
 	uint32_t *tok_pos;   /* [max_tokens] position of each stacked token */
 	uint32_t *tok_slot;  /* [max_tokens] KV slot of each stacked token */
@@ -87,9 +87,10 @@ static void mm_run(struct mdl_ctx *c, struct mm_job *j)
 	uint32_t cols = j->part[0].w->cols, rows = 0;
 	j->xq = NULL;
 	if (any_q8(j)) {
+		c->xq.nb = cols / MDL_QK;
 		for (uint32_t t = 0; t < j->T; t++)
-			mdl_quantize_q8(j->x + (size_t)t * cols, c->xq + (size_t)t * (cols / MDL_QK), cols);
-		j->xq = c->xq;
+			mdl_quantize_q8(j->x + (size_t)t * cols, &c->xq, t);
+		j->xq = &c->xq;
 	}
 	for (uint32_t p = 0; p < j->n_parts; p++)
 		rows += j->part[p].w->rows;
@@ -294,14 +295,16 @@ struct mdl_ctx *mdl_ctx_create(const struct mdl_model *m, const struct mdl_kv_po
 	c->att = malloc(T * qd * sizeof(float));
 	c->hb = malloc(T * hp->n_ff * sizeof(float));
 	c->hb2 = malloc(T * hp->n_ff * sizeof(float));
-	c->xq = malloc(T * (maxc / MDL_QK + 1) * sizeof(struct mdl_q8));
+	c->xq.qs = malloc(T * (maxc / MDL_QK + 1) * MDL_QK);
+	c->xq.d = malloc(T * (maxc / MDL_QK + 1) * sizeof(float));
+	c->xq.sum = malloc(T * (maxc / MDL_QK + 1) * sizeof(int32_t));
 	c->scores = malloc((size_t)c->n_threads * c->max_ctx * sizeof(float));
 	c->tok_pos = malloc(T * sizeof(uint32_t));
 	c->tok_slot = malloc(T * sizeof(uint32_t));
 	c->out_tok = malloc(T * sizeof(uint32_t));
 	c->out_rows = malloc(T * sizeof(float *));
 	c->slot_seen = calloc(c->n_slots, sizeof(bool));
-	if (!c->x || !c->xb || !c->q || !c->k || !c->v || !c->att || !c->hb || !c->hb2 || !c->xq ||
+	if (!c->x || !c->xb || !c->q || !c->k || !c->v || !c->att || !c->hb || !c->hb2 || !c->xq.qs || !c->xq.d || !c->xq.sum ||
 	    !c->scores || !c->tok_pos || !c->tok_slot || !c->out_tok || !c->out_rows || !c->slot_seen)
 		goto err_free;
 	return c;
@@ -325,7 +328,9 @@ void mdl_ctx_destroy(struct mdl_ctx *c)
 	free(c->att);
 	free(c->hb);
 	free(c->hb2);
-	free(c->xq);
+	free(c->xq.qs);
+	free(c->xq.d);
+	free(c->xq.sum);
 	free(c->scores);
 	free(c->tok_pos);
 	free(c->tok_slot);

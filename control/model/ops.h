@@ -9,19 +9,23 @@
 
 #define MDL_QK 32 /* elements per Q8 block, weights and activations alike */
 
-/* An activation vector quantized to Q8 (the llama.cpp approach: integer dot
- * products against Q8_0 weights). The scale stays in f32: the activation is
- * requantized every step so there is nothing to gain from f16 here. */
+/* T activation rows quantized to Q8 (the llama.cpp approach: integer dot
+ * products against Q8_0 weights), stored as arrays so a kernel can load eight
+ * scales or sums at once. Scales stay f32: activations are requantized every
+ * step, there is nothing to save by rounding them to f16. */
 struct mdl_q8 {
-	float d;	    /* value = d * qs[i] */
-	int8_t qs[MDL_QK];
+	int8_t *qs;   /* [T][nb * 32]: value = d * qs */
+	float *d;     /* [T][nb] block scales */
+	int32_t *sum; /* [T][nb] sum of qs per block (for the unsigned-offset trick) */
+	uint32_t nb;  /* blocks per row */
 };
 
 float mdl_f16_to_f32(uint16_t h);
 float mdl_bf16_to_f32(uint16_t h);
 
-/* x[n] (n % 32 == 0) -> n/32 blocks: d = max|x| / 127, q = round(x / d). */
-void mdl_quantize_q8(const float *x, struct mdl_q8 *q, uint32_t n);
+/* Row t of q from x[q->nb * 32]: per block d = max|x| / 127,
+ * qs = round-half-away(x * (1 / d)) (ggml's quantize_row_q8_0 in f32). */
+void mdl_quantize_q8(const float *x, const struct mdl_q8 *q, uint32_t t);
 
 /* y[t * ystride + r] (or yrows[t][r] when yrows is not NULL) = dot(row r of
  * w, x_t) for r in [r0, r1), t in [0, T). x holds T rows of w->cols floats;

@@ -152,26 +152,31 @@ static inline __m256i mul_i8(__m256i w, __m256i x)
 }
 #endif
 
-static float dot_q8(const struct gguf_block_q8_0 *w, const struct mdl_q8 *x, uint32_t nb)
+/* Blocks [b0, nb) of one weight row against activation row t, one block at
+ * a time (the general path, and the tail of the grouped one). */
+static float dot_q8_blocks(const struct gguf_block_q8_0 *w, const struct mdl_q8 *xq, uint32_t t,
+			   uint32_t b0, uint32_t nb)
 {
-	uint32_t i = 0;
+	const int8_t *xs = xq->qs + (size_t)t * xq->nb * MDL_QK;
+	const float *xd = xq->d + (size_t)t * xq->nb;
 	float sum = 0.0f;
+	uint32_t i = b0;
 #if MDL_X86
 	__m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
 	for (; i + 2 <= nb; i += 2) {
 		__m256i p0 = mul_i8(_mm256_loadu_si256((const __m256i *)w[i].qs),
-				    _mm256_loadu_si256((const __m256i *)x[i].qs));
+				    _mm256_loadu_si256((const __m256i *)(xs + (size_t)i * MDL_QK)));
 		__m256i p1 = mul_i8(_mm256_loadu_si256((const __m256i *)w[i + 1].qs),
-				    _mm256_loadu_si256((const __m256i *)x[i + 1].qs));
-		__m256 d0 = _mm256_set1_ps(_cvtsh_ss(w[i].d) * x[i].d);
-		__m256 d1 = _mm256_set1_ps(_cvtsh_ss(w[i + 1].d) * x[i + 1].d);
+				    _mm256_loadu_si256((const __m256i *)(xs + (size_t)(i + 1) * MDL_QK)));
+		__m256 d0 = _mm256_set1_ps(_cvtsh_ss(w[i].d) * xd[i]);
+		__m256 d1 = _mm256_set1_ps(_cvtsh_ss(w[i + 1].d) * xd[i + 1]);
 		acc0 = _mm256_fmadd_ps(d0, _mm256_cvtepi32_ps(p0), acc0);
 		acc1 = _mm256_fmadd_ps(d1, _mm256_cvtepi32_ps(p1), acc1);
 	}
 	for (; i < nb; i++) {
 		__m256i p0 = mul_i8(_mm256_loadu_si256((const __m256i *)w[i].qs),
-				    _mm256_loadu_si256((const __m256i *)x[i].qs));
-		__m256 d0 = _mm256_set1_ps(_cvtsh_ss(w[i].d) * x[i].d);
+				    _mm256_loadu_si256((const __m256i *)(xs + (size_t)i * MDL_QK)));
+		__m256 d0 = _mm256_set1_ps(_cvtsh_ss(w[i].d) * xd[i]);
 		acc0 = _mm256_fmadd_ps(d0, _mm256_cvtepi32_ps(p0), acc0);
 	}
 	sum = hsum256(_mm256_add_ps(acc0, acc1));
@@ -179,24 +184,106 @@ static float dot_q8(const struct gguf_block_q8_0 *w, const struct mdl_q8 *x, uin
 	for (; i < nb; i++) {
 		int32_t s = 0;
 		for (int j = 0; j < MDL_QK; j++)
-			s += (int32_t)w[i].qs[j] * x[i].qs[j];
-		sum += (float)s * mdl_f16_to_f32(w[i].d) * x[i].d;
+			s += (int32_t)w[i].qs[j] * xs[(size_t)i * MDL_QK + j];
+		sum += (float)s * mdl_f16_to_f32(w[i].d) * xd[i];
 	}
 #endif
 	return sum;
 }
 
-void mdl_quantize_q8(const float *x, struct mdl_q8 *q, uint32_t n)
+#if defined(__AVX512VNNI__) && defined(__AVX512VL__) && defined(__AVX512BW__)
+#define MDL_Q8_GROUPED 1
+#define Q8_TCHUNK 8 /* tokens sharing one load of a weight block group */
+#ifndef Q8_PREFETCH
+#define Q8_PREFETCH 2048 /* bytes ahead of the group being read */
+#endif
+
+/* Eight int32x8 vectors -> one vector of their eight horizontal sums. */
+static inline __m256i hsum8_epi32(const __m256i s[8])
 {
-	for (uint32_t b = 0; b < n / MDL_QK; b++, x += MDL_QK) {
+	__m256i a = _mm256_hadd_epi32(_mm256_hadd_epi32(s[0], s[1]), _mm256_hadd_epi32(s[2], s[3]));
+	__m256i b = _mm256_hadd_epi32(_mm256_hadd_epi32(s[4], s[5]), _mm256_hadd_epi32(s[6], s[7]));
+	return _mm256_add_epi32(_mm256_permute2x128_si256(a, b, 0x20), _mm256_permute2x128_si256(a, b, 0x31));
+}
+
+/* Q8_0 rows x Q8 activations, eight blocks at a time. vpdpbusd multiplies
+ * unsigned by signed bytes: feed it w + 128 (w ^ 0x80) and subtract
+ * 128 * sum(x) afterwards, exact in int32. Block sums are reduced eight at a
+ * time and scaled with one vector of eight w scales (gathered, f16) times
+ * eight x scales. The weight group stays in registers for up to
+ * Q8_TCHUNK tokens, so a batch reads each weight once. */
+static void q8_rows(const struct mdl_weight *w, const struct mdl_q8 *xq, uint32_t T, float *y,
+		    uint32_t ystride, float *const *yrows, uint32_t r0, uint32_t r1)
+{
+	const uint32_t nb = w->cols / MDL_QK, ng = nb / 8;
+	const __m256i x80 = _mm256_set1_epi8((char)0x80);
+	const __m256i offs = _mm256_setr_epi32(0, 34, 68, 102, 136, 170, 204, 238);
+	for (uint32_t r = r0; r < r1; r++) {
+		const struct gguf_block_q8_0 *wr =
+			(const void *)((const uint8_t *)w->data + (size_t)r * w->row_bytes);
+		for (uint32_t t0 = 0; t0 < T; t0 += Q8_TCHUNK) {
+			uint32_t tn = T - t0 < Q8_TCHUNK ? T - t0 : Q8_TCHUNK;
+			__m256 acc[Q8_TCHUNK];
+			for (uint32_t t = 0; t < tn; t++)
+				acc[t] = _mm256_setzero_ps();
+			for (uint32_t g = 0; g < ng; g++) {
+				const struct gguf_block_q8_0 *b = wr + (size_t)g * 8;
+				__m256i wv[8];
+				/* a decode step streams weights from DRAM; the hardware
+				 * prefetcher alone leaves the loads waiting */
+				for (int k = 0; k < 5; k++)
+					_mm_prefetch((const char *)b + Q8_PREFETCH + 64 * k, _MM_HINT_T0);
+				for (int k = 0; k < 8; k++)
+					wv[k] = _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)b[k].qs), x80);
+				/* 4-byte gathers at the 34-byte block stride; the low half is d */
+				__m256i draw = _mm256_i32gather_epi32((const int *)(const void *)&b[0].d, offs, 1);
+				__m256 dw = _mm256_cvtph_ps(_mm256_cvtepi32_epi16(draw));
+				for (uint32_t t = 0; t < tn; t++) {
+					size_t xo = (size_t)(t0 + t) * nb + (size_t)g * 8;
+					const int8_t *xs = xq->qs + xo * MDL_QK;
+					__m256i s[8];
+					for (int k = 0; k < 8; k++)
+						s[k] = _mm256_dpbusd_epi32(_mm256_setzero_si256(), wv[k],
+									   _mm256_loadu_si256((const __m256i *)(xs + k * MDL_QK)));
+					__m256i tot = hsum8_epi32(s);
+					__m256i sx = _mm256_loadu_si256((const __m256i *)(xq->sum + xo));
+					tot = _mm256_sub_epi32(tot, _mm256_slli_epi32(sx, 7));
+					__m256 sc = _mm256_mul_ps(dw, _mm256_loadu_ps(xq->d + xo));
+					acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(tot), sc, acc[t]);
+				}
+			}
+			for (uint32_t t = 0; t < tn; t++) {
+				float v = hsum256(acc[t]);
+				if (ng * 8 < nb)
+					v += dot_q8_blocks(wr, xq, t0 + t, ng * 8, nb);
+				if (yrows)
+					yrows[t0 + t][r] = v;
+				else
+					y[(size_t)(t0 + t) * ystride + r] = v;
+			}
+		}
+	}
+}
+#endif
+
+void mdl_quantize_q8(const float *x, const struct mdl_q8 *q, uint32_t t)
+{
+	int8_t *qs = q->qs + (size_t)t * q->nb * MDL_QK;
+	float *dd = q->d + (size_t)t * q->nb;
+	int32_t *sum = q->sum + (size_t)t * q->nb;
+	for (uint32_t b = 0; b < q->nb; b++, x += MDL_QK, qs += MDL_QK) {
 		float amax = 0.0f;
+		int32_t s = 0;
 		for (int j = 0; j < MDL_QK; j++)
 			amax = fmaxf(amax, fabsf(x[j]));
 		float d = amax / 127.0f, id = d != 0.0f ? 1.0f / d : 0.0f;
-		q[b].d = d;
+		dd[b] = d;
 		/* roundf: half away from zero, as ggml's quantize_row_q8_0 */
-		for (int j = 0; j < MDL_QK; j++)
-			q[b].qs[j] = (int8_t)roundf(x[j] * id);
+		for (int j = 0; j < MDL_QK; j++) {
+			qs[j] = (int8_t)roundf(x[j] * id);
+			s += qs[j];
+		}
+		sum[b] = s;
 	}
 }
 
@@ -205,14 +292,20 @@ void mdl_matmul_rows(const struct mdl_weight *w, const float *x, const struct md
 		     uint32_t r1)
 {
 	const uint8_t *base = w->data;
-	uint32_t n = w->cols, nb = n / MDL_QK;
+	uint32_t n = w->cols;
+#ifdef MDL_Q8_GROUPED
+	if (w->type == GGUF_TENSOR_Q8_0) {
+		q8_rows(w, xq, T, y, ystride, yrows, r0, r1);
+		return;
+	}
+#endif
 	for (uint32_t r = r0; r < r1; r++) {
 		const void *row = base + (size_t)r * w->row_bytes;
 		for (uint32_t t = 0; t < T; t++) {
 			float v;
 			switch (w->type) {
 			case GGUF_TENSOR_Q8_0:
-				v = dot_q8(row, xq + (size_t)t * nb, nb);
+				v = dot_q8_blocks(row, xq, t, 0, xq->nb);
 				break;
 			case GGUF_TENSOR_F16:
 				v = dot_f16(row, x + (size_t)t * n, n);

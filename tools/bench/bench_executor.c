@@ -1,0 +1,294 @@
+/* bench_executor: throughput of the local model executor's forward pass on
+ * one pinned core, beside the memory-bandwidth bound measured in the same run.
+ *
+ * For each model: prefill tokens/s and decode tokens/s at batch 1 and batch 8.
+ * The decode bound is (bytes of weights read per step) / (single-core read
+ * bandwidth): a batch-1 decode step must stream every weight once, so it
+ * cannot beat that; "of bound" is the measured fraction of it. Models:
+ * stories260K (../shared) and a random Q8_0 model with the exact shapes of
+ * Qwen2.5-0.5B, generated into /tmp by tools/scripts/mkgguf.py.
+ *
+ * Usage: bench_executor [--cpu N] [--quick] [--keep]
+ * Never fails on a timing; exits non-zero only when a model cannot be loaded. */
+#include <errno.h>
+#include <sched.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "model.h"
+
+#ifndef TS_SHARED_DIR
+#define TS_SHARED_DIR "../shared"
+#endif
+#ifndef TS_MKGGUF
+#define TS_MKGGUF "tools/scripts/mkgguf.py"
+#endif
+#define QWEN_PATH "/tmp/twospeed-bench-qwen2.5-0.5b-shape-q8_0.gguf"
+
+extern char **environ;
+
+/* Thread CPU time, not wall time: this machine is shared, and time spent
+ * descheduled is neither the kernel's nor the memory system's. The forward
+ * runs on the calling thread only (no pool), so this is its whole cost. Both
+ * the bound and the throughput are measured on this clock. */
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static double wall_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* Single-core read bandwidth (bytes/s): sum a buffer far larger than the
+ * caches with wide loads; best of several passes. */
+static double read_bw(size_t bytes)
+{
+	uint64_t *buf = malloc(bytes);
+	double best = 0.0;
+	volatile uint64_t sink;
+	if (!buf)
+		return 0.0;
+	memset(buf, 1, bytes);
+	for (int pass = 0; pass < 4; pass++) {
+		uint64_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+		double t0 = now_s();
+		for (size_t i = 0; i < bytes / 8; i += 8) {
+			s0 += buf[i] ^ buf[i + 4];
+			s1 += buf[i + 1] ^ buf[i + 5];
+			s2 += buf[i + 2] ^ buf[i + 6];
+			s3 += buf[i + 3] ^ buf[i + 7];
+		}
+		double dt = now_s() - t0;
+		sink = s0 + s1 + s2 + s3;
+		if (bytes / dt > best)
+			best = bytes / dt;
+	}
+	(void)sink;
+	free(buf);
+	return best;
+}
+
+/* memcpy bandwidth (bytes copied / s), for reference. */
+static double copy_bw(size_t bytes)
+{
+	char *a = malloc(bytes), *b = malloc(bytes);
+	double best = 0.0;
+	if (!a || !b)
+		goto out;
+	memset(a, 1, bytes);
+	memset(b, 2, bytes);
+	for (int pass = 0; pass < 3; pass++) {
+		double t0 = now_s();
+		memcpy(b, a, bytes);
+		double dt = now_s() - t0;
+		if (bytes / dt > best)
+			best = bytes / dt;
+	}
+out:
+	free(a);
+	free(b);
+	return best;
+}
+
+static int gen_qwen(const char *script)
+{
+	const char *args[] = {"/usr/bin/python3", script, "--arch", "qwen2", "--wtype", "Q8_0",
+			      "--embd", "896", "--layers", "24", "--heads", "14", "--kv-heads", "2",
+			      "--ff", "4864", "--vocab", "151936", "--tied", "--fast", "--ctx", "32768",
+			      "--rope-base", "1000000", "--eps", "1e-6", "--out", QWEN_PATH};
+	enum { N_ARGS = sizeof(args) / sizeof(args[0]) };
+	/* posix_spawn wants char *const[]: give it writable copies */
+	static char buf[N_ARGS][512];
+	char *argv[N_ARGS + 1];
+	pid_t pid;
+	int st;
+	for (size_t i = 0; i < N_ARGS; i++) {
+		snprintf(buf[i], sizeof(buf[i]), "%s", args[i]);
+		argv[i] = buf[i];
+	}
+	argv[N_ARGS] = NULL;
+	int rc = posix_spawn(&pid, argv[0], NULL, NULL, argv, environ);
+	if (rc)
+		return -rc;
+	if (waitpid(pid, &st, 0) < 0)
+		return -errno;
+	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -EIO;
+}
+
+struct bench_cfg {
+	uint32_t prefill;  /* tokens per sequence */
+	uint32_t decode;   /* steps */
+	uint32_t batch;	   /* sequences */
+};
+
+/* One prefill of cfg->batch sequences, then cfg->decode batched decode steps. */
+static int run(struct mdl_ctx *c, struct mdl_kv_pool *kv, const struct mdl_hparams *hp,
+	       const struct bench_cfg *cfg, double *prefill_tps, double *decode_tps)
+{
+	struct mdl_seq seqs[8];
+	int32_t *toks = malloc((size_t)cfg->batch * cfg->prefill * sizeof(int32_t));
+	int32_t next[8];
+	float *logits = malloc((size_t)cfg->batch * hp->n_vocab * sizeof(float));
+	int rc = -ENOMEM;
+	if (!toks || !logits)
+		goto out;
+	for (uint32_t b = 0; b < cfg->batch; b++) {
+		int slot = mdl_kv_acquire(kv);
+		if (slot < 0) {
+			rc = slot;
+			goto out;
+		}
+		for (uint32_t i = 0; i < cfg->prefill; i++)
+			toks[b * cfg->prefill + i] = (int32_t)((b * 7919u + i * 104729u + 3) % hp->n_vocab);
+		seqs[b] = (struct mdl_seq){.slot = (uint32_t)slot, .pos = 0,
+					   .tokens = toks + b * cfg->prefill, .n_tokens = cfg->prefill,
+					   .logits = logits + (size_t)b * hp->n_vocab};
+	}
+	double t0 = now_s();
+	rc = mdl_forward(c, kv, seqs, cfg->batch);
+	double t1 = now_s();
+	if (rc)
+		goto out;
+	*prefill_tps = cfg->batch * cfg->prefill / (t1 - t0);
+	for (uint32_t s = 0; s < cfg->decode; s++) {
+		for (uint32_t b = 0; b < cfg->batch; b++) {
+			const float *lg = seqs[b].logits;
+			uint32_t best = 0;
+			for (uint32_t i = 1; i < hp->n_vocab; i++)
+				if (lg[i] > lg[best])
+					best = i;
+			next[b] = (int32_t)best;
+			seqs[b].pos += seqs[b].n_tokens;
+			seqs[b].tokens = &next[b];
+			seqs[b].n_tokens = 1;
+		}
+		rc = mdl_forward(c, kv, seqs, cfg->batch);
+		if (rc)
+			goto out;
+	}
+	*decode_tps = cfg->batch * cfg->decode / (now_s() - t1);
+out:
+	for (uint32_t b = 0; b < cfg->batch; b++)
+		mdl_kv_release(kv, b);
+	free(toks);
+	free(logits);
+	return rc;
+}
+
+static int bench_model(const char *name, const char *path, double bw, bool quick)
+{
+	char err[256];
+	struct gguf_file *g = gguf_open(path, err, sizeof(err));
+	struct mdl_model *m = NULL;
+	struct mdl_kv_pool *kv = NULL;
+	struct mdl_ctx *c = NULL;
+	int rc = -EINVAL;
+	if (!g) {
+		fprintf(stderr, "bench_executor: %s\n", err);
+		return rc;
+	}
+	m = mdl_load(g, err, sizeof(err));
+	if (!m)
+		goto err_print;
+	const struct mdl_hparams *hp = mdl_hparams(m);
+	bool big = hp->n_embd >= 512;
+	struct bench_cfg cfgs[2] = {
+		{.prefill = big ? 32 : 64, .decode = quick ? 4 : (big ? 12 : 128), .batch = 1},
+		{.prefill = big ? 16 : 64, .decode = quick ? 2 : (big ? 6 : 64), .batch = 8},
+	};
+	kv = mdl_kv_create(m, 8, 256, err, sizeof(err));
+	if (!kv)
+		goto err_print;
+	c = mdl_ctx_create(m, kv, 8 * 64, 8, NULL, err, sizeof(err));
+	if (!c)
+		goto err_print;
+	uint64_t wb = mdl_weight_bytes(m);
+	double bound = bw / (double)wb;
+	printf("\n%s: %u layers, embd %u, ff %u, vocab %u, %.1f MB of weights per step\n", name,
+	       hp->n_layer, hp->n_embd, hp->n_ff, hp->n_vocab, wb / 1e6);
+	printf("  decode bound at batch 1: %.1f tok/s (weights / read bandwidth)\n", bound);
+	/* warm-up: page the mapping in so the first timed step is not a disk read */
+	{
+		struct bench_cfg w = {.prefill = 4, .decode = 2, .batch = 1};
+		double a, b;
+		rc = run(c, kv, hp, &w, &a, &b);
+		if (rc)
+			goto err_rc;
+	}
+	for (int i = 0; i < 2; i++) {
+		double p, d;
+		rc = run(c, kv, hp, &cfgs[i], &p, &d);
+		if (rc)
+			goto err_rc;
+		/* at batch B a step streams the weights once for B tokens */
+		double step_bound = bound * cfgs[i].batch;
+		printf("  batch %u: prefill %8.1f tok/s (%u tok/seq)   decode %8.1f tok/s = %5.1f%% of bound %.1f tok/s\n",
+		       cfgs[i].batch, p, cfgs[i].prefill, d, 100.0 * d / step_bound, step_bound);
+	}
+	rc = 0;
+	goto out;
+err_rc:
+	snprintf(err, sizeof(err), "forward: %s", strerror(-rc));
+err_print:
+	fprintf(stderr, "bench_executor: %s: %s\n", name, err);
+	rc = rc ? rc : -EINVAL;
+out:
+	mdl_ctx_destroy(c);
+	mdl_kv_destroy(kv);
+	mdl_free(m);
+	gguf_close(g);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	int cpu = -1;
+	bool quick = false, keep = false;
+	struct stat st;
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--cpu") && i + 1 < argc)
+			cpu = atoi(argv[++i]);
+		else if (!strcmp(argv[i], "--quick"))
+			quick = true;
+		else if (!strcmp(argv[i], "--keep"))
+			keep = true;
+		else {
+			fprintf(stderr, "usage: %s [--cpu N] [--quick] [--keep]\n", argv[0]);
+			return 2;
+		}
+	}
+	if (cpu < 0)
+		cpu = sched_getcpu();
+	int prc = mdl_pin_self(cpu);
+	printf("bench_executor: pinned to cpu %d%s\n", cpu, prc ? " (FAILED, unpinned)" : "");
+	double bw = read_bw((size_t)1 << 30);
+	double cbw = copy_bw((size_t)256 << 20);
+	printf("single-core read bandwidth %.2f GB/s (memcpy %.2f GB/s copied)\n", bw / 1e9, cbw / 1e9);
+
+	int rc = bench_model("stories260K", TS_SHARED_DIR "/models/stories260K/stories260K.gguf", bw, quick);
+	if (stat(QWEN_PATH, &st) != 0) {
+		double t0 = wall_s();
+		int g = gen_qwen(TS_MKGGUF);
+		if (g) {
+			fprintf(stderr, "bench_executor: generating %s failed: %s\n", QWEN_PATH, strerror(-g));
+			return 1;
+		}
+		printf("\ngenerated %s in %.1f s\n", QWEN_PATH, wall_s() - t0);
+	}
+	rc |= bench_model("qwen2.5-0.5B-shaped Q8_0 (random weights)", QWEN_PATH, bw, quick);
+	if (!keep)
+		unlink(QWEN_PATH);
+	return rc ? 1 : 0;
+}
