@@ -1,0 +1,572 @@
+/* SPDX-License-Identifier: proprietary */
+/*
+ * CUnit suite of dataplane/classify and the tools' metric code: byte
+ * statistics (SIMD against the scalar reference), features on crafted
+ * request views, scorer math, the Luhn verifier, decisions with overriding
+ * rules, the JSON explanation, APGR/CPT on hand-computed examples, the
+ * holdout split. argv[1], when given, is a policy image whose scorer must
+ * match the feature extractor (the build's default image).
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <CUnit/Basic.h>
+#include <hs/hs.h>
+
+#include "cls.h"
+#include "pol.h"
+#include "reqview.h"
+#include "tl_json.h"
+#include "tl_metrics.h"
+
+static const char *image_path;
+static struct rv_ctx rv;
+
+#define FEQ(a, b) CU_ASSERT_DOUBLE_EQUAL((double)(a), (double)(b), 1e-6)
+
+static int suite_init(void)
+{
+	struct rv_limits lim = { .max_body = 1 << 20, .max_depth = 32, .max_messages = 64,
+				 .max_text = 1 << 20, .max_parts = 16, .max_tools = 16 };
+
+	return rv_ctx_init(&rv, &lim);
+}
+
+static int suite_fini(void)
+{
+	rv_ctx_fini(&rv);
+	return 0;
+}
+
+static void parse_view(enum rv_endpoint ep, const char *body, struct rv_view *v)
+{
+	int rc = rv_parse(&rv, ep, body, strlen(body), v);
+
+	CU_ASSERT_EQUAL_FATAL(rc, (int)strlen(body));
+}
+
+/* ---- byte statistics ---- */
+
+static void stats_eq(const struct cls_text_stats *a, const struct cls_text_stats *b)
+{
+	CU_ASSERT_EQUAL(a->bytes, b->bytes);
+	CU_ASSERT_EQUAL(a->digits, b->digits);
+	CU_ASSERT_EQUAL(a->upper, b->upper);
+	CU_ASSERT_EQUAL(a->lower, b->lower);
+	CU_ASSERT_EQUAL(a->punct, b->punct);
+	CU_ASSERT_EQUAL(a->code, b->code);
+	CU_ASSERT_EQUAL(a->math, b->math);
+	CU_ASSERT_EQUAL(a->nonascii, b->nonascii);
+	CU_ASSERT_EQUAL(a->newlines, b->newlines);
+	CU_ASSERT_EQUAL(a->questions, b->questions);
+	CU_ASSERT_EQUAL(a->wbytes, b->wbytes);
+	CU_ASSERT_EQUAL(a->words, b->words);
+	CU_ASSERT_EQUAL(a->longest, b->longest);
+}
+
+static void test_stats_exact(void)
+{
+	/* 2 digits, 3 upper, 10 lower, punct { } ? ( ) ; = , and one 2-byte char (é) */
+	static const char t[] = "Hi ABc {x}?\nfoo(1); y=2, caf\xc3\xa9";
+	struct cls_text_stats s;
+
+	cls_text_stats((const uint8_t *)t, strlen(t), &s);
+	CU_ASSERT_EQUAL(s.bytes, strlen(t));
+	CU_ASSERT_EQUAL(s.digits, 2);
+	CU_ASSERT_EQUAL(s.upper, 3);
+	CU_ASSERT_EQUAL(s.lower, 10);
+	CU_ASSERT_EQUAL(s.punct, 8);
+	CU_ASSERT_EQUAL(s.code, 4);    /* { } ; = */
+	CU_ASSERT_EQUAL(s.math, 3);    /* ( ) = */
+	CU_ASSERT_EQUAL(s.nonascii, 2);
+	CU_ASSERT_EQUAL(s.newlines, 1);
+	CU_ASSERT_EQUAL(s.questions, 1);
+	CU_ASSERT_EQUAL(s.words, 6);   /* Hi ABc {x}? foo(1); y=2, café */
+	CU_ASSERT_EQUAL(s.wbytes, 25);
+	CU_ASSERT_EQUAL(s.longest, 7); /* "foo(1);" */
+}
+
+static void test_stats_simd_matches_scalar(void)
+{
+	uint8_t buf[700];
+	uint64_t st = 42;
+
+	/* random bytes biased toward text, every length 0..699 */
+	for (size_t n = 0; n < sizeof(buf); n++) {
+		struct cls_text_stats a, b;
+
+		for (size_t i = 0; i < n; i++) {
+			double r = tl_rand01(&st);
+
+			buf[i] = r < 0.15 ? ' ' : r < 0.2 ? (uint8_t)(tl_rand01(&st) * 256)
+					 : (uint8_t)(0x21 + tl_rand01(&st) * 94);
+		}
+		cls_text_stats(buf, n, &a);
+		cls_text_stats_scalar(buf, n, &b);
+		stats_eq(&a, &b);
+	}
+	/* a word over several 64-byte blocks, and the cap */
+	memset(buf, 'x', sizeof(buf));
+	for (size_t n = 60; n < 400; n += 7) {
+		struct cls_text_stats a, b;
+
+		buf[0] = ' ';
+		cls_text_stats(buf, n, &a);
+		cls_text_stats_scalar(buf, n, &b);
+		stats_eq(&a, &b);
+		CU_ASSERT_EQUAL(a.longest, n - 1 > CLS_LONGEST_WORD_CAP ? CLS_LONGEST_WORD_CAP : n - 1);
+		CU_ASSERT_EQUAL(a.words, 1);
+	}
+	/* every byte value once: class tables against the scalar sets */
+	for (unsigned c = 0; c < 256; c++)
+		buf[c] = (uint8_t)c;
+	{
+		struct cls_text_stats a, b;
+
+		cls_text_stats(buf, 256, &a);
+		cls_text_stats_scalar(buf, 256, &b);
+		stats_eq(&a, &b);
+		CU_ASSERT_EQUAL(a.code, 14);
+		CU_ASSERT_EQUAL(a.math, 12);
+		CU_ASSERT_EQUAL(a.punct, 32);
+		CU_ASSERT_EQUAL(a.nonascii, 128);
+	}
+}
+
+/* ---- features ---- */
+
+static void test_features_chat(void)
+{
+	/* system 9 bytes, user 3 + 5 bytes over two turns, assistant 2 bytes */
+	static const char body[] =
+		"{\"model\":\"m\",\"max_tokens\":99,\"stream\":true,\"temperature\":0.25,"
+		"\"response_format\":{\"type\":\"json_object\"},"
+		"\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"f\"}}],"
+		"\"messages\":[{\"role\":\"system\",\"content\":\"Be brief.\"},"
+		"{\"role\":\"user\",\"content\":\"Hi?\"},"
+		"{\"role\":\"assistant\",\"content\":\"Yo\"},"
+		"{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":\"1+1=\"},"
+		"{\"type\":\"image_url\",\"image_url\":{\"url\":\"http://x/y.png\"}}]}]}";
+	struct rv_view v;
+	float x[CLS_NFEAT];
+
+	parse_view(RV_EP_CHAT, body, &v);
+	cls_features_view(&v, NULL, x);
+	FEQ(x[CLS_F_BYTES_USER], log1p(7));
+	FEQ(x[CLS_F_BYTES_SYSTEM], log1p(9));
+	FEQ(x[CLS_F_BYTES_ASSISTANT], log1p(2));
+	FEQ(x[CLS_F_BYTES_TOOL], 0);
+	FEQ(x[CLS_F_BYTES_LAST_USER], log1p(4));
+	/* 18 ASCII bytes -> 5 tokens, + 4 per message x 4 */
+	FEQ(x[CLS_F_EST_TOKENS], log1p(5 + 16));
+	FEQ(x[CLS_F_TURNS], log1p(2));
+	FEQ(x[CLS_F_HAS_SYSTEM], 1);
+	FEQ(x[CLS_F_HAS_ASSISTANT], 1);
+	/* '=' is both code and math; '+' math: 18 bytes */
+	FEQ(x[CLS_F_CODE_DENSITY], 1.0 / 18);
+	FEQ(x[CLS_F_MATH_DENSITY], 2.0 / 18);
+	FEQ(x[CLS_F_DIGIT_DENSITY], 2.0 / 18);
+	FEQ(x[CLS_F_PUNCT_DENSITY], 4.0 / 18); /* . ? + = */
+	FEQ(x[CLS_F_UPPER_SHARE], 3.0 / 11);   /* B H Y of BebriefHiYo */
+	FEQ(x[CLS_F_NONASCII_SHARE], 0);
+	for (int c = 0; c < TS_CAT_COUNT; c++)
+		FEQ(x[CLS_F_CAT_CODE + c], 0);
+	FEQ(x[CLS_F_MAX_TOKENS], log1p(99));
+	FEQ(x[CLS_F_HAS_MAX_TOKENS], 1);
+	FEQ(x[CLS_F_TOOLS], log1p(1));
+	FEQ(x[CLS_F_TOOL_CALLS], 0);
+	FEQ(x[CLS_F_IMAGES], log1p(1));
+	FEQ(x[CLS_F_AUDIO], 0);
+	FEQ(x[CLS_F_JSON_FORMAT], 1);
+	FEQ(x[CLS_F_STREAM], 1);
+	FEQ(x[CLS_F_TEMPERATURE], 0.25);
+	FEQ(x[CLS_F_QUESTIONS], log1p(1));
+	FEQ(x[CLS_F_LINES], 0);
+	FEQ(x[CLS_F_WORDS], log1p(5)); /* Be brief. Hi? Yo 1+1= */
+	FEQ(x[CLS_F_AVG_WORD], 17.0 / 5);      /* 18 bytes less one space */
+	FEQ(x[CLS_F_LONGEST_WORD], log1p(6));
+	FEQ(x[CLS_F_COMPLETIONS], 0);
+}
+
+static void test_features_completions(void)
+{
+	/* two prompts; non-ASCII: "Привет" is 12 bytes of Cyrillic */
+	static const char body[] = "{\"prompt\":[\"\\u041f\\u0440\\u0438\\u0432\\u0435\\u0442\","
+				   "\"a\\nb\"]}";
+	struct rv_view v;
+	float x[CLS_NFEAT];
+
+	parse_view(RV_EP_COMPLETIONS, body, &v);
+	cls_features_view(&v, NULL, x);
+	FEQ(x[CLS_F_COMPLETIONS], 1);
+	FEQ(x[CLS_F_BYTES_USER], log1p(15));
+	FEQ(x[CLS_F_BYTES_LAST_USER], log1p(3));
+	FEQ(x[CLS_F_TURNS], log1p(2));
+	FEQ(x[CLS_F_NONASCII_SHARE], 12.0 / 15);
+	/* ascii 3 -> 1 token, non-ASCII 12 -> 4 tokens, 2 prompts x 4 */
+	FEQ(x[CLS_F_EST_TOKENS], log1p(1 + 4 + 8));
+	FEQ(x[CLS_F_LINES], log1p(1));
+	FEQ(x[CLS_F_HAS_MAX_TOKENS], 0);
+	FEQ(x[CLS_F_MAX_TOKENS], 0);
+	FEQ(x[CLS_F_TEMPERATURE], 1);
+	FEQ(x[CLS_F_UPPER_SHARE], 0);
+}
+
+/* ---- scorer ---- */
+
+static void test_scorer_math(void)
+{
+	float mean[CLS_NFEAT] = { 0 }, scale[CLS_NFEAT], w[CLS_NFEAT] = { 0 };
+	float x[CLS_NFEAT] = { 0 }, c[CLS_NFEAT], logit;
+	struct cls_scorer sc;
+
+	for (int i = 0; i < CLS_NFEAT; i++)
+		scale[i] = 1;
+	/* bias -1; feature 0: w 2, mean 1, scale 2, x 3 -> 2*(3-1)/2 = 2;
+	 * feature 5: w -0.5, mean 0, scale 4, x 2 -> -0.25. logit 0.75. */
+	mean[0] = 1;
+	scale[0] = 2;
+	w[0] = 2;
+	x[0] = 3;
+	scale[5] = 4;
+	w[5] = -0.5f;
+	x[5] = 2;
+	x[7] = 100; /* weight 0: no contribution */
+	CU_ASSERT_EQUAL(cls_scorer_init(&sc, -1, 0.5f, mean, scale, w), 0);
+	float p = cls_score(&sc, x, c, &logit);
+
+	FEQ(logit, 0.75);
+	FEQ(p, 1.0 / (1.0 + exp(-0.75)));
+	FEQ(c[0], 2);
+	FEQ(c[5], -0.25);
+	FEQ(c[7], 0);
+	/* refusals */
+	scale[3] = 0;
+	CU_ASSERT_EQUAL(cls_scorer_init(&sc, -1, 0.5f, mean, scale, w), -EINVAL);
+	scale[3] = 1;
+	CU_ASSERT_EQUAL(cls_scorer_init(&sc, -1, 1.5f, mean, scale, w), -EINVAL);
+	w[2] = NAN;
+	CU_ASSERT_EQUAL(cls_scorer_init(&sc, -1, 0.5f, mean, scale, w), -EINVAL);
+}
+
+/* ---- Luhn ---- */
+
+static bool luhn_str(const char *s)
+{
+	return cls_luhn_at((const uint8_t *)s, strlen(s));
+}
+
+static void test_luhn(void)
+{
+	CU_ASSERT_TRUE(luhn_str("4111111111111111"));
+	CU_ASSERT_TRUE(luhn_str("card 4111 1111 1111 1111"));
+	CU_ASSERT_TRUE(luhn_str("4111-1111-1111-1111"));
+	CU_ASSERT_TRUE(luhn_str("4111 1111 1111 1111 ")); /* trailing separator skipped */
+	CU_ASSERT_TRUE(luhn_str("378282246310005"));        /* 15 digits (Amex test number) */
+	CU_ASSERT_TRUE(luhn_str("order 12 5500000000000004"));
+	CU_ASSERT_FALSE(luhn_str("4111111111111112"));      /* check digit off by one */
+	CU_ASSERT_FALSE(luhn_str("94111111111111111"));     /* embedded in a longer number */
+	CU_ASSERT_FALSE(luhn_str("411111111111"));          /* 12 digits: too short */
+	CU_ASSERT_FALSE(luhn_str("abc"));
+	CU_ASSERT_FALSE(luhn_str(""));
+	/* 20 digits, valid 16-digit tail but no boundary before it */
+	CU_ASSERT_FALSE(luhn_str("12344111111111111111"));
+}
+
+/* ---- decisions with a real database ---- */
+
+enum { R_CARD = 0, R_LOCAL, R_FRONT, R_BLOCK, R_MATH, N_R };
+
+static struct cls_policy *test_policy(void)
+{
+	static const char *const pats[N_R] = {
+		"\\d{4}[ -]?\\d{4}[ -]?\\d{4}[ -]?\\d{4}", "FORCELOCAL", "FORCEFRONT", "BLOCKME",
+		"integral",
+	};
+	static const unsigned ids[N_R] = { 0, 1, 2, 3, 4 };
+	static const unsigned flags[N_R] = { 0, 0, 0, 0, HS_FLAG_CASELESS };
+	static const struct cls_rule rules[N_R] = {
+		{ "pii.card", TS_CAT_PII, TS_ACT_SCORE, TS_VERIFY_LUHN, 1.0f },
+		{ "t.local", TS_CAT_GREETING, TS_ACT_FORCE_LOCAL, TS_VERIFY_NONE, 1.0f },
+		{ "t.front", TS_CAT_INJECTION, TS_ACT_FORCE_FRONTIER, TS_VERIFY_NONE, 1.0f },
+		{ "t.block", TS_CAT_INJECTION, TS_ACT_BLOCK, TS_VERIFY_NONE, 1.0f },
+		{ "math.int", TS_CAT_MATH, TS_ACT_SCORE, TS_VERIFY_NONE, 2.5f },
+	};
+	float mean[CLS_NFEAT] = { 0 }, scale[CLS_NFEAT], w[CLS_NFEAT] = { 0 };
+	struct cls_scorer sc;
+	hs_database_t *db = NULL;
+	hs_compile_error_t *ce = NULL;
+	char err[256];
+
+	for (int i = 0; i < CLS_NFEAT; i++)
+		scale[i] = 1;
+	/* p = sigmoid(-1 + 2 * cat_math): LOCAL without math, FRONTIER with */
+	w[CLS_F_CAT_MATH] = 2;
+	CU_ASSERT_EQUAL(cls_scorer_init(&sc, -1, 0.5f, mean, scale, w), 0);
+	CU_ASSERT_EQUAL_FATAL(hs_compile_multi(pats, flags, ids, N_R, HS_MODE_BLOCK, NULL, &db,
+					       &ce),
+			      HS_SUCCESS);
+	struct cls_policy *pol = cls_policy_from_parts(db, true, rules, N_R, &sc, 42, err,
+						       sizeof(err));
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(pol);
+	return pol;
+}
+
+static void decide(struct cls_ctx *ctx, struct cls_policy *pol, const char *text,
+		   struct cls_decision *d)
+{
+	char body[512];
+	struct rv_view v;
+
+	snprintf(body, sizeof(body), "{\"messages\":[{\"role\":\"user\",\"content\":\"%s\"}]}",
+		 text);
+	parse_view(RV_EP_CHAT, body, &v);
+	CU_ASSERT_EQUAL(cls_decide(ctx, pol, &v, d), 0);
+}
+
+static void test_decisions(void)
+{
+	struct cls_policy *pol = test_policy();
+	struct cls_ctx ctx;
+	struct cls_decision d;
+
+	cls_ctx_init(&ctx);
+	CU_ASSERT_EQUAL_FATAL(cls_ctx_attach(&ctx, pol), 0);
+
+	decide(&ctx, pol, "hello there", &d);
+	CU_ASSERT_EQUAL(d.route, TS_ROUTE_LOCAL);
+	CU_ASSERT_EQUAL(d.reason, CLS_REASON_SCORE);
+	CU_ASSERT_EQUAL(d.scan.n_hit, 0);
+	CU_ASSERT_EQUAL(d.forced_by, UINT32_MAX);
+	CU_ASSERT_EQUAL(d.policy_version, 42);
+	FEQ(d.p_frontier, 1.0 / (1.0 + exp(1.0)));
+
+	/* score alone routes FRONTIER: cat_math = log1p(2.5) */
+	decide(&ctx, pol, "the Integral of x", &d);
+	CU_ASSERT_EQUAL(d.route, TS_ROUTE_FRONTIER);
+	CU_ASSERT_EQUAL(d.reason, CLS_REASON_SCORE);
+	FEQ(d.x[CLS_F_CAT_MATH], log1p(2.5));
+	CU_ASSERT_EQUAL(d.n_top, 1);
+	CU_ASSERT_EQUAL(d.top[0].feat, CLS_F_CAT_MATH);
+
+	/* FORCE_LOCAL beats a FRONTIER score, and the score is still there */
+	decide(&ctx, pol, "integral FORCELOCAL", &d);
+	CU_ASSERT_EQUAL(d.route, TS_ROUTE_LOCAL);
+	CU_ASSERT_EQUAL(d.reason, CLS_REASON_FORCE_LOCAL);
+	CU_ASSERT_EQUAL(d.forced_by, R_LOCAL);
+	CU_ASSERT_TRUE(d.p_frontier > 0.5f);
+
+	/* FORCE_FRONTIER beats FORCE_LOCAL, in either order */
+	decide(&ctx, pol, "FORCEFRONT FORCELOCAL", &d);
+	CU_ASSERT_EQUAL(d.route, TS_ROUTE_FRONTIER);
+	CU_ASSERT_EQUAL(d.reason, CLS_REASON_FORCE_FRONTIER);
+	CU_ASSERT_EQUAL(d.forced_by, R_FRONT);
+	decide(&ctx, pol, "FORCELOCAL FORCEFRONT", &d);
+	CU_ASSERT_EQUAL(d.reason, CLS_REASON_FORCE_FRONTIER);
+
+	/* BLOCK beats everything */
+	decide(&ctx, pol, "FORCEFRONT BLOCKME FORCELOCAL", &d);
+	CU_ASSERT_EQUAL(d.route, TS_ROUTE_BLOCK);
+	CU_ASSERT_EQUAL(d.reason, CLS_REASON_BLOCK);
+	CU_ASSERT_EQUAL(d.forced_by, R_BLOCK);
+	CU_ASSERT_EQUAL(d.scan.n_hit, 3);
+
+	/* Luhn: a valid card counts, an invalid one is dropped */
+	decide(&ctx, pol, "pay 4111 1111 1111 1111 now", &d);
+	CU_ASSERT_EQUAL(d.scan.n_hit, 1);
+	CU_ASSERT_EQUAL(d.scan.hit_ids[0], R_CARD);
+	CU_ASSERT_EQUAL(d.scan.dropped, 0);
+	FEQ(d.x[CLS_F_CAT_PII], log1p(1));
+	decide(&ctx, pol, "pay 4111 1111 1111 1112 now", &d);
+	CU_ASSERT_EQUAL(d.scan.n_hit, 0);
+	CU_ASSERT_EQUAL(d.scan.dropped, 1);
+	FEQ(d.x[CLS_F_CAT_PII], 0);
+
+	/* hit counts are per request: the previous request's marks are gone */
+	decide(&ctx, pol, "integral integral integral", &d);
+	CU_ASSERT_EQUAL(d.scan.n_hit, 1);
+	CU_ASSERT_EQUAL(d.scan.hit_counts[0], 3);
+	FEQ(d.x[CLS_F_CAT_MATH], log1p(7.5));
+
+	cls_ctx_fini(&ctx);
+	cls_policy_free(pol);
+}
+
+static void test_decide_finish_precedence(void)
+{
+	struct cls_policy *pol = cls_policy_from_parts(NULL, false, NULL, 0, NULL, 7, NULL, 0);
+	struct cls_scan_result s = { .action = TS_ACT_SCORE, .action_rule = UINT32_MAX };
+	float x[CLS_NFEAT] = { 0 };
+	struct cls_decision d;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(pol);
+	/* neutral scorer: p = 0.5 >= threshold 0.5 */
+	cls_decide_finish(pol, &s, x, &d);
+	CU_ASSERT_EQUAL(d.route, TS_ROUTE_FRONTIER);
+	FEQ(d.p_frontier, 0.5);
+	CU_ASSERT_EQUAL(d.n_top, 0);
+	s.action = TS_ACT_FORCE_LOCAL;
+	s.action_rule = 0;
+	cls_decide_finish(pol, &s, x, &d);
+	CU_ASSERT_EQUAL(d.route, TS_ROUTE_LOCAL);
+	CU_ASSERT_EQUAL(d.forced_by, 0);
+	s.action = TS_ACT_BLOCK;
+	cls_decide_finish(pol, &s, x, &d);
+	CU_ASSERT_EQUAL(d.route, TS_ROUTE_BLOCK);
+	CU_ASSERT_EQUAL(d.policy_version, 7);
+	cls_policy_free(pol);
+}
+
+/* ---- explanation ---- */
+
+static void test_explain_json(void)
+{
+	struct cls_policy *pol = test_policy();
+	struct cls_ctx ctx;
+	struct cls_decision d;
+	struct tl_jdoc doc;
+	char buf[4096], err[128];
+	int n;
+
+	cls_ctx_init(&ctx);
+	CU_ASSERT_EQUAL_FATAL(cls_ctx_attach(&ctx, pol), 0);
+	decide(&ctx, pol, "integral FORCEFRONT 4111-1111-1111-1111", &d);
+	n = cls_explain_json(&d, pol, buf, sizeof(buf));
+	CU_ASSERT_TRUE_FATAL(n > 0);
+	CU_ASSERT_EQUAL((size_t)n, strlen(buf));
+	tl_jdoc_init(&doc);
+	CU_ASSERT_EQUAL_FATAL(tl_json_parse(&doc, buf, (size_t)n, err, sizeof(err)), 0);
+	const struct tl_jnode *root = &doc.nodes[0];
+	const struct tl_jnode *route = tl_json_get(&doc, root, "route");
+	const struct tl_jnode *forced = tl_json_get(&doc, root, "forced_by");
+	const struct tl_jnode *hits = tl_json_get(&doc, root, "rules_hit");
+	const struct tl_jnode *top = tl_json_get(&doc, root, "top");
+	double ver = 0;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(route);
+	CU_ASSERT_EQUAL(route->str_len, 8);
+	CU_ASSERT_EQUAL(memcmp(route->str, "frontier", 8), 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(forced);
+	CU_ASSERT_EQUAL(memcmp(forced->str, "t.front", 7), 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(hits);
+	CU_ASSERT_EQUAL(hits->count, 3);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(top);
+	CU_ASSERT_EQUAL(top->count, 1);
+	CU_ASSERT_TRUE(tl_json_number(tl_json_get(&doc, root, "policy_version"), &ver));
+	FEQ(ver, 42);
+	/* too small a buffer is refused, never a partial object */
+	CU_ASSERT_EQUAL(cls_explain_json(&d, pol, buf, 40), -ENOSPC);
+	tl_jdoc_fini(&doc);
+	cls_ctx_fini(&ctx);
+	cls_policy_free(pol);
+}
+
+/* ---- metrics ---- */
+
+static void test_metrics_hand(void)
+{
+	/* gains 1,0,1,0 in score order: PGR 0, .5, .5, 1, 1 -> APGR (0.25+0.5+0.75+1)/4 */
+	double s1[] = { 0.9, 0.8, 0.3, 0.1 }, st1[] = { 1, 1, 1, 0 }, wk1[] = { 0, 1, 0, 0 };
+	/* all tied: PGR k/4 -> APGR 0.5, CPT(80%) needs everything */
+	double s2[] = { 0.5, 0.5, 0.5, 0.5 };
+	/* a tie in the middle: gains 0 | 1,0 | 1 -> PGR 0, 0, .25, .5, 1 */
+	double s3[] = { 0.9, 0.5, 0.5, 0.1 }, st3[] = { 1, 1, 0, 1 }, wk3[] = { 1, 0, 0, 0 };
+	double s3r[] = { 0.1, 0.5, 0.5, 0.9 }, st3r[] = { 1, 0, 1, 1 }, wk3r[] = { 0, 0, 0, 1 };
+	struct tl_route_metrics m, m2;
+
+	CU_ASSERT_EQUAL(tl_route_eval(s1, st1, wk1, 4, &m), 0);
+	FEQ(m.apgr, 0.625);
+	FEQ(m.cpt50, 0.25);
+	FEQ(m.cpt80, 0.75);
+	FEQ(m.q_weak, 0.25);
+	FEQ(m.q_strong, 0.75);
+	CU_ASSERT_EQUAL(tl_route_eval(s2, st1, wk1, 4, &m), 0);
+	FEQ(m.apgr, 0.5);
+	FEQ(m.cpt50, 0.5);
+	FEQ(m.cpt80, 1.0);
+	CU_ASSERT_EQUAL(tl_route_eval(s3, st3, wk3, 4, &m), 0);
+	FEQ(m.apgr, 0.3125);
+	FEQ(m.cpt50, 0.75);
+	FEQ(m.cpt80, 1.0);
+	/* the same prompts in another order give the same numbers */
+	CU_ASSERT_EQUAL(tl_route_eval(s3r, st3r, wk3r, 4, &m2), 0);
+	FEQ(m2.apgr, m.apgr);
+	FEQ(m2.cpt50, m.cpt50);
+	/* undefined: strong and weak equal */
+	CU_ASSERT_EQUAL(tl_route_eval(s1, st1, st1, 4, &m), -EINVAL);
+	CU_ASSERT_EQUAL(tl_route_eval(s1, st1, wk1, 0, &m), -EINVAL);
+	/* threshold for PGR 0.5 on example 1: top 1 prompt, score 0.9 */
+	double share, thr;
+
+	CU_ASSERT_EQUAL(tl_route_threshold_for_pgr(s1, st1, wk1, 4, 0.5, &share, &thr), 0);
+	FEQ(share, 0.25);
+	FEQ(thr, 0.9);
+}
+
+static void test_split(void)
+{
+	char id[32];
+	int held = 0, again = 0, other = 0;
+
+	for (int i = 0; i < 10000; i++) {
+		int n = snprintf(id, sizeof(id), "mmlu/x/%d", i);
+		bool h = tl_split_holdout(id, (size_t)n, 1, 0.2);
+
+		held += h;
+		again += h == tl_split_holdout(id, (size_t)n, 1, 0.2);
+		other += h != tl_split_holdout(id, (size_t)n, 2, 0.2);
+	}
+	CU_ASSERT_EQUAL(again, 10000);      /* deterministic */
+	CU_ASSERT_TRUE(held > 1850 && held < 2150); /* ~20% */
+	CU_ASSERT_TRUE(other > 2000);       /* another seed, another split */
+	CU_ASSERT_FALSE(tl_split_holdout("a", 1, 1, 0.0));
+	CU_ASSERT_TRUE(tl_split_holdout("a", 1, 1, 1.0));
+}
+
+/* ---- the build's default image ---- */
+
+static void test_default_image(void)
+{
+	char err[256];
+	struct pol_image *img = pol_image_open_file(image_path, err, sizeof(err));
+	struct cls_policy *pol;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(img);
+	pol = cls_policy_from_image(img, err, sizeof(err));
+	CU_ASSERT_PTR_NOT_NULL(pol);
+	cls_policy_free(pol);
+	pol_image_close(img);
+}
+
+int main(int argc, char **argv)
+{
+	CU_pSuite s;
+	unsigned fails;
+
+	if (argc > 1)
+		image_path = argv[1];
+	if (CU_initialize_registry() != CUE_SUCCESS)
+		return 2;
+	s = CU_add_suite("classify", suite_init, suite_fini);
+	CU_add_test(s, "stats_exact", test_stats_exact);
+	CU_add_test(s, "stats_simd_matches_scalar", test_stats_simd_matches_scalar);
+	CU_add_test(s, "features_chat", test_features_chat);
+	CU_add_test(s, "features_completions", test_features_completions);
+	CU_add_test(s, "scorer_math", test_scorer_math);
+	CU_add_test(s, "luhn", test_luhn);
+	CU_add_test(s, "decisions", test_decisions);
+	CU_add_test(s, "decide_finish_precedence", test_decide_finish_precedence);
+	CU_add_test(s, "explain_json", test_explain_json);
+	CU_add_test(s, "metrics_hand", test_metrics_hand);
+	CU_add_test(s, "split", test_split);
+	if (image_path)
+		CU_add_test(s, "default_image", test_default_image);
+	CU_basic_set_mode(CU_BRM_VERBOSE);
+	CU_basic_run_tests();
+	fails = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
+	CU_cleanup_registry();
+	return fails ? 1 : 0;
+}
