@@ -84,6 +84,8 @@ struct rules_lint_opts {
 	enum rules_target target; /* compile target for every measurement */
 	bool static_only;     /* skip timing: report shape findings only (no corpus needed) */
 	bool compare_targets; /* also time the whole set on every target */
+	bool marginal;        /* also time the set without each rule (n + 1 compiles of the
+			       * whole set): what a rule really adds, interactions included */
 };
 
 #define RULES_LINT_REPS 9u

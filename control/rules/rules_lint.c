@@ -1,0 +1,873 @@
+/* SPDX-License-Identifier: proprietary */
+/*
+ * The rule cost linter. How a rule is written dominates Hyperscan scan cost
+ * (measured here: one email regex with a leading \b cost 44 us per 2 KB prompt
+ * alone, 0.2 us without it), so every rule is timed alone over a reference
+ * corpus, the whole set is timed, and known-bad shapes are found statically
+ * with a rewrite hint. Control plane / tools only: it allocates, reads files
+ * and prints.
+ */
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "rules.h"
+#include "rules_priv.h"
+
+/* Static shape thresholds (see rules_shape_bad). */
+#define SHAPE_MAX_REPEAT 40u  /* a bounded repeat above this many iterations is "large" */
+#define SHAPE_MAX_CASELESS_ALT 10u /* alternatives in one caseless group */
+#define SHAPE_MIN_LITERAL 3u  /* bytes of required literal that let the prefilter work */
+
+/* ---- static shape analysis ---------------------------------------------- */
+
+enum atom_kind {
+	ATOM_LIT = 0,   /* one literal byte */
+	ATOM_CLASS = 1, /* [...], \d \w \s ..., \p{..} */
+	ATOM_DOT = 2,   /* . */
+	ATOM_WORDB = 3, /* \b \B */
+	ATOM_ANCHOR = 4, /* ^ $ \A \z \Z \G */
+	ATOM_OPEN = 5,
+	ATOM_CLOSE = 6,
+	ATOM_ALT = 7,
+};
+
+#define REP_INF UINT32_MAX
+
+struct atom {
+	enum atom_kind kind;
+	uint32_t min;  /* repeat bounds, 1..1 when unquantified */
+	uint32_t max;  /* REP_INF for * + {n,} */
+	bool negated;  /* ATOM_CLASS: [^...] */
+	uint32_t alts; /* ATOM_OPEN: alternatives in this group (set at its close) */
+};
+
+#define MAX_ATOMS (RULES_MAX_PATTERN + 2)
+
+static bool is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/* Parses "{n}", "{n,}", "{n,m}" at p; returns bytes consumed or 0 when p is not one. */
+static size_t parse_quant_braces(const char *p, uint32_t *min, uint32_t *max)
+{
+	const char *s = p + 1;
+	uint64_t a = 0;
+	uint64_t b;
+
+	if (!is_digit(*s))
+		return 0;
+	while (is_digit(*s) && a < 100000)
+		a = a * 10 + (uint64_t)(*s++ - '0');
+	if (*s == '}') {
+		*min = *max = (uint32_t)a;
+		return (size_t)(s + 1 - p);
+	}
+	if (*s != ',')
+		return 0;
+	s++;
+	if (*s == '}') {
+		*min = (uint32_t)a;
+		*max = REP_INF;
+		return (size_t)(s + 1 - p);
+	}
+	if (!is_digit(*s))
+		return 0;
+	b = 0;
+	while (is_digit(*s) && b < 100000)
+		b = b * 10 + (uint64_t)(*s++ - '0');
+	if (*s != '}')
+		return 0;
+	*min = (uint32_t)a;
+	*max = (uint32_t)b;
+	return (size_t)(s + 1 - p);
+}
+
+/*
+ * A tolerant tokenizer of PCRE syntax, enough to see shapes: it never fails
+ * (Hyperscan's compiler is the judge of validity), it only has to be right
+ * about the constructs it reports.
+ */
+static size_t tokenize(const char *p, struct atom *atoms, size_t max_atoms)
+{
+	size_t n = 0;
+	uint32_t stack[64];
+	size_t sp = 0;
+	size_t open_idx[64];
+
+	while (*p != '\0' && n + 1 < max_atoms) {
+		struct atom a = {.kind = ATOM_LIT, .min = 1, .max = 1};
+		char c = *p++;
+
+		if (c == '\\') {
+			char e = *p;
+
+			if (e == '\0')
+				break;
+			p++;
+			if (strchr("dDwWsShHvVRNX", e) != NULL) {
+				a.kind = ATOM_CLASS;
+				a.negated = e == 'D' || e == 'W' || e == 'S' || e == 'H' ||
+					    e == 'V' || e == 'N';
+			} else if (e == 'b' || e == 'B') {
+				a.kind = ATOM_WORDB;
+			} else if (strchr("AzZG", e) != NULL) {
+				a.kind = ATOM_ANCHOR;
+			} else if (e == 'p' || e == 'P') {
+				a.kind = ATOM_CLASS;
+				if (*p == '{') {
+					while (*p != '\0' && *p != '}')
+						p++;
+					if (*p == '}')
+						p++;
+				} else if (*p != '\0') {
+					p++;
+				}
+			} else if (e == 'x') {
+				if (*p == '{') {
+					while (*p != '\0' && *p != '}')
+						p++;
+					if (*p == '}')
+						p++;
+				} else {
+					for (int k = 0; k < 2 && isxdigit((unsigned char)*p); k++)
+						p++;
+				}
+			} else if (e == 'Q') {
+				/* \Q...\E: literal bytes */
+				while (*p != '\0' && !(p[0] == '\\' && p[1] == 'E') &&
+				       n + 1 < max_atoms) {
+					atoms[n++] = (struct atom){.kind = ATOM_LIT, .min = 1, .max = 1};
+					p++;
+				}
+				if (*p == '\\')
+					p += 2;
+				continue;
+			}
+			/* anything else escaped (\. \/ \t \n \e \0..) is one literal byte */
+		} else if (c == '[') {
+			a.kind = ATOM_CLASS;
+			if (*p == '^') {
+				a.negated = true;
+				p++;
+			}
+			if (*p == ']')
+				p++;
+			while (*p != '\0' && *p != ']') {
+				if (*p == '\\' && p[1] != '\0') {
+					p += 2;
+				} else if (p[0] == '[' && p[1] == ':') {
+					const char *q = strstr(p + 2, ":]");
+
+					p = q != NULL ? q + 2 : p + 1;
+				} else {
+					p++;
+				}
+			}
+			if (*p == ']')
+				p++;
+		} else if (c == '(') {
+			if (*p == '?') {
+				const char *q = p + 1;
+
+				/* (?i) (?s-m) ... : flag setting, no group */
+				while (*q != '\0' && (isalpha((unsigned char)*q) || *q == '-'))
+					q++;
+				if (*q == ')') {
+					p = q + 1;
+					continue;
+				}
+				if (*q == ':')
+					p = q + 1;
+				else if (p[1] == '=' || p[1] == '!')
+					p += 2;
+				else if (p[1] == '<' && (p[2] == '=' || p[2] == '!'))
+					p += 3;
+				else if (p[1] == '#') { /* comment */
+					while (*p != '\0' && *p != ')')
+						p++;
+					if (*p == ')')
+						p++;
+					continue;
+				}
+			}
+			a.kind = ATOM_OPEN;
+			if (sp < sizeof(stack) / sizeof(stack[0])) {
+				stack[sp] = 1;
+				open_idx[sp] = n;
+				sp++;
+			}
+		} else if (c == ')') {
+			a.kind = ATOM_CLOSE;
+			if (sp > 0) {
+				sp--;
+				atoms[open_idx[sp]].alts = stack[sp];
+			}
+		} else if (c == '|') {
+			a.kind = ATOM_ALT;
+			if (sp > 0)
+				stack[sp - 1]++;
+		} else if (c == '.') {
+			a.kind = ATOM_DOT;
+		} else if (c == '^' || c == '$') {
+			a.kind = ATOM_ANCHOR;
+		}
+		atoms[n++] = a;
+
+		/* Quantifier on the atom just stored (a group's is on its CLOSE). */
+		struct atom *q = &atoms[n - 1];
+		size_t used;
+
+		if (q->kind == ATOM_OPEN || q->kind == ATOM_ALT)
+			continue;
+		if (*p == '*') {
+			q->min = 0;
+			q->max = REP_INF;
+			p++;
+		} else if (*p == '+') {
+			q->max = REP_INF;
+			p++;
+		} else if (*p == '?') {
+			q->min = 0;
+			p++;
+		} else if (*p == '{' && (used = parse_quant_braces(p, &q->min, &q->max)) > 0) {
+			p += used;
+		} else {
+			continue;
+		}
+		if (*p == '?' || *p == '+') /* lazy or possessive: same shape */
+			p++;
+	}
+	/* Top-level alternatives go into a virtual group at index n. */
+	atoms[n] = (struct atom){.kind = ATOM_OPEN, .min = 1, .max = 1, .alts = 1};
+	for (size_t i = 0, depth = 0; i < n; i++) {
+		if (atoms[i].kind == ATOM_OPEN)
+			depth++;
+		else if (atoms[i].kind == ATOM_CLOSE && depth > 0)
+			depth--;
+		else if (atoms[i].kind == ATOM_ALT && depth == 0)
+			atoms[n].alts++;
+	}
+	return n;
+}
+
+/* Longest run of consecutive literal bytes that every match must contain. */
+static uint32_t longest_required_literal(const struct atom *a, size_t n)
+{
+	uint32_t best = 0;
+	uint32_t run = 0;
+	int depth = 0;
+	bool in_alt_group = false;
+
+	/* Only runs outside alternations and optional groups are required; the
+	 * approximation stays conservative by resetting at every group edge. */
+	for (size_t i = 0; i < n; i++) {
+		if (a[i].kind == ATOM_OPEN) {
+			depth++;
+			in_alt_group = in_alt_group || a[i].alts > 1;
+			run = 0;
+			continue;
+		}
+		if (a[i].kind == ATOM_CLOSE) {
+			depth--;
+			if (depth <= 0)
+				in_alt_group = false;
+			run = 0;
+			continue;
+		}
+		if (a[i].kind == ATOM_ALT || a[i].kind != ATOM_LIT || a[i].min == 0) {
+			run = 0;
+			continue;
+		}
+		run++;
+		if (!in_alt_group && run > best)
+			best = run;
+		if (a[i].max != 1)
+			run = 0;
+	}
+	/* A pure alternation of literals (foo|bar|baz) still feeds the literal
+	 * matcher: take the shortest branch's longest run. */
+	if (best == 0 && n > 0) {
+		uint32_t shortest = UINT32_MAX;
+
+		run = 0;
+		best = 0;
+		for (size_t i = 0; i <= n; i++) {
+			bool end = i == n || a[i].kind == ATOM_ALT;
+
+			if (!end && a[i].kind == ATOM_LIT && a[i].min > 0) {
+				run++;
+				if (run > best)
+					best = run;
+				continue;
+			}
+			if (!end && (a[i].kind == ATOM_OPEN || a[i].kind == ATOM_CLOSE))
+				continue;
+			if (!end) {
+				run = 0;
+				continue;
+			}
+			if (best < shortest)
+				shortest = best;
+			best = 0;
+			run = 0;
+		}
+		best = shortest == UINT32_MAX ? 0 : shortest;
+	}
+	return best;
+}
+
+static void append(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void append(char *buf, size_t len, const char *fmt, ...)
+{
+	size_t used;
+	va_list ap;
+
+	if (buf == NULL || len == 0)
+		return;
+	used = strnlen(buf, len);
+	if (used + 1 >= len)
+		return;
+	if (used > 0) {
+		snprintf(buf + used, len - used, "; ");
+		used = strnlen(buf, len);
+	}
+	va_start(ap, fmt);
+	vsnprintf(buf + used, len - used, fmt, ap);
+	va_end(ap);
+}
+
+bool rules_shape_bad(const struct rules_rule *rule, char *hint, size_t hintlen)
+{
+	static _Thread_local struct atom atoms[MAX_ATOMS + 1];
+	bool bad = false;
+	size_t n;
+	size_t first = 0;
+	size_t last;
+
+	if (hint != NULL && hintlen > 0)
+		hint[0] = '\0';
+	n = tokenize(rule->pattern, atoms, MAX_ATOMS);
+
+	/* The first and last atoms that consume bytes. */
+	while (first < n && (atoms[first].kind == ATOM_OPEN || atoms[first].kind == ATOM_ANCHOR))
+		first++;
+	last = n;
+	while (last > 0 && (atoms[last - 1].kind == ATOM_CLOSE ||
+			    atoms[last - 1].kind == ATOM_ANCHOR || atoms[last - 1].kind == ATOM_WORDB))
+		last--;
+
+	if (first < n && atoms[first].kind == ATOM_WORDB) {
+		size_t k = first + 1;
+
+		while (k < n && atoms[k].kind == ATOM_OPEN)
+			k++;
+		if (k < n && (atoms[k].kind == ATOM_CLASS || atoms[k].kind == ATOM_DOT)) {
+			bad = true;
+			append(hint, hintlen,
+			       "leading \\b before a class: checked at every word boundary; "
+			       "drop the \\b or start with a literal");
+		}
+	}
+	for (size_t i = first + 1; i + 1 < last; i++) {
+		if (atoms[i].max != REP_INF)
+			continue;
+		if (atoms[i].kind == ATOM_DOT || (atoms[i].kind == ATOM_CLASS && atoms[i].negated)) {
+			bad = true;
+			append(hint, hintlen,
+			       "unbounded %s in the middle: keeps state across the whole text; "
+			       "use a bounded gap like .{0,40} or split into two rules",
+			       atoms[i].kind == ATOM_DOT ? ".*" : "negated class repeat");
+			break;
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		uint32_t big = atoms[i].max == REP_INF ? atoms[i].min : atoms[i].max;
+
+		if (big > SHAPE_MAX_REPEAT) {
+			bad = true;
+			append(hint, hintlen,
+			       "large bounded repeat (%u): unrolled into a big automaton; keep "
+			       "bounds <= %u or anchor the rule on a literal",
+			       big, SHAPE_MAX_REPEAT);
+			break;
+		}
+	}
+	if (rule->hs_flags & HS_FLAG_CASELESS) {
+		for (size_t i = 0; i <= n; i++) {
+			if (atoms[i].kind == ATOM_OPEN && atoms[i].alts > SHAPE_MAX_CASELESS_ALT) {
+				bad = true;
+				append(hint, hintlen,
+				       "caseless alternation of %u branches: split it into several "
+				       "rules of fewer words, or drop i where case is fixed",
+				       atoms[i].alts);
+				break;
+			}
+		}
+	}
+	if (rule->hs_flags & HS_FLAG_SOM_LEFTMOST) {
+		bad = true;
+		append(hint, hintlen,
+		       "L (start of match) costs stream state and slows the scan; drop it "
+		       "unless match starts are used");
+	}
+	return bad;
+}
+
+/* Hint added when a rule is flagged for its measured cost. */
+static void cost_hint(const struct rules_rule *rule, char *hint, size_t hintlen)
+{
+	static _Thread_local struct atom atoms[MAX_ATOMS + 1];
+	size_t n = tokenize(rule->pattern, atoms, MAX_ATOMS);
+
+	if (longest_required_literal(atoms, n) < SHAPE_MIN_LITERAL)
+		append(hint, hintlen,
+		       "no required literal of %u+ bytes: every position is a candidate; "
+		       "anchor the rule on a literal",
+		       SHAPE_MIN_LITERAL);
+	if (!(rule->hs_flags & HS_FLAG_SINGLEMATCH) && rule->action != TS_ACT_SCORE)
+		append(hint, hintlen, "overriding rule: H (single match) is enough");
+}
+
+/* ---- corpus --------------------------------------------------------------- */
+
+struct corpus {
+	char **docs;   /* n texts */
+	size_t *lens;  /* bytes of each */
+	size_t n;
+	size_t bytes;  /* total */
+};
+
+static void corpus_free(struct corpus *c)
+{
+	for (size_t i = 0; i < c->n; i++)
+		free(c->docs[i]);
+	free(c->docs);
+	free(c->lens);
+	memset(c, 0, sizeof(*c));
+}
+
+static int corpus_add_file(struct corpus *c, const char *path, FILE *out)
+{
+	struct stat st;
+	char *buf = NULL;
+	size_t got = 0;
+	char **docs;
+	size_t *lens;
+	int fd;
+	int rc;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		rc = -errno;
+		fprintf(out, "# error: %s: %s\n", path, strerror(errno));
+		goto close_fd;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		rc = 0; /* sockets, fifos, subdirectories: not texts */
+		goto close_fd;
+	}
+	if ((uint64_t)st.st_size > RULES_CORPUS_MAX_DOC_BYTES || c->n >= RULES_CORPUS_MAX_DOCS ||
+	    c->bytes + (size_t)st.st_size > RULES_CORPUS_MAX_BYTES) {
+		rc = -E2BIG;
+		fprintf(out, "# error: %s: corpus over its bounds (%u texts, %u bytes each, %u total)\n",
+			path, RULES_CORPUS_MAX_DOCS, RULES_CORPUS_MAX_DOC_BYTES,
+			RULES_CORPUS_MAX_BYTES);
+		goto close_fd;
+	}
+	buf = malloc((size_t)st.st_size + 1);
+	docs = realloc(c->docs, (c->n + 1) * sizeof(*docs));
+	if (docs != NULL)
+		c->docs = docs;
+	lens = realloc(c->lens, (c->n + 1) * sizeof(*lens));
+	if (lens != NULL)
+		c->lens = lens;
+	if (buf == NULL || docs == NULL || lens == NULL) {
+		rc = -ENOMEM;
+		fprintf(out, "# error: %s: out of memory\n", path);
+		goto free_buf;
+	}
+	while (got < (size_t)st.st_size) {
+		ssize_t r = read(fd, buf + got, (size_t)st.st_size - got);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			rc = -errno;
+			fprintf(out, "# error: %s: %s\n", path, strerror(errno));
+			goto free_buf;
+		}
+		if (r == 0)
+			break;
+		got += (size_t)r;
+	}
+	c->docs[c->n] = buf;
+	c->lens[c->n] = got;
+	c->n++;
+	c->bytes += got;
+	close(fd);
+	return 0;
+
+free_buf:
+	free(buf);
+close_fd:
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+static int cmp_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int corpus_load(struct corpus *c, const char *path, FILE *out)
+{
+	struct stat st;
+	struct dirent *de;
+	char **names = NULL;
+	size_t n_names = 0;
+	DIR *d;
+	int rc = 0;
+
+	memset(c, 0, sizeof(*c));
+	if (stat(path, &st) < 0) {
+		rc = -errno;
+		fprintf(out, "# error: %s: %s\n", path, strerror(errno));
+		return rc;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		rc = corpus_add_file(c, path, out);
+		goto check;
+	}
+	d = opendir(path);
+	if (d == NULL) {
+		rc = -errno;
+		fprintf(out, "# error: %s: %s\n", path, strerror(errno));
+		return rc;
+	}
+	while ((de = readdir(d)) != NULL) {
+		char **nn;
+		char *full;
+
+		if (de->d_name[0] == '.')
+			continue;
+		if (n_names >= RULES_CORPUS_MAX_DOCS) {
+			rc = -E2BIG;
+			fprintf(out, "# error: %s: more than %u texts\n", path, RULES_CORPUS_MAX_DOCS);
+			goto free_names;
+		}
+		nn = realloc(names, (n_names + 1) * sizeof(*nn));
+		if (nn == NULL || asprintf(&full, "%s/%s", path, de->d_name) < 0) {
+			if (nn != NULL)
+				names = nn;
+			rc = -ENOMEM;
+			fprintf(out, "# error: %s: out of memory\n", path);
+			goto free_names;
+		}
+		names = nn;
+		names[n_names++] = full;
+	}
+	/* Sorted so that runs are comparable (the scan order changes cache state). */
+	qsort(names, n_names, sizeof(*names), cmp_name);
+	for (size_t i = 0; i < n_names && rc == 0; i++)
+		rc = corpus_add_file(c, names[i], out);
+
+free_names:
+	for (size_t i = 0; i < n_names; i++)
+		free(names[i]);
+	free(names);
+	closedir(d);
+check:
+	if (rc == 0 && c->bytes == 0) {
+		rc = -ENOENT;
+		fprintf(out, "# error: %s: empty corpus\n", path);
+	}
+	if (rc < 0)
+		corpus_free(c);
+	return rc;
+}
+
+/* ---- timing --------------------------------------------------------------- */
+
+static int on_match(unsigned int id, unsigned long long from, unsigned long long to,
+		    unsigned int flags, void *ctx)
+{
+	(void)id;
+	(void)from;
+	(void)to;
+	(void)flags;
+	(*(uint64_t *)ctx)++;
+	return 0;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a;
+	uint64_t y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * Median ns/KB of scanning every corpus text once with db, over reps passes
+ * after one warm-up pass. *scratch is grown for db. Hits of the last pass go
+ * to *hits.
+ */
+static int time_db(const hs_database_t *db, hs_scratch_t **scratch, const struct corpus *c,
+		   uint32_t reps, double *ns_per_kb, uint64_t *hits)
+{
+	uint64_t samples[64];
+	uint64_t count = 0;
+
+	if (reps > sizeof(samples) / sizeof(samples[0]))
+		reps = sizeof(samples) / sizeof(samples[0]);
+	if (hs_alloc_scratch(db, scratch) != HS_SUCCESS)
+		return -ENOMEM;
+	for (uint32_t r = 0; r <= reps; r++) {
+		uint64_t t0 = now_ns();
+
+		count = 0;
+		for (size_t i = 0; i < c->n; i++) {
+			if (hs_scan(db, c->docs[i], (unsigned int)c->lens[i], 0, *scratch, on_match,
+				    &count) != HS_SUCCESS)
+				return -EIO;
+		}
+		if (r > 0) /* pass 0 warms caches and branch predictors */
+			samples[r - 1] = now_ns() - t0;
+	}
+	qsort(samples, reps, sizeof(samples[0]), cmp_u64);
+	*ns_per_kb = (double)samples[reps / 2] * 1024.0 / (double)c->bytes;
+	if (hits != NULL)
+		*hits = count;
+	return 0;
+}
+
+/* ---- the linter ------------------------------------------------------------ */
+
+struct lint_row {
+	uint32_t rule;     /* index in the set */
+	double ns_per_kb;  /* alone, < 0 when not measured */
+	double marginal;   /* set cost minus set-without-this-rule cost; valid with opts.marginal */
+	uint64_t hits;     /* matches over the corpus, one pass */
+	bool flagged;
+	char why[512];
+};
+
+static int cmp_row(const void *a, const void *b)
+{
+	const struct lint_row *x = a;
+	const struct lint_row *y = b;
+
+	double cx = x->ns_per_kb > x->marginal ? x->ns_per_kb : x->marginal;
+	double cy = y->ns_per_kb > y->marginal ? y->ns_per_kb : y->marginal;
+
+	if (cx != cy)
+		return cx < cy ? 1 : -1;
+	return x->rule < y->rule ? -1 : x->rule > y->rule;
+}
+
+int rules_lint(const struct rules_set *set, const char *corpus_path,
+	       const struct rules_lint_opts *opts, FILE *out)
+{
+	struct rules_lint_opts o = {0};
+	struct corpus corpus = {0};
+	struct lint_row *rows = NULL;
+	hs_scratch_t *scratch = NULL;
+	hs_database_t *db = NULL;
+	hs_platform_info_t plat;
+	char err[512];
+	double set_cost = 0.0;
+	double sum_alone = 0.0;
+	uint64_t set_hits = 0;
+	int flagged = 0;
+	int rc;
+
+	if (opts != NULL)
+		o = *opts;
+	if (o.reps == 0)
+		o.reps = RULES_LINT_REPS;
+	if (o.max_ns_per_kb <= 0.0)
+		o.max_ns_per_kb = RULES_LINT_MAX_NS_PER_KB;
+	if (o.max_share <= 0.0)
+		o.max_share = RULES_LINT_MAX_SHARE;
+	if (set == NULL || set->n == 0) {
+		fprintf(out, "# error: empty rule set\n");
+		return -EINVAL;
+	}
+	rc = rules_platform(o.target, &plat);
+	if (rc < 0) {
+		fprintf(out, "# error: no hyperscan platform for target %d\n", (int)o.target);
+		return rc;
+	}
+	rows = calloc(set->n, sizeof(*rows));
+	if (rows == NULL) {
+		fprintf(out, "# error: out of memory\n");
+		return -ENOMEM;
+	}
+	if (!o.static_only) {
+		if (corpus_path == NULL) {
+			fprintf(out, "# error: no corpus given\n");
+			rc = -EINVAL;
+			goto free_rows;
+		}
+		rc = corpus_load(&corpus, corpus_path, out);
+		if (rc < 0)
+			goto free_rows;
+	}
+
+	for (uint32_t i = 0; i < set->n; i++) {
+		struct lint_row *row = &rows[i];
+		const struct rules_rule *r = &set->rules[i];
+
+		row->rule = i;
+		row->ns_per_kb = -1.0;
+		row->flagged = rules_shape_bad(r, row->why, sizeof(row->why));
+		if (o.static_only)
+			continue;
+		rc = rules_compile_range(set, i, 1, &plat, &db, err, sizeof(err));
+		if (rc < 0) {
+			fprintf(out, "# error: %s\n", err);
+			goto free_scratch;
+		}
+		rc = time_db(db, &scratch, &corpus, o.reps, &row->ns_per_kb, &row->hits);
+		hs_free_database(db);
+		db = NULL;
+		if (rc < 0) {
+			fprintf(out, "# error: %s:%u: scan failed\n", r->file, r->line);
+			goto free_scratch;
+		}
+		sum_alone += row->ns_per_kb;
+	}
+
+	if (!o.static_only) {
+		rc = rules_compile(set, &plat, &db, err, sizeof(err));
+		if (rc < 0) {
+			fprintf(out, "# error: %s\n", err);
+			goto free_scratch;
+		}
+		rc = time_db(db, &scratch, &corpus, o.reps, &set_cost, &set_hits);
+		hs_free_database(db);
+		db = NULL;
+		if (rc < 0) {
+			fprintf(out, "# error: whole-set scan failed\n");
+			goto free_scratch;
+		}
+		for (uint32_t i = 0; o.marginal && set->n > 1 && i < set->n; i++) {
+			double without;
+
+			rc = rules_compile_skip(set, i, &plat, &db, err, sizeof(err));
+			if (rc < 0) {
+				fprintf(out, "# error: %s\n", err);
+				goto free_scratch;
+			}
+			rc = time_db(db, &scratch, &corpus, o.reps, &without, NULL);
+			hs_free_database(db);
+			db = NULL;
+			if (rc < 0) {
+				fprintf(out, "# error: scan without rule %u failed\n", i);
+				goto free_scratch;
+			}
+			rows[i].marginal = set_cost - without;
+		}
+		for (uint32_t i = 0; i < set->n; i++) {
+			struct lint_row *row = &rows[i];
+			double cost = row->ns_per_kb > row->marginal ? row->ns_per_kb : row->marginal;
+			bool over_abs = cost > o.max_ns_per_kb;
+			bool over_share = set->n > 1 && cost > o.max_share * set_cost;
+			const char *how = row->marginal > row->ns_per_kb ? "in the set" : "alone";
+
+			if (over_abs)
+				append(row->why, sizeof(row->why), "costs %.0f ns/KB %s (limit %.0f)",
+				       cost, how, o.max_ns_per_kb);
+			else if (over_share)
+				append(row->why, sizeof(row->why),
+				       "costs %.0f%% of the whole set %s (limit %.0f%%)",
+				       100.0 * cost / set_cost, how, 100.0 * o.max_share);
+			if (over_abs || over_share) {
+				row->flagged = true;
+				cost_hint(&set->rules[i], row->why, sizeof(row->why));
+			}
+		}
+		qsort(rows, set->n, sizeof(*rows), cmp_row);
+	}
+
+	for (uint32_t k = 0; k < set->n; k++) {
+		const struct lint_row *row = &rows[k];
+		const struct rules_rule *r = &set->rules[row->rule];
+
+		fprintf(out, "%s:%u: %s: cost ", r->file, r->line, r->id);
+		if (row->ns_per_kb >= 0.0)
+			fprintf(out, "%.1f ns/KB", row->ns_per_kb);
+		else
+			fprintf(out, "- ns/KB");
+		if (o.marginal && !o.static_only)
+			fprintf(out, ", marginal %.1f ns/KB", row->marginal);
+		if (row->flagged)
+			fprintf(out, " [flag: %s]", row->why);
+		fprintf(out, "\n");
+		flagged += row->flagged;
+	}
+
+	fprintf(out, "# rules: %u, flagged: %d, target: %s (tune %u, features 0x%llx)\n", set->n,
+		flagged, rules_target_name(o.target), plat.tune,
+		(unsigned long long)plat.cpu_features);
+	if (!o.static_only) {
+		fprintf(out, "# corpus: %zu texts, %zu bytes, %u passes (median)\n", corpus.n,
+			corpus.bytes, o.reps);
+		fprintf(out,
+			"# set cost: %.1f ns/KB = %.0f ns per 2 KB prompt, %llu hits per pass; "
+			"sum of alone costs %.1f ns/KB\n",
+			set_cost, set_cost * 2.0, (unsigned long long)set_hits, sum_alone);
+	}
+	if (!o.static_only && o.compare_targets) {
+		for (size_t v = 0; v < rules_n_variants; v++) {
+			hs_platform_info_t vp;
+			double cost;
+
+			if (rules_variant_platform(v, &vp) < 0)
+				continue;
+			rc = rules_compile(set, &vp, &db, err, sizeof(err));
+			if (rc < 0) {
+				fprintf(out, "# error: target %s: %s\n", rules_variants[v].name, err);
+				goto free_scratch;
+			}
+			rc = time_db(db, &scratch, &corpus, o.reps, &cost, NULL);
+			hs_free_database(db);
+			db = NULL;
+			if (rc < 0) {
+				fprintf(out, "# error: target %s: scan failed\n", rules_variants[v].name);
+				goto free_scratch;
+			}
+			fprintf(out, "# target %-15s tune %2u features 0x%02llx: %.1f ns/KB = %.0f ns per 2 KB\n",
+				rules_variants[v].name, vp.tune, (unsigned long long)vp.cpu_features,
+				cost, cost * 2.0);
+		}
+	}
+	rc = flagged;
+
+free_scratch:
+	hs_free_scratch(scratch);
+	corpus_free(&corpus);
+free_rows:
+	free(rows);
+	return rc;
+}
