@@ -76,6 +76,27 @@ struct ex_engine_opts {
 	int cpus[EX_CPUS_MAX];   /* cpus[0]: engine loop; others: matmul workers */
 };
 
+#define EX_CONF_PATH_MAX 256
+#define EX_CONF_CORES_MAX 128
+#define EX_CONF_SHM_MAX 64
+
+/*
+ * The [executor] section of the appliance config (tsconf table in conf.c);
+ * ex_conf_to_opts() turns it into engine options.
+ */
+struct ex_conf {
+	char model[EX_CONF_PATH_MAX];  /* GGUF path; "" = no local model */
+	char cores[EX_CONF_CORES_MAX]; /* core list, "" = unpinned */
+	char shm_name[EX_CONF_SHM_MAX]; /* segment name, "/NAME" */
+	uint64_t max_batch;       /* sequences per step */
+	uint64_t max_ctx;         /* tokens per sequence */
+	uint64_t queue_len;       /* waiting requests */
+	uint64_t prefill_chunk;   /* prompt tokens per sequence per step */
+	uint64_t step_tokens;     /* tokens per forward step */
+	uint64_t req_ring_bytes;  /* bytes per request ring */
+	uint64_t resp_ring_bytes; /* bytes per response ring */
+};
+
 /* One message (or the raw prompt) of a request, borrowed. */
 struct ex_msg {
 	uint32_t role;    /* enum ts_exec_role */

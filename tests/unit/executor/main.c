@@ -9,6 +9,9 @@
 #ifndef EX_HAVE_ENGINE
 #define EX_HAVE_ENGINE 0 /* built without the model and tokenizer modules */
 #endif
+#ifndef EX_HAVE_CONF
+#define EX_HAVE_CONF 0 /* built without the appliance config parser */
+#endif
 
 int main(void)
 {
@@ -19,6 +22,9 @@ int main(void)
 	if (test_ring_register() < 0 || test_sampler_register() < 0
 #if EX_HAVE_ENGINE
 	    || test_engine_register() < 0
+#endif
+#if EX_HAVE_CONF
+	    || test_conf_register() < 0
 #endif
 	) {
 		fprintf(stderr, "cannot register tests: %s\n", CU_get_error_msg());

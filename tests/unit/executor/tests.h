@@ -5,5 +5,6 @@
 int test_ring_register(void);
 int test_sampler_register(void);
 int test_engine_register(void);
+int test_conf_register(void);
 
 #endif
