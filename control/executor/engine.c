@@ -913,13 +913,23 @@ bool ex_engine_idle(const struct ex_engine *e)
 	return true;
 }
 
+/*
+ * Pin the calling thread to the engine's first core (pthread_setaffinity_np);
+ * the matmul workers were pinned to the others at creation. 0 when no cores
+ * are configured; otherwise 0 or -errno.
+ */
+int ex_engine_pin_caller(struct ex_engine *e)
+{
+	return e->o.n_cpus > 0 ? mdl_pin_self(e->o.cpus[0]) : 0;
+}
+
 static void *engine_main(void *arg)
 {
 	struct ex_engine *e = arg;
 	uint64_t idle_ns = 0;
 
-	if (e->o.n_cpus > 0)
-		mdl_pin_self(e->o.cpus[0]);
+	if (ex_engine_pin_caller(e) < 0)
+		e->st.pin_failed++; /* runs unpinned; the operator sees the counter */
 	if (e->seg_hdr != NULL)
 		atomic_store_explicit(&e->seg_hdr->exec_ready, 1, memory_order_release);
 	while (atomic_load_explicit(&e->run, memory_order_relaxed)) {

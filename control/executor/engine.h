@@ -4,6 +4,11 @@
  * one model, fed from request rings (or ex_engine_submit), answering through
  * response rings (or a sink). Everything is sized at ex_engine_create(); the
  * step loop does not allocate except inside the tokenizer at admission.
+ *
+ * Threads: an engine belongs to one thread at a time. Either the caller
+ * drives it (ex_engine_submit/cancel/step: tools, tests) or ex_engine_start()
+ * runs the step loop on its own pinned thread, and then other processes and
+ * threads reach it only through the segment's rings until ex_engine_stop().
  */
 #ifndef TWOSPEED_EX_ENGINE_H
 #define TWOSPEED_EX_ENGINE_H
@@ -31,6 +36,7 @@ int ex_engine_step(struct ex_engine *e);
 bool ex_engine_idle(const struct ex_engine *e);
 const struct ex_stats *ex_engine_stats(const struct ex_engine *e);
 
+int ex_engine_pin_caller(struct ex_engine *e);
 int ex_engine_start(struct ex_engine *e);
 void ex_engine_stop(struct ex_engine *e);
 

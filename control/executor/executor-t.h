@@ -130,6 +130,7 @@ struct ex_stats {
 	uint64_t prefill_tokens;
 	uint64_t decode_tokens;
 	uint64_t forward_ns;    /* time inside mdl_forward */
+	uint64_t pin_failed;    /* the loop thread could not be pinned */
 };
 
 /*

@@ -161,6 +161,13 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	ex_engine_set_sink(e, sink, &out);
+	rc = ex_engine_pin_caller(e);
+	if (rc < 0) {
+		fprintf(stderr, "twospeed-generate: cannot pin to core %d: %s\n", eo.cpus[0],
+			strerror(-rc));
+		ex_engine_destroy(e);
+		return 1;
+	}
 	msg = (struct ex_msg){.role = chat ? TS_EXEC_ROLE_USER : TS_EXEC_ROLE_PROMPT,
 			      .text = prompt, .len = (uint32_t)strlen(prompt)};
 	req.flags = TS_EXEC_F_STREAM | (chat ? TS_EXEC_F_CHAT : 0);
