@@ -433,8 +433,8 @@ static int write_scorer(const struct opts *o, const struct data *dt, const struc
 	fprintf(f, "# written by twospeed-train; do not edit by hand, retrain instead\n");
 	fprintf(f, "# data: %s (%zu prompts, %zu held out: XXH64(id, seed=%llu) < %.3f)\n",
 		o->data, dt->n, dt->n_held, (unsigned long long)o->seed, o->holdout);
-	fprintf(f, "# target: %s, l2 %.4g, %u-fold CV APGR on the training part %.4f\n",
-		target_names[t], o->l2, o->folds, cv);
+	fprintf(f, "# target: %s, l2 %.4g, %ux%u-fold CV APGR on the training part %.4f\n",
+		target_names[t], o->l2, CV_REPS, o->folds, cv);
 	fprintf(f, "# threshold: PGR %.0f%% on the training part at frontier share %.3f\n",
 		o->target_pgr * 100, train_share);
 	fprintf(f, "# held out: APGR %.4f, CPT(50%%) %.3f, CPT(80%%) %.3f\n", held->apgr,

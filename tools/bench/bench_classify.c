@@ -1,0 +1,311 @@
+/* SPDX-License-Identifier: proprietary */
+/*
+ * bench_classify: cost of the whole routing decision on one core.
+ *
+ *   bench_classify [--policy IMAGE] [--cpu N] [--budget-ms MS]
+ *
+ * For generated chat bodies of 0.5, 2, 8, 32 and 200 KB (system + user +
+ * assistant + user turns of English prose with some code, numbers and
+ * math, JSON-escaped), it times every request stage by stage with the TSC:
+ * view (rv_parse), scan (Hyperscan over the view's text, verifiers), features
+ * and score (scorer, top-K, overriding rules). Reported: ns per request p50
+ * and p99 of the whole decision, each stage's share of the total, and two
+ * baselines timed in the same run on the same body: one memchr() pass over
+ * the body and one plain hs_scan() of the raw body with the same database.
+ * Pinned to one CPU, warmed up, a bounded number of iterations per size
+ * (at most --budget-ms each, default 4000, so the run stays under 30 s).
+ * Not a test: it prints numbers and never fails on a timing.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <x86intrin.h>
+
+#include <hs/hs.h>
+
+#include "cls.h"
+#include "pol.h"
+#include "reqview.h"
+
+#ifndef TS_DEFAULT_POLICY
+#define TS_DEFAULT_POLICY "conf/default.tspol"
+#endif
+
+#define MAX_ITERS 20000u
+#define WARMUP 200u
+
+static double now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
+
+static inline uint64_t tsc(void)
+{
+	_mm_lfence();
+	uint64_t t = __rdtsc();
+	_mm_lfence();
+	return t;
+}
+
+/* TSC ticks per ns, measured against CLOCK_MONOTONIC over ~50 ms. */
+static double tsc_per_ns(void)
+{
+	double t0 = now_ns();
+	uint64_t c0 = tsc();
+
+	while (now_ns() - t0 < 5e7)
+		;
+	return (double)(tsc() - c0) / (now_ns() - t0);
+}
+
+static const char *const words[] = {
+	"the", "system", "request", "latency", "model", "should", "compare", "why", "data",
+	"because", "answer", "question", "memory", "design", "and", "of", "to", "in", "is",
+	"for", "with", "on", "that", "this", "review", "function", "value", "error", "results",
+	"please", "explain", "summary", "report", "customer", "order", "shipping", "within",
+};
+
+/* Append generated text of about n bytes to out (JSON-escaped), return bytes written. */
+static size_t gen_text(char *out, size_t n, uint64_t *rng)
+{
+	size_t k = 0;
+
+	while (k < n) {
+		*rng = *rng * 6364136223846793005ull + 1442695040888963407ull;
+		uint32_t r = (uint32_t)(*rng >> 33);
+		const char *w;
+		char tmp[64];
+
+		switch (r % 41) {
+		case 0: w = "\\n"; break;
+		case 1: w = "x = f(y) + 2;"; break;
+		case 2: snprintf(tmp, sizeof(tmp), "%u", r % 100000); w = tmp; break;
+		case 3: w = "\\\"quoted\\\""; break;
+		case 4: w = "$\\\\frac{a}{b}$"; break;
+		default: w = words[r % (sizeof(words) / sizeof(words[0]))]; break;
+		}
+		size_t l = strlen(w);
+
+		memcpy(out + k, w, l);
+		k += l;
+		out[k++] = (r & 15) == 0 ? '.' : ' ';
+	}
+	return k;
+}
+
+/* A chat body of about `size` bytes: system, user, assistant, user. */
+static char *gen_body(size_t size, size_t *len)
+{
+	static const char *const roles[] = { "system", "user", "assistant", "user" };
+	static const double share[] = { 0.1, 0.4, 0.2, 0.3 };
+	char *b = malloc(size + 4096);
+	uint64_t rng = size;
+	size_t k = 0;
+
+	if (!b)
+		return NULL;
+	k += (size_t)sprintf(b + k, "{\"model\":\"gpt-4o\",\"max_tokens\":512,\"messages\":[");
+	for (int i = 0; i < 4; i++) {
+		size_t want = (size_t)((double)size * share[i]);
+
+		k += (size_t)sprintf(b + k, "%s{\"role\":\"%s\",\"content\":\"", i ? "," : "",
+				     roles[i]);
+		k += gen_text(b + k, want > 120 ? want - 120 : 16, &rng);
+		k += (size_t)sprintf(b + k, "\"}");
+	}
+	k += (size_t)sprintf(b + k, "],\"temperature\":0.7}");
+	*len = k;
+	return b;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+static uint64_t pct(uint64_t *v, size_t n, double q)
+{
+	size_t i = (size_t)(q * (double)(n - 1) + 0.5);
+
+	return v[i];
+}
+
+struct dummy_ctx {
+	unsigned matches;
+};
+
+static int count_match(unsigned id, unsigned long long from, unsigned long long to,
+		       unsigned flags, void *arg)
+{
+	(void)id;
+	(void)from;
+	(void)to;
+	(void)flags;
+	((struct dummy_ctx *)arg)->matches++;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "policy", required_argument, NULL, 'p' },
+		{ "cpu", required_argument, NULL, 'c' },
+		{ "budget-ms", required_argument, NULL, 'b' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static const size_t sizes[] = { 512, 2048, 8192, 32768, 204800 };
+	const char *policy = TS_DEFAULT_POLICY;
+	int cpu = -1, opt;
+	double budget_ms = 4000;
+	char err[512];
+	struct rv_limits lim = { .max_body = 1 << 20, .max_depth = 32, .max_messages = 1024,
+				 .max_text = 1 << 20, .max_parts = 64, .max_tools = 128 };
+	struct rv_ctx rv;
+	struct rv_view v;
+	struct cls_ctx ctx;
+	struct pol_image *img;
+	struct cls_policy *pol;
+	uint64_t *tot, stage[4];
+	volatile size_t sink = 0;
+
+	while ((opt = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		switch (opt) {
+		case 'p': policy = optarg; break;
+		case 'c': cpu = atoi(optarg); break;
+		case 'b': budget_ms = atof(optarg); break;
+		default:
+			fprintf(stderr, "usage: bench_classify [--policy IMAGE] [--cpu N] "
+					"[--budget-ms MS]\n");
+			return 2;
+		}
+	}
+	if (cpu < 0)
+		cpu = sched_getcpu();
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	if (sched_setaffinity(0, sizeof(set), &set))
+		fprintf(stderr, "bench_classify: cannot pin to cpu %d: %s\n", cpu, strerror(errno));
+	img = pol_image_open_file(policy, err, sizeof(err));
+	if (!img) {
+		fprintf(stderr, "bench_classify: %s: %s\n", policy, err);
+		return 1;
+	}
+	pol = cls_policy_from_image(img, err, sizeof(err));
+	if (!pol || rv_ctx_init(&rv, &lim) || cls_ctx_init(&ctx) || cls_ctx_attach(&ctx, pol)) {
+		fprintf(stderr, "bench_classify: setup failed: %s\n", pol ? "context" : err);
+		return 1;
+	}
+	hs_scratch_t *raw_scratch = NULL;
+
+	if (hs_alloc_scratch(pol_image_hsdb(img), &raw_scratch) != HS_SUCCESS)
+		return 1;
+	tot = malloc(MAX_ITERS * sizeof(*tot));
+	if (!tot)
+		return 1;
+	double tpn = tsc_per_ns();
+
+	printf("bench_classify: policy %s (%u rules, version %llu), cpu %d, TSC %.3f GHz\n",
+	       policy, pol->n_rules, (unsigned long long)pol->version, cpu, tpn);
+	printf("%8s %7s %9s %9s %6s %6s %6s %6s | %11s %11s %8s\n", "body", "iters", "p50 ns",
+	       "p99 ns", "view%", "scan%", "feat%", "score%", "memchr p50", "hs_raw p50",
+	       "ns/KB");
+	for (size_t si = 0; si < sizeof(sizes) / sizeof(sizes[0]); si++) {
+		size_t len;
+		char *body = gen_body(sizes[si], &len);
+		struct cls_decision d;
+		size_t iters = 0;
+		double t_end;
+
+		if (!body)
+			return 1;
+		if (rv_parse(&rv, RV_EP_CHAT, body, len, &v) < 0) {
+			fprintf(stderr, "bench_classify: generated body refused: %s at %u\n",
+				rv_strerror(v.err), v.err_off);
+			return 1;
+		}
+		memset(stage, 0, sizeof(stage));
+		for (unsigned w = 0; w < WARMUP; w++) {
+			rv_parse(&rv, RV_EP_CHAT, body, len, &v);
+			cls_decide(&ctx, pol, &v, &d);
+		}
+		t_end = now_ns() + budget_ms * 1e6 * 0.6;
+		while (iters < MAX_ITERS && (iters < 100 || now_ns() < t_end)) {
+			uint64_t t0 = tsc();
+
+			rv_parse(&rv, RV_EP_CHAT, body, len, &v);
+			uint64_t t1 = tsc();
+
+			cls_scan_begin(&ctx, pol);
+			cls_scan_text(&ctx, (const uint8_t *)v.text.p, v.text.len);
+			uint64_t t2 = tsc();
+
+			cls_features_view(&v, &ctx.res, d.x);
+			uint64_t t3 = tsc();
+
+			cls_decide_finish(pol, &ctx.res, d.x, &d);
+			uint64_t t4 = tsc();
+
+			stage[0] += t1 - t0;
+			stage[1] += t2 - t1;
+			stage[2] += t3 - t2;
+			stage[3] += t4 - t3;
+			tot[iters++] = t4 - t0;
+			sink += d.route;
+		}
+		/* baselines on the same body */
+		uint64_t *bm = malloc(2 * 2000 * sizeof(uint64_t));
+		size_t nb = iters < 2000 ? iters : 2000;
+		struct dummy_ctx dc = { 0 };
+
+		if (!bm)
+			return 1;
+		for (size_t i = 0; i < nb; i++) {
+			uint64_t t0 = tsc();
+
+			sink += memchr(body, '\x01', len) != NULL;
+			uint64_t t1 = tsc();
+
+			hs_scan(pol_image_hsdb(img), body, (unsigned)len, 0, raw_scratch, count_match,
+				&dc);
+			uint64_t t2 = tsc();
+
+			bm[i] = t1 - t0;
+			bm[2000 + i] = t2 - t1;
+		}
+		qsort(tot, iters, sizeof(*tot), cmp_u64);
+		qsort(bm, nb, sizeof(*bm), cmp_u64);
+		qsort(bm + 2000, nb, sizeof(*bm), cmp_u64);
+		uint64_t all = stage[0] + stage[1] + stage[2] + stage[3];
+		double p50 = (double)pct(tot, iters, 0.5) / tpn;
+		char label[16];
+
+		snprintf(label, sizeof(label), "%.1fKB", (double)len / 1024.0);
+		printf("%8s %7zu %9.0f %9.0f %6.1f %6.1f %6.1f %6.1f | %11.0f %11.0f %8.0f\n", label,
+		       iters, p50, (double)pct(tot, iters, 0.99) / tpn,
+		       100.0 * (double)stage[0] / (double)all, 100.0 * (double)stage[1] / (double)all,
+		       100.0 * (double)stage[2] / (double)all, 100.0 * (double)stage[3] / (double)all,
+		       (double)pct(bm, nb, 0.5) / tpn, (double)pct(bm + 2000, nb, 0.5) / tpn,
+		       p50 / ((double)len / 1024.0));
+		free(bm);
+		free(body);
+	}
+	(void)sink;
+	free(tot);
+	hs_free_scratch(raw_scratch);
+	cls_ctx_fini(&ctx);
+	cls_policy_free(pol);
+	pol_image_close(img);
+	rv_ctx_fini(&rv);
+	return 0;
+}
