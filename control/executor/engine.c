@@ -658,64 +658,6 @@ static int send_error(struct ex_engine *e, uint16_t worker, uint64_t req_id, uin
 }
 
 /*
- * Parse a REQUEST payload (layout in exec-t.h) into req, with message views
- * into the payload itself (valid while the record is). Returns 0 or -EINVAL.
- */
-int ex_req_parse(const void *payload, uint32_t len, struct ex_request *req, struct ex_msg *msgs,
-		 uint32_t msgs_cap)
-{
-	const uint8_t *p = payload;
-	struct ts_exec_req h;
-	uint64_t need;
-	uint32_t off;
-
-	if (len < sizeof(h))
-		return -EINVAL;
-	memcpy(&h, p, sizeof(h)); /* a copy: the producer cannot change it under us */
-	if (h.n_stop > TS_EXEC_STOP_MAX || h.n_parts == 0 || h.n_parts > TS_EXEC_MSGS_MAX ||
-	    h.n_parts > msgs_cap || (h.flags & ~(TS_EXEC_F_CHAT | TS_EXEC_F_STREAM)) != 0)
-		return -EINVAL;
-	need = sizeof(h) + (uint64_t)h.n_parts * sizeof(struct ts_exec_part);
-	if (need > len)
-		return -EINVAL;
-	memset(req, 0, sizeof(*req));
-	req->req_id = h.req_id;
-	req->worker = h.worker;
-	req->flags = h.flags;
-	req->max_tokens = h.max_tokens;
-	req->par = (struct ex_sample_params){.temperature = h.temperature, .top_k = h.top_k,
-					     .top_p = h.top_p, .seed = h.seed};
-	off = (uint32_t)need;
-	for (uint32_t i = 0; i < h.n_stop; i++) {
-		if (h.stop_len[i] == 0 || h.stop_len[i] > TS_EXEC_STOP_LEN_MAX ||
-		    h.stop_len[i] > len - off)
-			return -EINVAL;
-		memcpy(req->stops.s[i], p + off, h.stop_len[i]);
-		req->stops.len[i] = h.stop_len[i];
-		off += h.stop_len[i];
-	}
-	req->stops.n = h.n_stop;
-	for (uint32_t i = 0; i < h.n_parts; i++) {
-		struct ts_exec_part part;
-
-		memcpy(&part, p + sizeof(h) + i * sizeof(part), sizeof(part));
-		if (part.len > len - off)
-			return -EINVAL;
-		if ((h.flags & TS_EXEC_F_CHAT) ? part.role > TS_EXEC_ROLE_ASSISTANT
-					       : (part.role != TS_EXEC_ROLE_PROMPT || h.n_parts != 1))
-			return -EINVAL;
-		msgs[i] = (struct ex_msg){.role = part.role, .text = (const char *)p + off,
-					  .len = part.len};
-		off += part.len;
-	}
-	if (off != len)
-		return -EINVAL;
-	req->msgs = msgs;
-	req->n_msgs = h.n_parts;
-	return 0;
-}
-
-/*
  * Read up to EX_RING_BUDGET records from worker w's request ring. A record
  * whose ERROR answer does not fit the response ring stays in the request ring
  * for the next step (never dropped). Returns records handled.

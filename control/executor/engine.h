@@ -40,8 +40,6 @@ int ex_engine_pin_caller(struct ex_engine *e);
 int ex_engine_start(struct ex_engine *e);
 void ex_engine_stop(struct ex_engine *e);
 
-int ex_req_parse(const void *payload, uint32_t len, struct ex_request *req, struct ex_msg *msgs,
-		 uint32_t msgs_cap);
 
 uint64_t ex_now_ns(void);
 

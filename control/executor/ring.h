@@ -27,6 +27,12 @@ void ex_ring_release(struct ex_ring *r);
 uint32_t ex_ring_rec_max(const struct ex_ring *r);
 uint64_t ex_ring_used(const struct ex_ring *r);
 
+/* Request records (msg_fp.c): workers build them, the executor parses them. */
+int ex_req_push(struct ex_ring *r, const struct ex_request *req);
+int ex_cancel_push(struct ex_ring *r, uint16_t worker, uint64_t req_id);
+int ex_req_parse(const void *payload, uint32_t len, struct ex_request *req, struct ex_msg *msgs,
+		 uint32_t msgs_cap);
+
 /* Segments (init path). */
 int ex_seg_create(struct ex_seg *seg, const char *name, uint32_t n_workers,
 		  uint32_t req_ring_bytes, uint32_t resp_ring_bytes, char *err, size_t errlen);

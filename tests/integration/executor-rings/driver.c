@@ -50,21 +50,15 @@ static int fails;
 		}                                                                                  \
 	} while (0)
 
+/* What a dataplane worker does: one REQUEST record through ex_req_push(). */
 static int push_req(struct ex_ring *r, const struct tcase *t)
 {
-	uint8_t buf[4096];
-	uint32_t len = (uint32_t)strlen(t->text);
-	struct ts_exec_req h = {.req_id = t->id, .worker = t->worker, .flags = t->flags,
-				.n_parts = 1, .temperature = t->par.temperature,
-				.top_p = t->par.top_p, .top_k = t->par.top_k,
-				.max_tokens = t->max_tokens, .seed = t->par.seed};
-	struct ts_exec_part p = {.role = t->role, .len = len};
+	struct ex_msg m = {.role = t->role, .text = t->text, .len = (uint32_t)strlen(t->text)};
+	struct ex_request req = {.req_id = t->id, .worker = t->worker, .flags = t->flags,
+				 .max_tokens = t->max_tokens, .par = t->par, .msgs = &m,
+				 .n_msgs = 1};
 
-	memcpy(buf, &h, sizeof(h));
-	memcpy(buf + sizeof(h), &p, sizeof(p));
-	memcpy(buf + sizeof(h) + sizeof(p), t->text, len);
-	return ex_ring_push(r, TS_EXEC_REC_REQUEST, buf, (uint32_t)(sizeof(h) + sizeof(p) + len),
-			    NULL, 0);
+	return ex_req_push(r, &req);
 }
 
 /* Direct generation through a private engine and a sink. */
@@ -213,12 +207,7 @@ int main(int argc, char **argv)
 					t->len += d.len;
 					/* Cancel request 6 once it is streaming. */
 					if (t->id == 6 && !t->cancel_sent) {
-						struct ts_exec_cancel c = {.req_id = 6, .worker = 0};
-
-						t->cancel_sent = ex_ring_push(&req[0],
-									      TS_EXEC_REC_CANCEL,
-									      &c, sizeof(c), NULL,
-									      0) == 0;
+						t->cancel_sent = ex_cancel_push(&req[0], 0, 6) == 0;
 					}
 				} else if (type == TS_EXEC_REC_FINAL) {
 					memcpy(&t->fin, p, sizeof(t->fin));

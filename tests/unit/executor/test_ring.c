@@ -251,6 +251,78 @@ static void test_seg_named(void)
 	CU_ASSERT_EQUAL(ex_seg_create(&seg, NULL, 1, 1000, 1024, err, sizeof(err)), -EINVAL);
 }
 
+/* A request with two messages and two stops, as a worker would push it. */
+static void test_req_roundtrip(void)
+{
+	static struct test_ring t;
+	static uint8_t copy[1024];
+	struct ex_ring prod, cons;
+	struct ex_msg in[2] = {{.role = TS_EXEC_ROLE_SYSTEM, .text = "Be brief.", .len = 9},
+			       {.role = TS_EXEC_ROLE_USER, .text = "Hi there", .len = 8}};
+	struct ex_request req = {.req_id = 0x1122334455667788ull, .worker = 3,
+				 .flags = TS_EXEC_F_CHAT | TS_EXEC_F_STREAM, .max_tokens = 77,
+				 .par = {.temperature = 0.5f, .top_k = 9, .top_p = 0.9f, .seed = 5},
+				 .msgs = in, .n_msgs = 2};
+	struct ex_request out;
+	struct ex_msg msgs[TS_EXEC_MSGS_MAX];
+	const void *p;
+	uint32_t len;
+	uint16_t type;
+
+	ring_pair(&t, &prod, &cons);
+	req.stops.n = 2;
+	req.stops.len[0] = 3;
+	memcpy(req.stops.s[0], "END", 3);
+	req.stops.len[1] = 1;
+	memcpy(req.stops.s[1], "\n", 1);
+	CU_ASSERT_EQUAL_FATAL(ex_req_push(&prod, &req), 0);
+	CU_ASSERT_EQUAL(ex_cancel_push(&prod, 3, 42), 0);
+	CU_ASSERT_EQUAL_FATAL(ex_ring_peek(&cons, &type, &p, &len), 0);
+	CU_ASSERT_EQUAL(type, TS_EXEC_REC_REQUEST);
+	CU_ASSERT_EQUAL_FATAL(ex_req_parse(p, len, &out, msgs, TS_EXEC_MSGS_MAX), 0);
+	CU_ASSERT_EQUAL(out.req_id, req.req_id);
+	CU_ASSERT_EQUAL(out.worker, 3);
+	CU_ASSERT_EQUAL(out.flags, req.flags);
+	CU_ASSERT_EQUAL(out.max_tokens, 77);
+	CU_ASSERT_EQUAL(out.par.top_k, 9);
+	CU_ASSERT_EQUAL(out.par.seed, 5);
+	CU_ASSERT_EQUAL(out.stops.n, 2);
+	CU_ASSERT_EQUAL(memcmp(out.stops.s[0], "END", 3), 0);
+	CU_ASSERT_EQUAL(out.n_msgs, 2);
+	CU_ASSERT_EQUAL(out.msgs[1].role, TS_EXEC_ROLE_USER);
+	CU_ASSERT_EQUAL(out.msgs[1].len, 8);
+	CU_ASSERT_EQUAL(memcmp(out.msgs[1].text, "Hi there", 8), 0);
+	/* Every truncation, and one byte too many, is refused. */
+	CU_ASSERT_FATAL(len < sizeof(copy));
+	memcpy(copy, p, len);
+	for (uint32_t cut = 0; cut < len; cut++)
+		CU_ASSERT_EQUAL(ex_req_parse(copy, cut, &out, msgs, TS_EXEC_MSGS_MAX), -EINVAL);
+	CU_ASSERT_EQUAL(ex_req_parse(copy, len + 1, &out, msgs, TS_EXEC_MSGS_MAX), -EINVAL);
+	/* Fewer message slots than parts. */
+	CU_ASSERT_EQUAL(ex_req_parse(copy, len, &out, msgs, 1), -EINVAL);
+	/* Unknown flag bits. */
+	copy[10] |= 0x80;
+	CU_ASSERT_EQUAL(ex_req_parse(copy, len, &out, msgs, TS_EXEC_MSGS_MAX), -EINVAL);
+	copy[10] &= 0x7f;
+	/* A raw prompt request must have one PROMPT part: this one has chat roles. */
+	copy[10] &= (uint8_t)~TS_EXEC_F_CHAT;
+	CU_ASSERT_EQUAL(ex_req_parse(copy, len, &out, msgs, TS_EXEC_MSGS_MAX), -EINVAL);
+	copy[10] |= TS_EXEC_F_CHAT;
+	/* Five stop sequences. */
+	copy[14] = 5;
+	CU_ASSERT_EQUAL(ex_req_parse(copy, len, &out, msgs, TS_EXEC_MSGS_MAX), -EINVAL);
+	copy[14] = 2;
+	CU_ASSERT_EQUAL(ex_req_parse(copy, len, &out, msgs, TS_EXEC_MSGS_MAX), 0);
+	ex_ring_release(&cons);
+	CU_ASSERT_EQUAL_FATAL(ex_ring_peek(&cons, &type, &p, &len), 0);
+	CU_ASSERT_EQUAL(type, TS_EXEC_REC_CANCEL);
+	CU_ASSERT_EQUAL(len, sizeof(struct ts_exec_cancel));
+	ex_ring_release(&cons);
+	/* More parts than the contract allows. */
+	req.n_msgs = TS_EXEC_MSGS_MAX + 1;
+	CU_ASSERT_EQUAL(ex_req_push(&prod, &req), -EINVAL);
+}
+
 int test_ring_register(void)
 {
 	CU_pSuite s = CU_add_suite("executor_ring", NULL, NULL);
@@ -262,7 +334,8 @@ int test_ring_register(void)
 	    !CU_add_test(s, "record bounds", test_ring_bounds) ||
 	    !CU_add_test(s, "corrupt ring", test_ring_corrupt) ||
 	    !CU_add_test(s, "segment attach", test_seg_attach) ||
-	    !CU_add_test(s, "named segment", test_seg_named))
+	    !CU_add_test(s, "named segment", test_seg_named) ||
+	    !CU_add_test(s, "request records", test_req_roundtrip))
 		return -1;
 	return 0;
 }
