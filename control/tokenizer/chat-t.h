@@ -1,0 +1,47 @@
+/* Chat template types: a message list and the template family a model's
+ * `tokenizer.chat_template` was recognised as. */
+#ifndef TS_CHAT_T_H
+#define TS_CHAT_T_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define CHAT_MAX_SYSTEM 1024 /* bytes of a template's built-in default system prompt */
+#define CHAT_MAX_BOS 64	     /* bytes of the BOS token text a template prints */
+#define CHAT_MAX_DATE 32     /* bytes of Llama 3.1's default date_string */
+
+enum chat_role {
+	CHAT_ROLE_SYSTEM = 0,
+	CHAT_ROLE_USER = 1,
+	CHAT_ROLE_ASSISTANT = 2,
+};
+
+struct chat_msg {
+	enum chat_role role;
+	const char *content; /* UTF-8, not NUL-terminated, borrowed */
+	size_t len;	     /* bytes */
+};
+
+enum chat_kind {
+	CHAT_PLAIN = 0,	  /* no template (base models): contents joined by "\n" */
+	CHAT_CHATML = 1,  /* <|im_start|>role\n...<|im_end|>\n (Qwen, SmolLM, ...) */
+	CHAT_LLAMA3 = 2,  /* <|start_header_id|>role<|end_header_id|>\n\n...<|eot_id|> */
+	CHAT_LLAMA31 = 3, /* Llama 3.1/3.2: Llama 3 plus the dated system header */
+};
+
+/* A recognised template. Self-contained (no pointers): copy it freely. */
+struct chat_tmpl {
+	enum chat_kind kind;
+	/* ChatML: the system prompt the template inserts when the first
+	 * message is not a system message; empty when it inserts none. */
+	char default_system[CHAT_MAX_SYSTEM];
+	size_t default_system_len; /* bytes */
+	/* Llama 3: bos_token as the template prints it before the first message. */
+	char bos[CHAT_MAX_BOS];
+	size_t bos_len; /* bytes */
+	/* Llama 3.1: the template's default date_string ("26 Jul 2024"). */
+	char date[CHAT_MAX_DATE];
+	size_t date_len; /* bytes */
+};
+
+#endif

@@ -1,0 +1,244 @@
+/* Chat templates: family detection and the exact rendered strings of ChatML
+ * (Qwen2.5 default system prompt), Llama 3, Llama 3.1 and plain; rendered
+ * text tokenized with specials. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "chat.h"
+#include "gguf.h"
+#include "test_tok.h"
+#include "tok.h"
+
+#define MODEL TOK_SHARED_DIR "/models/stories260K/stories260K.gguf"
+
+struct model {
+	struct gguf_file *f;
+	struct tok *t;
+};
+
+static struct model open_model(const char *path)
+{
+	char err[256] = "";
+	struct model m = { gguf_open(path, err, sizeof(err)), NULL };
+	if (!m.f)
+		fprintf(stderr, "tokenizer test: cannot open %s: %s\n", path, err);
+	m.t = m.f ? tok_from_gguf(m.f, err, sizeof(err)) : NULL;
+	return m;
+}
+
+static void close_model(struct model *m)
+{
+	tok_free(m->t);
+	gguf_close(m->f);
+}
+
+static void expect_render(const struct chat_tmpl *ct, const struct chat_msg *msgs, size_t n,
+			  bool gen, const char *want)
+{
+	char out[2048];
+	int64_t r = chat_render(ct, msgs, n, gen, out, sizeof(out));
+	CU_ASSERT_EQUAL_FATAL(r, (int64_t)strlen(want));
+	out[r] = '\0';
+	CU_ASSERT_STRING_EQUAL(out, want);
+}
+
+#define MSG(r, s) { CHAT_ROLE_##r, s, sizeof(s) - 1 }
+
+static void test_chatml_qwen(void)
+{
+	struct model m = open_model(TOK_CASES_DIR "/tok_bpe_qwen2.gguf");
+	struct chat_tmpl ct;
+	CU_ASSERT_PTR_NOT_NULL_FATAL(m.t);
+	CU_ASSERT_EQUAL_FATAL(chat_tmpl_from_gguf(&ct, m.f, m.t), 0);
+	CU_ASSERT_EQUAL(ct.kind, CHAT_CHATML);
+	CU_ASSERT_STRING_EQUAL(chat_kind_name(ct.kind), "chatml");
+
+	/* no system message: the template's default system prompt */
+	const struct chat_msg user[] = { MSG(USER, "Hello") };
+	expect_render(&ct, user, 1, true,
+		      "<|im_start|>system\nYou are Qwen, created by Alibaba Cloud. You are a "
+		      "helpful assistant.<|im_end|>\n"
+		      "<|im_start|>user\nHello<|im_end|>\n"
+		      "<|im_start|>assistant\n");
+	/* a system message replaces it; a multi-turn history keeps content as is */
+	const struct chat_msg conv[] = {
+		MSG(SYSTEM, "Be brief."), MSG(USER, " Hi "), MSG(ASSISTANT, "Hello!"),
+		MSG(USER, "2+2?"),
+	};
+	expect_render(&ct, conv, 4, false,
+		      "<|im_start|>system\nBe brief.<|im_end|>\n"
+		      "<|im_start|>user\n Hi <|im_end|>\n"
+		      "<|im_start|>assistant\nHello!<|im_end|>\n"
+		      "<|im_start|>user\n2+2?<|im_end|>\n");
+
+	/* the rendered text tokenizes with the markers as special tokens */
+	char out[1024];
+	int32_t ids[512];
+	int64_t r = chat_render(&ct, user, 1, true, out, sizeof(out));
+	CU_ASSERT_TRUE_FATAL(r > 0);
+	int64_t n = tok_encode(m.t, out, (size_t)r, TOK_ENC_ADD_SPECIAL | TOK_ENC_PARSE_SPECIAL,
+			       ids, 512);
+	CU_ASSERT_TRUE_FATAL(n > 6);
+	CU_ASSERT_EQUAL(ids[0], tok_find(m.t, "<|im_start|>", 12));
+	CU_ASSERT_EQUAL(ids[n - 1], tok_find(m.t, "\xc4\x8a", 2)); /* "\n" as GPT-2's Ċ */
+	char back[1024];
+	CU_ASSERT_EQUAL(tok_decode(m.t, ids, (size_t)n, TOK_DEC_SPECIAL, back, sizeof(back)), r);
+	CU_ASSERT_EQUAL(memcmp(back, out, (size_t)r), 0);
+	/* without specials only the text between the markers is left */
+	static const char bare[] = "system\nYou are Qwen, created by Alibaba Cloud. You are a "
+				   "helpful assistant.\nuser\nHello\nassistant\n";
+	CU_ASSERT_EQUAL_FATAL(tok_decode(m.t, ids, (size_t)n, TOK_DEC_NONE, back, sizeof(back)),
+			      (int64_t)sizeof(bare) - 1);
+	CU_ASSERT_EQUAL(memcmp(back, bare, sizeof(bare) - 1), 0);
+	close_model(&m);
+}
+
+static void test_chatml_plain_template(void)
+{
+	/* a ChatML template without a default system prompt (SmolLM-style) */
+	static const char tmpl[] =
+		"{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + "
+		"message['content'] + '<|im_end|>' + '\\n'}}{% endfor %}{% if add_generation_prompt "
+		"%}{{ '<|im_start|>assistant\\n' }}{% endif %}";
+	struct chat_tmpl ct;
+	CU_ASSERT_EQUAL_FATAL(chat_tmpl_init(&ct, tmpl, sizeof(tmpl) - 1, NULL, 0), 0);
+	CU_ASSERT_EQUAL(ct.kind, CHAT_CHATML);
+	CU_ASSERT_EQUAL(ct.default_system_len, 0);
+	const struct chat_msg user[] = { MSG(USER, "Hi") };
+	expect_render(&ct, user, 1, true,
+		      "<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n");
+	/* Qwen2's older default, from its own literal */
+	static const char qwen2[] =
+		"{% for message in messages %}{% if loop.first and messages[0]['role'] != 'system' "
+		"%}{{ '<|im_start|>system\\nYou are a helpful assistant.<|im_end|>\\n' }}{% endif %}"
+		"{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + "
+		"'\\n'}}{% endfor %}";
+	CU_ASSERT_EQUAL_FATAL(chat_tmpl_init(&ct, qwen2, sizeof(qwen2) - 1, NULL, 0), 0);
+	expect_render(&ct, user, 1, false,
+		      "<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n"
+		      "<|im_start|>user\nHi<|im_end|>\n");
+}
+
+static void test_llama3(void)
+{
+	struct model m = open_model(TOK_CASES_DIR "/tok_bpe_llama3.gguf");
+	struct chat_tmpl ct;
+	CU_ASSERT_PTR_NOT_NULL_FATAL(m.t);
+	CU_ASSERT_EQUAL_FATAL(chat_tmpl_from_gguf(&ct, m.f, m.t), 0);
+	CU_ASSERT_EQUAL(ct.kind, CHAT_LLAMA3);
+	const struct chat_msg conv[] = { MSG(SYSTEM, "You are terse."), MSG(USER, " Hi \n") };
+	static const char want[] =
+		"<|begin_of_text|><|start_header_id|>system<|end_header_id|>\n\nYou are "
+		"terse.<|eot_id|><|start_header_id|>user<|end_header_id|>\n\nHi<|eot_id|>"
+		"<|start_header_id|>assistant<|end_header_id|>\n\n";
+	expect_render(&ct, conv, 2, true, want);
+	/* no messages: no BOS either (the template prints it with message 0) */
+	expect_render(&ct, NULL, 0, true, "<|start_header_id|>assistant<|end_header_id|>\n\n");
+
+	/* encoding the rendered text yields exactly one BOS although the
+	 * vocabulary adds BOS: the text already starts with it */
+	int32_t ids[256];
+	int32_t bos = tok_bos(m.t);
+	CU_ASSERT_EQUAL(bos, tok_find(m.t, "<|begin_of_text|>", 17));
+	CU_ASSERT_TRUE(tok_add_bos(m.t));
+	int64_t n = tok_encode(m.t, want, sizeof(want) - 1,
+			       TOK_ENC_ADD_SPECIAL | TOK_ENC_PARSE_SPECIAL, ids, 256);
+	CU_ASSERT_TRUE_FATAL(n > 3);
+	CU_ASSERT_EQUAL(ids[0], bos);
+	CU_ASSERT_NOT_EQUAL(ids[1], bos);
+	CU_ASSERT_EQUAL(ids[1], tok_find(m.t, "<|start_header_id|>", 19));
+	CU_ASSERT_TRUE(tok_is_eog(m.t, tok_find(m.t, "<|eot_id|>", 10)));
+	/* a plain text still gets its BOS */
+	n = tok_encode(m.t, "Hi", 2, TOK_ENC_ADD_SPECIAL | TOK_ENC_PARSE_SPECIAL, ids, 256);
+	CU_ASSERT_TRUE_FATAL(n >= 2);
+	CU_ASSERT_EQUAL(ids[0], bos);
+	close_model(&m);
+}
+
+static void test_llama31(void)
+{
+	static const char tmpl[] =
+		"{{- bos_token }}\n{%- if not date_string is defined %}\n    {%- set date_string = "
+		"\"26 Jul 2024\" %}\n{%- endif %}\n{{- \"<|start_header_id|>system<|end_header_id|>"
+		"\\n\\n\" }}\n{{- \"Cutting Knowledge Date: December 2023\\n\" }}\n{{- \"Today Date: "
+		"\" + date_string + \"\\n\\n\" }}";
+	struct chat_tmpl ct;
+	CU_ASSERT_EQUAL_FATAL(chat_tmpl_init(&ct, tmpl, sizeof(tmpl) - 1, "<|begin_of_text|>", 17), 0);
+	CU_ASSERT_EQUAL(ct.kind, CHAT_LLAMA31);
+	const struct chat_msg conv[] = { MSG(SYSTEM, "  Be nice.\n"), MSG(USER, "Hi") };
+	expect_render(&ct, conv, 2, true,
+		      "<|begin_of_text|><|start_header_id|>system<|end_header_id|>\n\n"
+		      "Cutting Knowledge Date: December 2023\nToday Date: 26 Jul 2024\n\n"
+		      "Be nice.<|eot_id|><|start_header_id|>user<|end_header_id|>\n\nHi<|eot_id|>"
+		      "<|start_header_id|>assistant<|end_header_id|>\n\n");
+	/* no system message: the header is still there, empty */
+	expect_render(&ct, conv + 1, 1, false,
+		      "<|begin_of_text|><|start_header_id|>system<|end_header_id|>\n\n"
+		      "Cutting Knowledge Date: December 2023\nToday Date: 26 Jul 2024\n\n"
+		      "<|eot_id|><|start_header_id|>user<|end_header_id|>\n\nHi<|eot_id|>");
+}
+
+static void test_plain(void)
+{
+	struct model m = open_model(MODEL);
+	struct chat_tmpl ct;
+	CU_ASSERT_PTR_NOT_NULL_FATAL(m.t);
+	CU_ASSERT_EQUAL_FATAL(chat_tmpl_from_gguf(&ct, m.f, m.t), 0);
+	CU_ASSERT_EQUAL(ct.kind, CHAT_PLAIN);
+	const struct chat_msg one[] = { MSG(USER, "Once upon a time") };
+	expect_render(&ct, one, 1, true, "Once upon a time");
+	const struct chat_msg two[] = { MSG(SYSTEM, "A story."), MSG(USER, "Once") };
+	expect_render(&ct, two, 2, true, "A story.\nOnce");
+	/* the stories260K prompt through the plain template gives the reference ids */
+	char out[64];
+	int32_t ids[16];
+	int64_t r = chat_render(&ct, one, 1, true, out, sizeof(out));
+	CU_ASSERT_EQUAL_FATAL(r, 16);
+	int64_t n = tok_encode(m.t, out, (size_t)r, TOK_ENC_ADD_SPECIAL | TOK_ENC_PARSE_SPECIAL,
+			       ids, 16);
+	CU_ASSERT_EQUAL_FATAL(n, 5);
+	static const int32_t want[] = { 1, 403, 407, 261, 378 };
+	CU_ASSERT_EQUAL(memcmp(ids, want, sizeof(want)), 0);
+	close_model(&m);
+}
+
+static void test_errors(void)
+{
+	struct chat_tmpl ct;
+	static const char unknown[] = "{% for m in messages %}[INST] {{ m.content }} [/INST]{% endfor %}";
+	CU_ASSERT_EQUAL(chat_tmpl_init(&ct, unknown, sizeof(unknown) - 1, NULL, 0), -ENOTSUP);
+	CU_ASSERT_EQUAL(chat_tmpl_init(&ct, NULL, 0, NULL, 0), 0);
+	CU_ASSERT_EQUAL(ct.kind, CHAT_PLAIN);
+	char big_bos[CHAT_MAX_BOS + 1];
+	memset(big_bos, 'b', sizeof(big_bos));
+	CU_ASSERT_EQUAL(chat_tmpl_init(&ct, "<|start_header_id|>", 19, big_bos, sizeof(big_bos)),
+			-E2BIG);
+
+	static const char tmpl[] = "'<|im_start|>system\\nDefault.<|im_end|>\\n'";
+	CU_ASSERT_EQUAL_FATAL(chat_tmpl_init(&ct, tmpl, sizeof(tmpl) - 1, NULL, 0), 0);
+	const struct chat_msg user[] = { MSG(USER, "Hi") };
+	char out[128];
+	/* exactly enough, one byte short */
+	int64_t need = chat_render(&ct, user, 1, true, out, sizeof(out));
+	CU_ASSERT_EQUAL_FATAL(need, (int64_t)strlen("<|im_start|>system\nDefault.<|im_end|>\n"
+						     "<|im_start|>user\nHi<|im_end|>\n"
+						     "<|im_start|>assistant\n"));
+	CU_ASSERT_EQUAL(chat_render(&ct, user, 1, true, out, (size_t)need), need);
+	CU_ASSERT_EQUAL(chat_render(&ct, user, 1, true, out, (size_t)need - 1), -ENOSPC);
+	const struct chat_msg bad[] = { { (enum chat_role)7, "x", 1 } };
+	CU_ASSERT_EQUAL(chat_render(&ct, bad, 1, true, out, sizeof(out)), -EINVAL);
+}
+
+int add_chat_tests(CU_pSuite s)
+{
+	if (!CU_add_test(s, "chat: ChatML with Qwen2.5's default system", test_chatml_qwen) ||
+	    !CU_add_test(s, "chat: ChatML without/with other defaults", test_chatml_plain_template) ||
+	    !CU_add_test(s, "chat: Llama 3 and its BOS", test_llama3) ||
+	    !CU_add_test(s, "chat: Llama 3.1 system header", test_llama31) ||
+	    !CU_add_test(s, "chat: plain for base models", test_plain) ||
+	    !CU_add_test(s, "chat: errors", test_errors))
+		return -1;
+	return 0;
+}
