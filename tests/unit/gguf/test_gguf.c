@@ -297,8 +297,9 @@ static void test_truncations_built(void)
 	const struct gguf_tensor *q = gguf_find_tensor(whole, "q");
 	size_t need = (size_t)((const uint8_t *)q->data + q->nbytes - b.p); /* end of the last tensor */
 	gguf_close(whole);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(open_guarded(b.p, need));
-	gguf_close(open_guarded(b.p, need));
+	whole = open_guarded(b.p, need); /* the exact end is enough */
+	CU_ASSERT_PTR_NOT_NULL(whole);
+	gguf_close(whole);
 	for (size_t n = 0; n < need; n++) {
 		struct gguf_file *f = open_guarded(b.p, n);
 		CU_ASSERT_PTR_NULL(f);
