@@ -1,6 +1,8 @@
 /* Chat templates: family detection and the exact rendered strings of ChatML
  * (Qwen2.5 default system prompt), Llama 3, Llama 3.1 and plain; rendered
- * text tokenized with specials. */
+ * text tokenized with specials. The expected strings of ChatML, Llama 3 and
+ * Llama 3.1 were checked against jinja2 3.1.6 rendering the real templates
+ * (trim_blocks, lstrip_blocks, as transformers' apply_chat_template). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -173,6 +175,16 @@ static void test_llama31(void)
 		      "Cutting Knowledge Date: December 2023\nToday Date: 26 Jul 2024\n\n"
 		      "Be nice.<|eot_id|><|start_header_id|>user<|end_header_id|>\n\nHi<|eot_id|>"
 		      "<|start_header_id|>assistant<|end_header_id|>\n\n");
+	/* Llama 3.2 asks strftime_now() first: the literal default is used */
+	static const char t32[] =
+		"{{- bos_token }}{%- if not date_string is defined %}{%- if strftime_now is defined "
+		"%}{%- set date_string = strftime_now(\"%d %b %Y\") %}{%- else %}{%- set date_string = "
+		"\"26 Jul 2024\" %}{%- endif %}{%- endif %}<|start_header_id|> Cutting Knowledge Date";
+	struct chat_tmpl c32;
+	CU_ASSERT_EQUAL_FATAL(chat_tmpl_init(&c32, t32, sizeof(t32) - 1, "<|begin_of_text|>", 17), 0);
+	CU_ASSERT_EQUAL(c32.kind, CHAT_LLAMA31);
+	CU_ASSERT_EQUAL(c32.date_len, 11);
+	CU_ASSERT_EQUAL(memcmp(c32.date, "26 Jul 2024", 11), 0);
 	/* no system message: the header is still there, empty */
 	expect_render(&ct, conv + 1, 1, false,
 		      "<|begin_of_text|><|start_header_id|>system<|end_header_id|>\n\n"
