@@ -206,6 +206,37 @@ static inline __m256i hsum8_epi32(const __m256i s[8])
 	return _mm256_add_epi32(_mm256_permute2x128_si256(a, b, 0x20), _mm256_permute2x128_si256(a, b, 0x31));
 }
 
+/* The same for four blocks [b0, b0 + 4) of one row (the tail of rows whose
+ * block count is not a multiple of 8, e.g. 896 columns = 28 blocks): adds
+ * each token's partial dot product into out[t]. */
+static void q8_group4(const struct gguf_block_q8_0 *b, const struct mdl_q8 *xq, uint32_t t0, uint32_t tn,
+		      uint32_t b0, float *out)
+{
+	const uint32_t nb = xq->nb;
+	const __m256i x80 = _mm256_set1_epi8((char)0x80);
+	const __m128i offs = _mm_setr_epi32(0, 34, 68, 102);
+	__m256i wv[4];
+	for (int k = 0; k < 4; k++)
+		wv[k] = _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)b[k].qs), x80);
+	__m128i draw = _mm_i32gather_epi32((const int *)(const void *)&b[0].d, offs, 1);
+	__m128 dw = _mm_cvtph_ps(_mm_cvtepi32_epi16(draw));
+	for (uint32_t t = 0; t < tn; t++) {
+		size_t xo = (size_t)(t0 + t) * nb + b0;
+		const int8_t *xs = xq->qs + xo * MDL_QK;
+		__m256i s[4];
+		for (int k = 0; k < 4; k++)
+			s[k] = _mm256_dpbusd_epi32(_mm256_setzero_si256(), wv[k],
+						   _mm256_loadu_si256((const __m256i *)(xs + k * MDL_QK)));
+		__m256i h = _mm256_hadd_epi32(_mm256_hadd_epi32(s[0], s[1]), _mm256_hadd_epi32(s[2], s[3]));
+		__m128i tot = _mm_add_epi32(_mm256_castsi256_si128(h), _mm256_extracti128_si256(h, 1));
+		tot = _mm_sub_epi32(tot, _mm_slli_epi32(_mm_loadu_si128((const __m128i *)(xq->sum + xo)), 7));
+		__m128 v = _mm_mul_ps(_mm_cvtepi32_ps(tot), _mm_mul_ps(dw, _mm_loadu_ps(xq->d + xo)));
+		v = _mm_add_ps(v, _mm_movehl_ps(v, v));
+		v = _mm_add_ss(v, _mm_movehdup_ps(v));
+		out[t] += _mm_cvtss_f32(v);
+	}
+}
+
 /* Q8_0 rows x Q8 activations, eight blocks at a time. vpdpbusd multiplies
  * unsigned by signed bytes: feed it w + 128 (w ^ 0x80) and subtract
  * 128 * sum(x) afterwards, exact in int32. Block sums are reduced eight at a
@@ -252,10 +283,16 @@ static void q8_rows(const struct mdl_weight *w, const struct mdl_q8 *xq, uint32_
 					acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(tot), sc, acc[t]);
 				}
 			}
+			float tail[Q8_TCHUNK] = {0};
+			uint32_t b4 = ng * 8;
+			if (b4 + 4 <= nb) {
+				q8_group4(wr + b4, xq, t0, tn, b4, tail);
+				b4 += 4;
+			}
 			for (uint32_t t = 0; t < tn; t++) {
-				float v = hsum256(acc[t]);
-				if (ng * 8 < nb)
-					v += dot_q8_blocks(wr, xq, t0 + t, ng * 8, nb);
+				float v = hsum256(acc[t]) + tail[t];
+				if (b4 < nb)
+					v += dot_q8_blocks(wr, xq, t0 + t, b4, nb);
 				if (yrows)
 					yrows[t0 + t][r] = v;
 				else
