@@ -3,8 +3,9 @@
  * Byte statistics of a text in one pass (fast path).
  *
  * The AVX2 path classifies 64 bytes per step: range compares for digits,
- * letters and separators, and a nibble-table membership test (two PSHUFB) for
- * the code and math symbol sets; counts come from POPCNT of the movemasks.
+ * letters and separators, and a nibble-table membership test (PSHUFB) for
+ * the code and math symbol sets; counts accumulate in 8-bit vector lanes,
+ * summed with SAD before they can overflow.
  * Words and the longest word come from the 64-bit "not a separator" mask.
  * The scalar path is the reference: it gives the same numbers byte for byte
  * (the unit test compares both on random and crafted buffers).
@@ -103,38 +104,12 @@ static const uint8_t code_lo_tbl[16] = { 0x40, 0x00, 0x00, 0x04, 0x00, 0x00, 0x0
 static const uint8_t math_lo_tbl[16] = { 0x00, 0x00, 0x00, 0x00, 0x04, 0x04, 0x00, 0x00,
 					 0x04, 0x04, 0x04, 0x04, 0x28, 0x08, 0x28, 0x04 };
 
-static inline uint32_t range_mask(__m256i v, char lo, char hi)
+/* 0xff where unsigned lo <= v <= hi */
+static inline __m256i in_range(__m256i v, char lo, char hi)
 {
-	/* unsigned (v - lo) <= (hi - lo) */
 	__m256i d = _mm256_sub_epi8(v, _mm256_set1_epi8(lo));
-	__m256i m = _mm256_cmpeq_epi8(_mm256_min_epu8(d, _mm256_set1_epi8((char)(hi - lo))), d);
 
-	return (uint32_t)_mm256_movemask_epi8(m);
-}
-
-static inline void classify32(__m256i v, __m256i code_lo, __m256i math_lo, __m256i hibit,
-			      uint32_t *mk)
-{
-	__m256i lo = _mm256_and_si256(v, _mm256_set1_epi8(0x0f));
-	__m256i hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), _mm256_set1_epi8(0x0f));
-	__m256i hb = _mm256_shuffle_epi8(hibit, hi);
-	__m256i zero = _mm256_setzero_si256();
-	__m256i c = _mm256_and_si256(_mm256_shuffle_epi8(code_lo, lo), hb);
-	__m256i m = _mm256_and_si256(_mm256_shuffle_epi8(math_lo, lo), hb);
-
-	mk[0] = range_mask(v, '0', '9');
-	mk[1] = range_mask(v, 'A', 'Z');
-	mk[2] = range_mask(v, 'a', 'z');
-	mk[3] = range_mask(v, 0x21, 0x7e);
-	mk[4] = ~(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(c, zero));
-	mk[5] = ~(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(m, zero));
-	mk[6] = (uint32_t)_mm256_movemask_epi8(v);
-	mk[7] = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, _mm256_set1_epi8('\n')));
-	mk[8] = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, _mm256_set1_epi8('?')));
-	/* word byte: > 0x20 unsigned, i.e. not (v <= 0x20) */
-	mk[9] = ~(uint32_t)_mm256_movemask_epi8(
-		_mm256_cmpeq_epi8(_mm256_max_epu8(v, _mm256_set1_epi8(0x20)),
-				  _mm256_set1_epi8(0x20)));
+	return _mm256_cmpeq_epi8(_mm256_min_epu8(d, _mm256_set1_epi8((char)(hi - lo))), d);
 }
 
 /* Longest run of ones in x (x != 0), O(length of that run). */
@@ -149,6 +124,72 @@ static inline uint32_t longest_ones(uint64_t x)
 	return k;
 }
 
+enum {
+	K_DIGIT = 0,
+	K_UPPER,
+	K_LOWER,
+	K_PRINT,   /* 0x21..0x7e */
+	K_NOCODE,  /* bytes NOT in the code set (complement counted: one op less) */
+	K_NOMATH,  /* bytes NOT in the math set */
+	K_NONASCII,
+	K_NL,
+	K_Q,
+	K_COUNT,
+};
+
+/*
+ * Per-byte-lane counters: each class mask (0xff per matching byte) is
+ * subtracted from an 8-bit lane counter, and the lanes are summed with SAD
+ * before they can overflow (every 127 blocks of 64 bytes, +2 per lane per
+ * block). No movemask/popcount per class; only the word mask leaves the
+ * vector unit.
+ */
+struct lane_acc {
+	__m256i c[K_COUNT];
+};
+
+static inline void classify32(__m256i v, __m256i code_lo, __m256i math_lo, __m256i hibit,
+			      struct lane_acc *a)
+{
+	__m256i nib = _mm256_set1_epi8(0x0f);
+	__m256i zero = _mm256_setzero_si256();
+	__m256i lo = _mm256_and_si256(v, nib);
+	__m256i hb = _mm256_shuffle_epi8(hibit, _mm256_and_si256(_mm256_srli_epi16(v, 4), nib));
+	__m256i c = _mm256_and_si256(_mm256_shuffle_epi8(code_lo, lo), hb);
+	__m256i m = _mm256_and_si256(_mm256_shuffle_epi8(math_lo, lo), hb);
+
+	a->c[K_DIGIT] = _mm256_sub_epi8(a->c[K_DIGIT], in_range(v, '0', '9'));
+	a->c[K_UPPER] = _mm256_sub_epi8(a->c[K_UPPER], in_range(v, 'A', 'Z'));
+	a->c[K_LOWER] = _mm256_sub_epi8(a->c[K_LOWER], in_range(v, 'a', 'z'));
+	a->c[K_PRINT] = _mm256_sub_epi8(a->c[K_PRINT], in_range(v, 0x21, 0x7e));
+	a->c[K_NOCODE] = _mm256_sub_epi8(a->c[K_NOCODE], _mm256_cmpeq_epi8(c, zero));
+	a->c[K_NOMATH] = _mm256_sub_epi8(a->c[K_NOMATH], _mm256_cmpeq_epi8(m, zero));
+	a->c[K_NONASCII] = _mm256_sub_epi8(a->c[K_NONASCII], _mm256_cmpgt_epi8(zero, v));
+	a->c[K_NL] = _mm256_sub_epi8(a->c[K_NL], _mm256_cmpeq_epi8(v, _mm256_set1_epi8('\n')));
+	a->c[K_Q] = _mm256_sub_epi8(a->c[K_Q], _mm256_cmpeq_epi8(v, _mm256_set1_epi8('?')));
+}
+
+/* word byte: > 0x20 unsigned, i.e. not (max(v, 0x20) == 0x20) */
+static inline uint32_t word_mask(__m256i v)
+{
+	__m256i sp = _mm256_set1_epi8(0x20);
+
+	return ~(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_max_epu8(v, sp), sp));
+}
+
+static inline void flush(struct lane_acc *a, uint64_t *tot)
+{
+	__m256i zero = _mm256_setzero_si256();
+
+	for (int k = 0; k < K_COUNT; k++) {
+		__m256i s = _mm256_sad_epu8(a->c[k], zero);
+
+		tot[k] += (uint64_t)_mm256_extract_epi64(s, 0) + (uint64_t)_mm256_extract_epi64(s, 1) +
+			  (uint64_t)_mm256_extract_epi64(s, 2) + (uint64_t)_mm256_extract_epi64(s, 3);
+		a->c[k] = zero;
+	}
+}
+
 void cls_text_stats(const uint8_t *p, size_t n, struct cls_text_stats *st)
 {
 	const __m256i code_lo =
@@ -159,41 +200,45 @@ void cls_text_stats(const uint8_t *p, size_t n, struct cls_text_stats *st)
 	const __m256i hibit = _mm256_setr_epi8(1, 2, 4, 8, 16, 32, 64, -128, 0, 0, 0, 0, 0, 0,
 					       0, 0, 1, 2, 4, 8, 16, 32, 64, -128, 0, 0, 0, 0,
 					       0, 0, 0, 0);
-	uint64_t cnt[10] = { 0 };
-	uint64_t words = 0, prev_word = 0; /* prev_word: top bit of the previous word mask */
-	uint32_t run = 0, best = 0;        /* run: word bytes carried into this chunk */
+	struct lane_acc a;
+	uint64_t tot[K_COUNT] = { 0 };
+	uint64_t words = 0, wbytes = 0, prev_word = 0; /* prev_word: top bit of the last mask */
+	uint32_t run = 0, best = 0;        /* run: word bytes carried into this block */
+	uint32_t blocks = 0;               /* since the last flush */
+	uint64_t padded = 0;               /* bytes examined including zero padding */
 	uint8_t tail[64];
 	size_t off = 0;
 
+	for (int k = 0; k < K_COUNT; k++)
+		a.c[k] = _mm256_setzero_si256();
 	while (off < n) {
 		const uint8_t *q = p + off;
-		uint32_t a[10], b[10];
-		uint64_t m[10];
 
 		if (n - off < 64) {
-			/* zero padding: NUL is a separator and in no class */
+			/* zero padding: NUL is a separator and in no counted class */
 			memset(tail, 0, sizeof(tail));
 			memcpy(tail, q, n - off);
 			q = tail;
 		}
-		classify32(_mm256_loadu_si256((const __m256i *)q), code_lo, math_lo, hibit, a);
-		classify32(_mm256_loadu_si256((const __m256i *)(q + 32)), code_lo, math_lo, hibit,
-			   b);
-		for (int i = 0; i < 10; i++)
-			m[i] = (uint64_t)a[i] | ((uint64_t)b[i] << 32);
-		for (int i = 0; i < 10; i++)
-			cnt[i] += (uint64_t)__builtin_popcountll(m[i]);
+		__m256i v0 = _mm256_loadu_si256((const __m256i *)q);
+		__m256i v1 = _mm256_loadu_si256((const __m256i *)(q + 32));
 
-		uint64_t w = m[9];
+		classify32(v0, code_lo, math_lo, hibit, &a);
+		classify32(v1, code_lo, math_lo, hibit, &a);
+		if (++blocks == 127) {
+			flush(&a, tot);
+			blocks = 0;
+		}
 
+		uint64_t w = (uint64_t)word_mask(v0) | ((uint64_t)word_mask(v1) << 32);
+
+		wbytes += (uint64_t)__builtin_popcountll(w);
 		words += (uint64_t)__builtin_popcountll(w & ~((w << 1) | prev_word));
 		prev_word = w >> 63;
 		if (w == ~0ull) {
 			run += 64;
 		} else {
-			uint32_t low = (uint32_t)__builtin_ctzll(~w);
-
-			run += low;
+			run += (uint32_t)__builtin_ctzll(~w);
 			if (run > best)
 				best = run;
 			if (w) {
@@ -205,21 +250,23 @@ void cls_text_stats(const uint8_t *p, size_t n, struct cls_text_stats *st)
 			run = (uint32_t)__builtin_clzll(~w);
 		}
 		off += 64;
+		padded += 64;
 	}
+	flush(&a, tot);
 	if (run > best)
 		best = run;
 
 	st->bytes = n;
-	st->digits = cnt[0];
-	st->upper = cnt[1];
-	st->lower = cnt[2];
-	st->punct = cnt[3] - cnt[0] - cnt[1] - cnt[2];
-	st->code = cnt[4];
-	st->math = cnt[5];
-	st->nonascii = cnt[6];
-	st->newlines = cnt[7];
-	st->questions = cnt[8];
-	st->wbytes = cnt[9];
+	st->digits = tot[K_DIGIT];
+	st->upper = tot[K_UPPER];
+	st->lower = tot[K_LOWER];
+	st->punct = tot[K_PRINT] - tot[K_DIGIT] - tot[K_UPPER] - tot[K_LOWER];
+	st->code = padded - tot[K_NOCODE];
+	st->math = padded - tot[K_NOMATH];
+	st->nonascii = tot[K_NONASCII];
+	st->newlines = tot[K_NL];
+	st->questions = tot[K_Q];
+	st->wbytes = wbytes;
 	st->words = words;
 	st->longest = best > CLS_LONGEST_WORD_CAP ? CLS_LONGEST_WORD_CAP : best;
 }
