@@ -820,14 +820,18 @@ static bool read_int(struct rv_p *p, int64_t *out)
 	return true;
 }
 
+/* A finite number: 1e400 would reach the scorer as inf, so it is refused. */
 static bool read_double(struct rv_p *p, double *out)
 {
+	const uint8_t *at = p->p;
 	struct rv_num num;
 
-	if (*p->p != '-' && (*p->p < '0' || *p->p > '9'))
+	if (*at != '-' && (*at < '0' || *at > '9'))
 		return bad_type(p);
 	if (!parse_number(p, &num))
 		return false;
+	if (!__builtin_isfinite(num.d))
+		return fail(p, RV_ERR_BAD_TYPE, at);
 	*out = num.d;
 	return true;
 }

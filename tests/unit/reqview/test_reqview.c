@@ -394,6 +394,8 @@ static const struct bad bad_chat[] = {
 	{ "{\"stream\":\"true\"}", RV_ERR_BAD_TYPE, 10 },
 	{ "{\"stream\":1}", RV_ERR_BAD_TYPE, 10 },
 	{ "{\"temperature\":\"hot\"}", RV_ERR_BAD_TYPE, 15 },
+	{ "{\"temperature\":1e400}", RV_ERR_BAD_TYPE, 15 },
+	{ "{\"top_p\":-1e309}", RV_ERR_BAD_TYPE, 9 },
 	{ "{\"stop\":5}", RV_ERR_BAD_TYPE, 8 },
 	{ "{\"stop\":[\"a\",1]}", RV_ERR_BAD_TYPE, 13 },
 	{ "{\"model\":5}", RV_ERR_BAD_TYPE, 9 },
