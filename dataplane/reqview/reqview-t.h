@@ -119,7 +119,7 @@ struct rv_msg {
 	struct rv_str name;	/* "name", empty when absent */
 	struct rv_str text;	/* all text of the message (see the head comment) */
 	uint32_t first_call;	/* index of its first tool call in rv_view.call_names */
-	uint16_t ncalls;	/* tool_calls entries (function names in call_names) */
+	uint16_t ncalls;	/* tool_calls entries and a deprecated function_call */
 	uint16_t nparts;	/* content array entries of every kind */
 	uint16_t ntext_parts;	/* "text" / "input_text" parts */
 	uint16_t nimages;	/* "image_url" / "input_image" parts */
@@ -159,7 +159,7 @@ struct rv_view {
 	uint32_t nparts, nimages, naudio, nfiles; /* sums over messages */
 	struct rv_str *call_names;		  /* ncalls assistant tool call names */
 	uint32_t ncalls;
-	struct rv_str *tool_names; /* ntools function tool names (empty if none) */
+	struct rv_str *tool_names; /* ntools names of tools[] and deprecated functions[] */
 	uint32_t ntools;
 	struct rv_span tool_choice; /* raw value */
 

@@ -945,6 +945,49 @@ static bool parse_tools(struct rv_p *p)
 	return r == 0;
 }
 
+/*
+ * functions: [{"name": ..., "parameters": ...}], the deprecated form of tools; the
+ * names join tool_names and count against max_tools.
+ */
+static bool parse_functions(struct rv_p *p)
+{
+	struct rv_view *v = p->v;
+	bool first = true;
+	int r;
+
+	if (*p->p != '[')
+		return bad_type(p);
+	if (!enter(p))
+		return false;
+	while ((r = arr_next(p, &first)) > 0) {
+		struct rv_str *name;
+
+		if (v->ntools >= p->lim->max_tools)
+			return fail(p, RV_ERR_TOO_MANY_TOOLS, p->p);
+		name = &v->tool_names[v->ntools++];
+		*name = (struct rv_str){ "", 0 };
+		if (!parse_function(p, name))
+			return false;
+	}
+	return r == 0;
+}
+
+/* The deprecated assistant "function_call": {"name", "arguments"}: one tool call. */
+static bool parse_function_call(struct rv_p *p, struct rv_msg *m)
+{
+	struct rv_view *v = p->v;
+	struct rv_str *name;
+
+	if (v->ncalls >= p->lim->max_tools)
+		return fail(p, RV_ERR_TOO_MANY_TOOLS, p->p);
+	if (m->ncalls == 0)
+		m->first_call = v->ncalls;
+	name = &v->call_names[v->ncalls++];
+	*name = (struct rv_str){ "", 0 };
+	m->ncalls++;
+	return parse_function(p, name);
+}
+
 /* An assistant's tool_calls: [{"id", "type", "function": {"name", "arguments"}}]. */
 static bool parse_tool_calls(struct rv_p *p, struct rv_msg *m)
 {
@@ -956,7 +999,8 @@ static bool parse_tool_calls(struct rv_p *p, struct rv_msg *m)
 		return bad_type(p);
 	if (!enter(p))
 		return false;
-	m->first_call = v->ncalls;
+	if (m->ncalls == 0)
+		m->first_call = v->ncalls;
 	while ((r = arr_next(p, &first)) > 0) {
 		struct rv_str *name;
 		struct rv_key k;
@@ -1134,6 +1178,13 @@ static bool parse_message(struct rv_p *p)
 			if (!once(p, &seen, 8, &k) || (nl = is_null(p)) < 0)
 				return false;
 			if (nl == 0 && !parse_tool_calls(p, m))
+				return false;
+		} else if (KEY_IS(&k, "function_call")) {
+			int nl;
+
+			if (!once(p, &seen, 32, &k) || (nl = is_null(p)) < 0)
+				return false;
+			if (nl == 0 && !parse_function_call(p, m))
 				return false;
 		} else if (KEY_IS(&k, "tool_call_id")) {
 			if (!once(p, &seen, 16, &k) || !skip_value(p))
@@ -1370,6 +1421,7 @@ enum {
 	K_RESPONSE_FORMAT = 1u << 14,
 	K_USER = 1u << 15,
 	K_METADATA = 1u << 16,
+	K_FUNCTIONS = 1u << 17,
 };
 
 static uint32_t key_bit(const struct rv_key *k)
@@ -1387,6 +1439,8 @@ static uint32_t key_bit(const struct rv_key *k)
 		return KEY_IS(k, "prompt") ? K_PROMPT : KEY_IS(k, "stream") ? K_STREAM : 0;
 	case 8:
 		return KEY_IS(k, "messages") ? K_MESSAGES : KEY_IS(k, "metadata") ? K_METADATA : 0;
+	case 9:
+		return KEY_IS(k, "functions") ? K_FUNCTIONS : 0;
 	case 10:
 		return KEY_IS(k, "max_tokens") ? K_MAX_TOKENS : 0;
 	case 11:
@@ -1477,6 +1531,9 @@ static bool parse_member(struct rv_p *p, const struct rv_key *k, uint32_t *seen)
 	case K_TOOLS:
 		v->has |= RV_HAS_TOOLS;
 		return parse_tools(p);
+	case K_FUNCTIONS:
+		v->has |= RV_HAS_TOOLS;
+		return parse_functions(p);
 	case K_TOOL_CHOICE:
 		v->has |= RV_HAS_TOOL_CHOICE;
 		return skip_span(p, &v->tool_choice);

@@ -243,6 +243,17 @@ static void test_tools(void)
 	CU_ASSERT_TRUE(v.msgs[2].has_tool_call_id);
 	CU_ASSERT_TRUE(str_is(v.msgs[2].text, "sunny"));
 	CU_ASSERT_TRUE(str_is(v.text, "weather?\nsunny"));
+	/* the deprecated functions / function_call forms count as tools and calls */
+	CU_ASSERT(chat("{\"functions\":[{\"name\":\"f1\",\"parameters\":{}},{\"name\":\"f2\"}],"
+		       "\"messages\":[{\"role\":\"assistant\",\"function_call\":{\"name\":\"f2\","
+		       "\"arguments\":\"{}\"}},{\"role\":\"function\",\"name\":\"f2\",\"content\":"
+		       "\"42\"}]}") > 0);
+	CU_ASSERT_EQUAL(v.ntools, 2);
+	CU_ASSERT_TRUE(str_is(v.tool_names[1], "f2"));
+	CU_ASSERT_EQUAL(v.ncalls, 1);
+	CU_ASSERT_EQUAL(v.msgs[0].ncalls, 1);
+	CU_ASSERT_TRUE(str_is(v.call_names[0], "f2"));
+	CU_ASSERT_EQUAL(v.msgs[1].role, RV_ROLE_FUNCTION);
 	/* tool_choice as a string */
 	CU_ASSERT_TRUE(chat("{\"tool_choice\":\"auto\",\"messages\":[{\"role\":\"user\","
 			    "\"content\":\"x\"}]}") > 0);
