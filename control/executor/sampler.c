@@ -65,25 +65,213 @@ static double rng_unit(uint64_t *state)
 	return (double)(ex_rng_next(state) >> 11) * 0x1.0p-53;
 }
 
-/* Index of the largest logit; the lowest index wins ties; NaNs never win. */
-int32_t ex_argmax(const float *logits, uint32_t n)
+/*
+ * exp(x) for x <= 0 in float: x = k ln2 + r with |r| <= ln2 / 2 (Cody-Waite
+ * split of ln2), exp(r) by its degree-6 Taylor polynomial (relative error
+ * < 2e-7 on that interval), 2^k built in the exponent bits. Inputs below -87
+ * (where 2^k would leave the normal range) and NaN give 0: such terms are
+ * below 1e-38 of the maximum's. The AVX2 version below computes the same.
+ */
+static inline float exp_nonpos(float x)
 {
-	uint32_t best = 0;
+	float xc = x >= -87.0f ? x : -87.0f; /* NaN too: no float-to-int overflow below */
+	float k = nearbyintf(xc * 1.44269504088896341f);
+	float r = xc - k * 0.693145751953125f - k * 1.428606820309417e-06f;
+	float p = 1.0f + r * (1.0f + r * (0.5f + r * (1.0f / 6 + r * (1.0f / 24 + r * (1.0f / 120 +
+						    r * (1.0f / 720))))));
+	int32_t bits = ((int32_t)k + 127) << 23;
+	float scale;
 
-	for (uint32_t i = 1; i < n; i++)
-		if (logits[i] > logits[best] || isnan(logits[best]))
-			best = i;
-	return (int32_t)best;
+	memcpy(&scale, &bits, sizeof(scale));
+	return x >= -87.0f ? p * scale : 0.0f;
 }
 
+#if defined(__AVX2__) && defined(__FMA__)
+#include <immintrin.h>
+
+static inline __m256 exp_nonpos8(__m256 x)
+{
+	const __m256 lo = _mm256_set1_ps(-87.0f);
+	__m256 xc = _mm256_max_ps(x, lo);
+	__m256 k = _mm256_round_ps(_mm256_mul_ps(xc, _mm256_set1_ps(1.44269504088896341f)),
+				   _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+	__m256 r = _mm256_fnmadd_ps(k, _mm256_set1_ps(0.693145751953125f), xc);
+	__m256 p = _mm256_set1_ps(1.0f / 720);
+	__m256i e;
+
+	r = _mm256_fnmadd_ps(k, _mm256_set1_ps(1.428606820309417e-06f), r);
+	p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 120));
+	p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 24));
+	p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 6));
+	p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(0.5f));
+	p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
+	p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
+	e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(k), _mm256_set1_epi32(127)), 23);
+	/* x >= -87, false for NaN: those lanes become 0 */
+	return _mm256_and_ps(_mm256_mul_ps(p, _mm256_castsi256_ps(e)),
+			     _mm256_cmp_ps(x, lo, _CMP_GE_OQ));
+}
+
+static float hmax8(__m256 v)
+{
+	__m128 m = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+
+	m = _mm_max_ps(m, _mm_movehl_ps(m, m));
+	m = _mm_max_ss(m, _mm_shuffle_ps(m, m, 1));
+	return _mm_cvtss_f32(m);
+}
+#endif
+
+/* Largest logit, NaNs ignored (-INFINITY when there is none). */
 static float max_logit(const float *logits, uint32_t n)
 {
 	float m = -INFINITY;
+	uint32_t i = 0;
 
-	for (uint32_t i = 0; i < n; i++)
+#if defined(__AVX2__) && defined(__FMA__)
+	__m256 a = _mm256_set1_ps(-INFINITY), b = a;
+
+	/* max_ps(x, acc) returns acc when x is NaN */
+	for (; i + 16 <= n; i += 16) {
+		a = _mm256_max_ps(_mm256_loadu_ps(logits + i), a);
+		b = _mm256_max_ps(_mm256_loadu_ps(logits + i + 8), b);
+	}
+	m = hmax8(_mm256_max_ps(a, b));
+#endif
+	for (; i < n; i++)
 		if (logits[i] > m)
 			m = logits[i];
 	return m;
+}
+
+/* Index of the largest logit; the lowest index wins ties; NaNs never win. */
+int32_t ex_argmax(const float *logits, uint32_t n)
+{
+	float m = max_logit(logits, n);
+	uint32_t i = 0;
+
+	if (m != m || n == 0)
+		return 0;
+#if defined(__AVX2__) && defined(__FMA__)
+	for (__m256 vm = _mm256_set1_ps(m); i + 8 <= n; i += 8) {
+		int bits = _mm256_movemask_ps(
+			_mm256_cmp_ps(_mm256_loadu_ps(logits + i), vm, _CMP_EQ_OQ));
+
+		if (bits != 0)
+			return (int32_t)(i + (uint32_t)__builtin_ctz((unsigned)bits));
+	}
+#endif
+	for (; i < n; i++)
+		if (logits[i] == m)
+			return (int32_t)i;
+	return 0;
+}
+
+/*
+ * sum_i exp((logits[i] - m) * inv_t) with m >= every logit; NaN logits count
+ * 0. Partial sums in float lanes, added in double at the end.
+ */
+static double exp_sum(const float *logits, uint32_t n, float m, float inv_t)
+{
+	double sum = 0.0;
+	uint32_t i = 0;
+
+#if defined(__AVX2__) && defined(__FMA__)
+	__m256 vm = _mm256_set1_ps(m), vt = _mm256_set1_ps(inv_t);
+	__m256 a = _mm256_setzero_ps(), b = _mm256_setzero_ps();
+	float lanes[8];
+
+	for (; i + 16 <= n; i += 16) {
+		__m256 x0 = _mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(logits + i), vm), vt);
+		__m256 x1 = _mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(logits + i + 8), vm), vt);
+
+		a = _mm256_add_ps(a, exp_nonpos8(x0));
+		b = _mm256_add_ps(b, exp_nonpos8(x1));
+	}
+	_mm256_storeu_ps(lanes, _mm256_add_ps(a, b));
+	for (int j = 0; j < 8; j++)
+		sum += lanes[j];
+#endif
+	for (; i < n; i++)
+		sum += exp_nonpos((logits[i] - m) * inv_t);
+	return sum;
+}
+
+/* c[i].v = exp((c[i].v - m) * inv_t) for i < n; returns their sum. */
+static double cand_exp(struct ex_cand *c, uint32_t n, float m, float inv_t)
+{
+	double sum = 0.0;
+	uint32_t i = 0;
+
+#if defined(__AVX2__) && defined(__FMA__)
+	for (; i + 8 <= n; i += 8) {
+		float t[8];
+
+		for (int j = 0; j < 8; j++)
+			t[j] = (c[i + j].v - m) * inv_t;
+		_mm256_storeu_ps(t, exp_nonpos8(_mm256_loadu_ps(t)));
+		for (int j = 0; j < 8; j++) {
+			c[i + j].v = t[j];
+			sum += t[j];
+		}
+	}
+#endif
+	for (; i < n; i++) {
+		c[i].v = exp_nonpos((c[i].v - m) * inv_t);
+		sum += c[i].v;
+	}
+	return sum;
+}
+
+/*
+ * Inverse-CDF draw over the whole vocabulary without a candidate list: the
+ * first token where the running sum of exp((l - m) * inv_t) passes target.
+ * Whole blocks are skipped on their vector sum. Falls back to the last token
+ * with weight when rounding leaves target unreached.
+ */
+static int32_t draw_all(const float *logits, uint32_t n, float m, float inv_t, double target)
+{
+	double acc = 0.0;
+	int32_t last = 0;
+	uint32_t i = 0;
+
+#if defined(__AVX2__) && defined(__FMA__)
+	__m256 vm = _mm256_set1_ps(m), vt = _mm256_set1_ps(inv_t);
+
+	for (; i + 8 <= n; i += 8) {
+		float t[8];
+		double blk = 0.0;
+
+		_mm256_storeu_ps(t, exp_nonpos8(_mm256_mul_ps(
+					    _mm256_sub_ps(_mm256_loadu_ps(logits + i), vm), vt)));
+		for (int j = 0; j < 8; j++)
+			blk += t[j];
+		if (acc + blk <= target) {
+			acc += blk;
+			for (int j = 0; j < 8; j++)
+				if (t[j] > 0.0f)
+					last = (int32_t)(i + (uint32_t)j);
+			continue;
+		}
+		for (int j = 0; j < 8; j++) {
+			acc += t[j];
+			if (t[j] > 0.0f)
+				last = (int32_t)(i + (uint32_t)j);
+			if (acc > target)
+				return (int32_t)(i + (uint32_t)j);
+		}
+	}
+#endif
+	for (; i < n; i++) {
+		float e = exp_nonpos((logits[i] - m) * inv_t);
+
+		acc += e;
+		if (e > 0.0f)
+			last = (int32_t)i;
+		if (acc > target)
+			return (int32_t)i;
+	}
+	return last;
 }
 
 /*
@@ -95,13 +283,10 @@ static float max_logit(const float *logits, uint32_t n)
 float ex_logprob(const float *logits, uint32_t n, int32_t id)
 {
 	float m = max_logit(logits, n);
-	double sum = 0.0;
 
 	if (!isfinite(m))
 		return -INFINITY;
-	for (uint32_t i = 0; i < n; i++)
-		sum += exp((double)logits[i] - m);
-	return (float)((double)logits[id] - m - log(sum));
+	return (float)((double)logits[id] - m - log(exp_sum(logits, n, m, 1.0f)));
 }
 
 /* Min-heap on v, ties broken so that the higher id is the smaller element
@@ -130,21 +315,42 @@ static void heap_sift_down(struct ex_cand *h, uint32_t n, uint32_t i)
 	}
 }
 
-/* The k largest logits into c[0..k), in heap order. O(n log k). */
+static void heap_offer(struct ex_cand *c, uint32_t k, const float *logits, uint32_t i)
+{
+	struct ex_cand x = {.v = logits[i], .id = (int32_t)i};
+
+	if (cand_less(&c[0], &x)) {
+		c[0] = x;
+		heap_sift_down(c, k, 0);
+	}
+}
+
+/*
+ * The k largest logits into c[0..k), in heap order. O(n log k) at worst;
+ * blocks of eight logits none of which beats the heap's minimum are skipped
+ * with one vector compare, so typical cost is one pass over the logits.
+ */
 static void top_k_select(const float *logits, uint32_t n, uint32_t k, struct ex_cand *c)
 {
-	for (uint32_t i = 0; i < k; i++)
-		c[i] = (struct ex_cand){.v = logits[i], .id = (int32_t)i};
-	for (uint32_t i = k / 2; i-- > 0;)
-		heap_sift_down(c, k, i);
-	for (uint32_t i = k; i < n; i++) {
-		struct ex_cand x = {.v = logits[i], .id = (int32_t)i};
+	uint32_t i = k;
 
-		if (cand_less(&c[0], &x)) {
-			c[0] = x;
-			heap_sift_down(c, k, 0);
-		}
+	for (uint32_t j = 0; j < k; j++)
+		c[j] = (struct ex_cand){.v = logits[j], .id = (int32_t)j};
+	for (uint32_t j = k / 2; j-- > 0;)
+		heap_sift_down(c, k, j);
+#if defined(__AVX2__) && defined(__FMA__)
+	for (; i + 8 <= n; i += 8) {
+		/* Ties never enter (a later id loses to an equal earlier one). */
+		int bits = _mm256_movemask_ps(_mm256_cmp_ps(
+			_mm256_loadu_ps(logits + i), _mm256_set1_ps(c[0].v), _CMP_GT_OQ));
+
+		for (uint32_t j = 0; bits != 0 && j < 8; j++, bits >>= 1)
+			if (bits & 1)
+				heap_offer(c, k, logits, i + j);
 	}
+#endif
+	for (; i < n; i++)
+		heap_offer(c, k, logits, i);
 }
 
 static void cand_swap(struct ex_cand *a, struct ex_cand *b)
@@ -211,37 +417,68 @@ static uint32_t nucleus_select(struct ex_cand *c, uint32_t n, double top_p)
  * most likely tokens, then to the top_p nucleus, sampled with the sequence's
  * PRNG. scratch holds n candidates. *logprob gets the chosen token's
  * temperature-1 log-probability (see ex_logprob). Returns the token id.
+ *
+ * Without top_k, candidates are pre-filtered on the logit itself: a token
+ * with probability below (1 - top_p) / (n - 1) can never be in the nucleus
+ * (all the tokens ranked after it would weigh less than 1 - top_p together),
+ * so only tokens with l >= max + T * log(sum_T * (1 - top_p) / (n - 1)) are
+ * kept and exponentiated; the nucleus is then found among those.
  */
 int32_t ex_sample(struct ex_sampler *s, const float *logits, uint32_t n, struct ex_cand *scratch,
 		  float *logprob)
 {
 	const struct ex_sample_params *p = &s->par;
-	float m = max_logit(logits, n);
-	uint32_t nc, k;
-	double sum = 0.0, r, acc;
+	float m = max_logit(logits, n), inv_t;
+	double sum1, sum = 0.0, norm = 0.0, r, acc;
+	uint32_t nc = 0, k;
 	int32_t id;
 
-	if (p->temperature <= 0.0f || p->top_k == 1 || !isfinite(m)) {
+	if (!isfinite(m)) {
+		*logprob = -INFINITY;
+		return ex_argmax(logits, n);
+	}
+	sum1 = exp_sum(logits, n, m, 1.0f);
+	if (p->temperature <= 0.0f || p->top_k == 1) {
 		id = ex_argmax(logits, n);
 		goto done;
 	}
+	inv_t = 1.0f / p->temperature;
 	if (p->top_k > 0 && p->top_k < n) {
 		nc = p->top_k;
 		top_k_select(logits, n, nc, scratch);
-	} else {
-		nc = n;
-		for (uint32_t i = 0; i < n; i++)
-			scratch[i] = (struct ex_cand){.v = logits[i], .id = (int32_t)i};
-	}
-	for (uint32_t i = 0; i < nc; i++) {
-		float e = isnan(scratch[i].v) ? 0.0f
-					      : (float)exp(((double)scratch[i].v - m) / p->temperature);
+	} else if (p->top_p < 1.0f && n > 1) {
+		double sum_t = inv_t == 1.0f ? sum1 : exp_sum(logits, n, m, inv_t);
+		float cut;
 
-		scratch[i].v = e;
-		sum += e;
+		/* The nucleus is defined on the whole distribution: normalise by all of it. */
+		norm = sum_t;
+		cut = m + p->temperature *
+				       (float)log(sum_t * (1.0 - p->top_p) / (double)(n - 1));
+
+		for (uint32_t i = 0; i < n; i++)
+			if (logits[i] >= cut)
+				scratch[nc++] = (struct ex_cand){.v = logits[i], .id = (int32_t)i};
+		if (nc == 0) {
+			/* Only when top_p is tiny: the most likely token alone is the nucleus. */
+			id = ex_argmax(logits, n);
+			goto done;
+		}
+	} else {
+		/* Plain temperature sampling: no candidate list at all. */
+		double sum_t = inv_t == 1.0f ? sum1 : exp_sum(logits, n, m, inv_t);
+
+		id = draw_all(logits, n, m, inv_t, rng_unit(&s->rng) * sum_t);
+		goto done;
+	}
+	sum = cand_exp(scratch, nc, m, inv_t);
+	if (norm == 0.0)
+		norm = sum;
+	if (!(sum > 0.0)) {
+		id = ex_argmax(logits, n);
+		goto done;
 	}
 	for (uint32_t i = 0; i < nc; i++)
-		scratch[i].v = (float)(scratch[i].v / sum);
+		scratch[i].v = (float)(scratch[i].v / norm);
 	k = p->top_p < 1.0f ? nucleus_select(scratch, nc, p->top_p) : nc;
 	sum = 0.0;
 	for (uint32_t i = 0; i < k; i++)
@@ -257,7 +494,7 @@ int32_t ex_sample(struct ex_sampler *s, const float *logits, uint32_t n, struct 
 		}
 	}
 done:
-	*logprob = ex_logprob(logits, n, id);
+	*logprob = (float)((double)logits[id] - m - log(sum1));
 	return id;
 }
 
