@@ -82,9 +82,18 @@ void cls_ctx_fini(struct cls_ctx *ctx);
 
 /* ---- fast path ---- */
 
-/* One-pass byte statistics; cls_text_stats_scalar() is the reference. */
+/*
+ * One-pass byte statistics with the widest SIMD path compiled in;
+ * cls_text_stats_scalar() is the reference every path must match.
+ */
 void cls_text_stats(const uint8_t *p, size_t n, struct cls_text_stats *st);
 void cls_text_stats_scalar(const uint8_t *p, size_t n, struct cls_text_stats *st);
+#if defined(__AVX2__)
+void cls_text_stats_avx2(const uint8_t *p, size_t n, struct cls_text_stats *st);
+#endif
+#if defined(__AVX512BW__)
+void cls_text_stats_avx512(const uint8_t *p, size_t n, struct cls_text_stats *st);
+#endif
 
 /* Card number verifier for a match ending at text[end - 1] (see cls_scan_fp.c). */
 bool cls_luhn_at(const uint8_t *text, size_t end);

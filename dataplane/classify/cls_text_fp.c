@@ -124,13 +124,51 @@ static inline uint32_t longest_ones(uint64_t x)
 	return k;
 }
 
+/* Word statistics from consecutive 64-bit "byte > 0x20" masks. */
+struct word_state {
+	uint64_t words, wbytes;
+	uint64_t prev;  /* top bit of the previous mask */
+	uint32_t run;   /* word bytes carried into the next block */
+	uint32_t best;  /* longest run so far */
+};
+
+static inline void word_block(struct word_state *ws, uint64_t w)
+{
+	ws->wbytes += (uint64_t)__builtin_popcountll(w);
+	ws->words += (uint64_t)__builtin_popcountll(w & ~((w << 1) | ws->prev));
+	ws->prev = w >> 63;
+	if (w == ~0ull) {
+		ws->run += 64;
+		return;
+	}
+	ws->run += (uint32_t)__builtin_ctzll(~w);
+	if (ws->run > ws->best)
+		ws->best = ws->run;
+	if (w) {
+		uint32_t in = longest_ones(w);
+
+		if (in > ws->best)
+			ws->best = in;
+	}
+	ws->run = (uint32_t)__builtin_clzll(~w);
+}
+
+static inline void word_finish(const struct word_state *ws, struct cls_text_stats *st)
+{
+	uint32_t best = ws->run > ws->best ? ws->run : ws->best;
+
+	st->wbytes = ws->wbytes;
+	st->words = ws->words;
+	st->longest = best > CLS_LONGEST_WORD_CAP ? CLS_LONGEST_WORD_CAP : best;
+}
+
 enum {
 	K_DIGIT = 0,
 	K_UPPER,
 	K_LOWER,
 	K_PRINT,   /* 0x21..0x7e */
-	K_NOCODE,  /* bytes NOT in the code set (complement counted: one op less) */
-	K_NOMATH,  /* bytes NOT in the math set */
+	K_CODE,    /* AVX2: bytes NOT in the code set (the complement saves an op); AVX-512: in it */
+	K_MATH,    /* likewise for the math set */
 	K_NONASCII,
 	K_NL,
 	K_Q,
@@ -162,8 +200,8 @@ static inline void classify32(__m256i v, __m256i code_lo, __m256i math_lo, __m25
 	a->c[K_UPPER] = _mm256_sub_epi8(a->c[K_UPPER], in_range(v, 'A', 'Z'));
 	a->c[K_LOWER] = _mm256_sub_epi8(a->c[K_LOWER], in_range(v, 'a', 'z'));
 	a->c[K_PRINT] = _mm256_sub_epi8(a->c[K_PRINT], in_range(v, 0x21, 0x7e));
-	a->c[K_NOCODE] = _mm256_sub_epi8(a->c[K_NOCODE], _mm256_cmpeq_epi8(c, zero));
-	a->c[K_NOMATH] = _mm256_sub_epi8(a->c[K_NOMATH], _mm256_cmpeq_epi8(m, zero));
+	a->c[K_CODE] = _mm256_sub_epi8(a->c[K_CODE], _mm256_cmpeq_epi8(c, zero));
+	a->c[K_MATH] = _mm256_sub_epi8(a->c[K_MATH], _mm256_cmpeq_epi8(m, zero));
 	a->c[K_NONASCII] = _mm256_sub_epi8(a->c[K_NONASCII], _mm256_cmpgt_epi8(zero, v));
 	a->c[K_NL] = _mm256_sub_epi8(a->c[K_NL], _mm256_cmpeq_epi8(v, _mm256_set1_epi8('\n')));
 	a->c[K_Q] = _mm256_sub_epi8(a->c[K_Q], _mm256_cmpeq_epi8(v, _mm256_set1_epi8('?')));
@@ -190,7 +228,7 @@ static inline void flush(struct lane_acc *a, uint64_t *tot)
 	}
 }
 
-void cls_text_stats(const uint8_t *p, size_t n, struct cls_text_stats *st)
+void cls_text_stats_avx2(const uint8_t *p, size_t n, struct cls_text_stats *st)
 {
 	const __m256i code_lo =
 		_mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)code_lo_tbl));
@@ -202,8 +240,7 @@ void cls_text_stats(const uint8_t *p, size_t n, struct cls_text_stats *st)
 					       0, 0, 0, 0);
 	struct lane_acc a;
 	uint64_t tot[K_COUNT] = { 0 };
-	uint64_t words = 0, wbytes = 0, prev_word = 0; /* prev_word: top bit of the last mask */
-	uint32_t run = 0, best = 0;        /* run: word bytes carried into this block */
+	struct word_state ws = { 0 };
 	uint32_t blocks = 0;               /* since the last flush */
 	uint64_t padded = 0;               /* bytes examined including zero padding */
 	uint8_t tail[64];
@@ -230,52 +267,113 @@ void cls_text_stats(const uint8_t *p, size_t n, struct cls_text_stats *st)
 			blocks = 0;
 		}
 
-		uint64_t w = (uint64_t)word_mask(v0) | ((uint64_t)word_mask(v1) << 32);
-
-		wbytes += (uint64_t)__builtin_popcountll(w);
-		words += (uint64_t)__builtin_popcountll(w & ~((w << 1) | prev_word));
-		prev_word = w >> 63;
-		if (w == ~0ull) {
-			run += 64;
-		} else {
-			run += (uint32_t)__builtin_ctzll(~w);
-			if (run > best)
-				best = run;
-			if (w) {
-				uint32_t in = longest_ones(w);
-
-				if (in > best)
-					best = in;
-			}
-			run = (uint32_t)__builtin_clzll(~w);
-		}
+		word_block(&ws, (uint64_t)word_mask(v0) | ((uint64_t)word_mask(v1) << 32));
 		off += 64;
 		padded += 64;
 	}
 	flush(&a, tot);
-	if (run > best)
-		best = run;
 
 	st->bytes = n;
 	st->digits = tot[K_DIGIT];
 	st->upper = tot[K_UPPER];
 	st->lower = tot[K_LOWER];
 	st->punct = tot[K_PRINT] - tot[K_DIGIT] - tot[K_UPPER] - tot[K_LOWER];
-	st->code = padded - tot[K_NOCODE];
-	st->math = padded - tot[K_NOMATH];
+	st->code = padded - tot[K_CODE];
+	st->math = padded - tot[K_MATH];
 	st->nonascii = tot[K_NONASCII];
 	st->newlines = tot[K_NL];
 	st->questions = tot[K_Q];
-	st->wbytes = wbytes;
-	st->words = words;
-	st->longest = best > CLS_LONGEST_WORD_CAP ? CLS_LONGEST_WORD_CAP : best;
+	word_finish(&ws, st);
 }
 
-#else
+#endif /* __AVX2__ */
 
+#if defined(__AVX512BW__)
+
+/*
+ * AVX-512BW: compares write 64-bit k-masks directly, so each class costs one
+ * compare and one masked lane increment per 64 bytes.
+ */
+void cls_text_stats_avx512(const uint8_t *p, size_t n, struct cls_text_stats *st)
+{
+	const __m512i code_lo =
+		_mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)code_lo_tbl));
+	const __m512i math_lo =
+		_mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)math_lo_tbl));
+	const __m512i hibit = _mm512_broadcast_i32x4(
+		_mm_setr_epi8(1, 2, 4, 8, 16, 32, 64, -128, 0, 0, 0, 0, 0, 0, 0, 0));
+	const __m512i nib = _mm512_set1_epi8(0x0f), one = _mm512_set1_epi8(1);
+	const __m512i c0 = _mm512_set1_epi8('0'), cA = _mm512_set1_epi8('A');
+	const __m512i ca = _mm512_set1_epi8('a'), c21 = _mm512_set1_epi8(0x21);
+	const __m512i n9 = _mm512_set1_epi8(9), n25 = _mm512_set1_epi8(25);
+	const __m512i n5d = _mm512_set1_epi8(0x7e - 0x21), sp = _mm512_set1_epi8(0x20);
+	const __m512i nl = _mm512_set1_epi8('\n'), qm = _mm512_set1_epi8('?');
+	__m512i acc[K_COUNT];
+	uint64_t tot[K_COUNT] = { 0 };
+	struct word_state ws = { 0 };
+	uint32_t blocks = 0;
+	size_t off = 0;
+
+	for (int k = 0; k < K_COUNT; k++)
+		acc[k] = _mm512_setzero_si512();
+	while (off < n) {
+		/* a masked load reads nothing past n: NUL fill is a separator, in no class */
+		__mmask64 live = n - off >= 64 ? ~0ull : (1ull << (n - off)) - 1;
+		__m512i v = _mm512_maskz_loadu_epi8(live, p + off);
+		__m512i lo = _mm512_and_si512(v, nib);
+		__m512i hb = _mm512_shuffle_epi8(hibit, _mm512_and_si512(_mm512_srli_epi16(v, 4), nib));
+		__mmask64 k[K_COUNT];
+
+		k[K_DIGIT] = _mm512_cmple_epu8_mask(_mm512_sub_epi8(v, c0), n9);
+		k[K_UPPER] = _mm512_cmple_epu8_mask(_mm512_sub_epi8(v, cA), n25);
+		k[K_LOWER] = _mm512_cmple_epu8_mask(_mm512_sub_epi8(v, ca), n25);
+		k[K_PRINT] = _mm512_cmple_epu8_mask(_mm512_sub_epi8(v, c21), n5d);
+		/* the sets themselves are counted here; NUL fill is in neither */
+		k[K_CODE] = _mm512_test_epi8_mask(_mm512_shuffle_epi8(code_lo, lo), hb);
+		k[K_MATH] = _mm512_test_epi8_mask(_mm512_shuffle_epi8(math_lo, lo), hb);
+		k[K_NONASCII] = _mm512_movepi8_mask(v);
+		k[K_NL] = _mm512_cmpeq_epi8_mask(v, nl);
+		k[K_Q] = _mm512_cmpeq_epi8_mask(v, qm);
+		for (int c = 0; c < K_COUNT; c++)
+			acc[c] = _mm512_mask_add_epi8(acc[c], k[c], acc[c], one);
+		if (++blocks == 255) {
+			for (int c = 0; c < K_COUNT; c++) {
+				tot[c] += (uint64_t)_mm512_reduce_add_epi64(
+					_mm512_sad_epu8(acc[c], _mm512_setzero_si512()));
+				acc[c] = _mm512_setzero_si512();
+			}
+			blocks = 0;
+		}
+		word_block(&ws, _mm512_cmpgt_epu8_mask(v, sp));
+		off += 64;
+	}
+	for (int c = 0; c < K_COUNT; c++)
+		tot[c] += (uint64_t)_mm512_reduce_add_epi64(
+			_mm512_sad_epu8(acc[c], _mm512_setzero_si512()));
+
+	st->bytes = n;
+	st->digits = tot[K_DIGIT];
+	st->upper = tot[K_UPPER];
+	st->lower = tot[K_LOWER];
+	st->punct = tot[K_PRINT] - tot[K_DIGIT] - tot[K_UPPER] - tot[K_LOWER];
+	st->code = tot[K_CODE];
+	st->math = tot[K_MATH];
+	st->nonascii = tot[K_NONASCII];
+	st->newlines = tot[K_NL];
+	st->questions = tot[K_Q];
+	word_finish(&ws, st);
+}
+
+#endif /* __AVX512BW__ */
+
+/* The widest path this build was compiled for (-march). */
 void cls_text_stats(const uint8_t *p, size_t n, struct cls_text_stats *st)
 {
+#if defined(__AVX512BW__)
+	cls_text_stats_avx512(p, n, st);
+#elif defined(__AVX2__)
+	cls_text_stats_avx2(p, n, st);
+#else
 	cls_text_stats_scalar(p, n, st);
-}
-
 #endif
+}

@@ -9,6 +9,8 @@
  */
 #include <math.h>
 #include <stdio.h>
+#include <sys/mman.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -66,13 +68,31 @@ static void stats_eq(const struct cls_text_stats *a, const struct cls_text_stats
 	CU_ASSERT_EQUAL(a->longest, b->longest);
 }
 
+/* Every compiled path against the scalar reference; returns the reference. */
+static void stats_all(const uint8_t *p, size_t n, struct cls_text_stats *ref)
+{
+	struct cls_text_stats t;
+
+	cls_text_stats_scalar(p, n, ref);
+	cls_text_stats(p, n, &t);
+	stats_eq(&t, ref);
+#if defined(__AVX2__)
+	cls_text_stats_avx2(p, n, &t);
+	stats_eq(&t, ref);
+#endif
+#if defined(__AVX512BW__)
+	cls_text_stats_avx512(p, n, &t);
+	stats_eq(&t, ref);
+#endif
+}
+
 static void test_stats_exact(void)
 {
 	/* 2 digits, 3 upper, 10 lower, punct { } ? ( ) ; = , and one 2-byte char (é) */
 	static const char t[] = "Hi ABc {x}?\nfoo(1); y=2, caf\xc3\xa9";
 	struct cls_text_stats s;
 
-	cls_text_stats((const uint8_t *)t, strlen(t), &s);
+	stats_all((const uint8_t *)t, strlen(t), &s);
 	CU_ASSERT_EQUAL(s.bytes, strlen(t));
 	CU_ASSERT_EQUAL(s.digits, 2);
 	CU_ASSERT_EQUAL(s.upper, 3);
@@ -95,7 +115,7 @@ static void test_stats_simd_matches_scalar(void)
 
 	/* random bytes biased toward text, every length 0..699 */
 	for (size_t n = 0; n < sizeof(buf); n++) {
-		struct cls_text_stats a, b;
+		struct cls_text_stats a;
 
 		for (size_t i = 0; i < n; i++) {
 			double r = tl_rand01(&st);
@@ -103,19 +123,15 @@ static void test_stats_simd_matches_scalar(void)
 			buf[i] = r < 0.15 ? ' ' : r < 0.2 ? (uint8_t)(tl_rand01(&st) * 256)
 					 : (uint8_t)(0x21 + tl_rand01(&st) * 94);
 		}
-		cls_text_stats(buf, n, &a);
-		cls_text_stats_scalar(buf, n, &b);
-		stats_eq(&a, &b);
+		stats_all(buf, n, &a);
 	}
 	/* a word over several 64-byte blocks, and the cap */
 	memset(buf, 'x', sizeof(buf));
 	for (size_t n = 60; n < 400; n += 7) {
-		struct cls_text_stats a, b;
+		struct cls_text_stats a;
 
 		buf[0] = ' ';
-		cls_text_stats(buf, n, &a);
-		cls_text_stats_scalar(buf, n, &b);
-		stats_eq(&a, &b);
+		stats_all(buf, n, &a);
 		CU_ASSERT_EQUAL(a.longest, n - 1 > CLS_LONGEST_WORD_CAP ? CLS_LONGEST_WORD_CAP : n - 1);
 		CU_ASSERT_EQUAL(a.words, 1);
 	}
@@ -123,16 +139,36 @@ static void test_stats_simd_matches_scalar(void)
 	for (unsigned c = 0; c < 256; c++)
 		buf[c] = (uint8_t)c;
 	{
-		struct cls_text_stats a, b;
+		struct cls_text_stats a;
 
-		cls_text_stats(buf, 256, &a);
-		cls_text_stats_scalar(buf, 256, &b);
-		stats_eq(&a, &b);
+		stats_all(buf, 256, &a);
 		CU_ASSERT_EQUAL(a.code, 14);
 		CU_ASSERT_EQUAL(a.math, 12);
 		CU_ASSERT_EQUAL(a.punct, 32);
 		CU_ASSERT_EQUAL(a.nonascii, 128);
 	}
+}
+
+/* Texts that end exactly at an unmapped page: any overread faults. */
+static void test_stats_guard_page(void)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	uint8_t *m = mmap(NULL, (size_t)pg * 2, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+			  -1, 0);
+
+	CU_ASSERT_FATAL(m != MAP_FAILED);
+	CU_ASSERT_EQUAL_FATAL(mprotect(m + pg, (size_t)pg, PROT_NONE), 0);
+	memset(m, 'a', (size_t)pg);
+	for (size_t n = 0; n <= 200; n++) {
+		struct cls_text_stats s;
+
+		stats_all(m + pg - n, n, &s);
+		CU_ASSERT_EQUAL(s.lower, n);
+	}
+	/* a card number at the very end of the page */
+	memcpy(m + pg - 16, "4111111111111111", 16);
+	CU_ASSERT_TRUE(cls_luhn_at(m + pg - 16, 16));
+	munmap(m, (size_t)pg * 2);
 }
 
 /* ---- features ---- */
@@ -553,6 +589,7 @@ int main(int argc, char **argv)
 	s = CU_add_suite("classify", suite_init, suite_fini);
 	CU_add_test(s, "stats_exact", test_stats_exact);
 	CU_add_test(s, "stats_simd_matches_scalar", test_stats_simd_matches_scalar);
+	CU_add_test(s, "stats_guard_page", test_stats_guard_page);
 	CU_add_test(s, "features_chat", test_features_chat);
 	CU_add_test(s, "features_completions", test_features_completions);
 	CU_add_test(s, "scorer_math", test_scorer_math);
