@@ -8,7 +8,8 @@
  * the leading space dropped after BOS, <0xNN> as the byte, single
  * unprintable bytes skipped, and a final newline.
  *
- * The prompt is fed as one prefill chunk (its top-5 logits checked against
+ * The prompt is encoded with control/tokenizer (its ids must equal the pyref
+ * JSON's) and fed as one prefill chunk (its top-5 logits checked against
  * the pyref JSON to 1e-3), the rest one decode step at a time.
  * Usage: test_golden STORIES_GGUF REFERENCE_DIR */
 #include <ctype.h>
@@ -19,6 +20,7 @@
 #include <string.h>
 
 #include "model.h"
+#include "tok.h"
 
 static int fails;
 
@@ -211,7 +213,7 @@ static void golden(const struct gguf_file *g, const struct mdl_model *m, const c
 			return;
 		int np = json_ints(js, "prompt_ids", prompt, 1024);
 		CHECK(np == n_prompt_in && !memcmp(prompt, prompt_in, (size_t)np * sizeof(int32_t)),
-		      "%s: prompt ids differ from the README's", json_name);
+		      "%s: prompt ids (%d) differ from the encoded prompt (%d)", json_name, np, n_prompt_in);
 		n_prompt = np > 0 ? np : n_prompt_in;
 		n_want = json_ints(js, "all_ids", want_ids, 1024);
 		CHECK(n_want > 0, "%s: no all_ids", json_name);
@@ -280,11 +282,18 @@ int main(int argc, char **argv)
 		gguf_close(g);
 		return 1;
 	}
-	/* "Once upon a time" as the README gives it */
-	static const int32_t once[] = {1, 403, 407, 261, 378};
+	/* the prompt through the tokenizer, with BOS as the vocabulary says */
+	static const char prompt[] = "Once upon a time";
+	int32_t once[64];
 	static const int32_t bos[] = {1};
-	golden(g, m, argv[2], "pyref_greedy_prompt_Once_upon_a_time_n64.json",
-	       "runc_t0_n64_prompt_Once_upon_a_time.stdout", 64, once, 5);
+	struct tok *tk = tok_from_gguf(g, err, sizeof(err));
+	CHECK(tk, "tokenizer: %s", err);
+	int64_t n_once = tk ? tok_encode(tk, prompt, sizeof(prompt) - 1, TOK_ENC_ADD_SPECIAL, once, 64) : -1;
+	CHECK(n_once > 0, "tokenizer: encode failed: %lld", (long long)n_once);
+	tok_free(tk);
+	if (n_once > 0)
+		golden(g, m, argv[2], "pyref_greedy_prompt_Once_upon_a_time_n64.json",
+		       "runc_t0_n64_prompt_Once_upon_a_time.stdout", 64, once, (int)n_once);
 	golden(g, m, argv[2], "pyref_greedy_noprompt_n200.json", "runc_t0_n200_noprompt.stdout", 200, bos, 1);
 	golden(g, m, argv[2], NULL, "runc_t0_n256_noprompt.stdout", 256, bos, 1);
 	mdl_free(m);
