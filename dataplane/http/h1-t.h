@@ -106,10 +106,11 @@ struct h1_request {
 	struct h1_str transfer_encoding; /* last Transfer-Encoding line */
 	struct h1_str expect;
 	struct h1_str content_length_str;
-	/* every header line not listed above, in arrival order */
-	struct h1_header other[H1_HEADERS_MAX];
-	uint16_t n_other;
+	uint16_t n_other;             /* entries used in other[] */
 	uint16_t n_headers;           /* all header lines, selected ones included */
+	/* every header line not listed above, in arrival order; last, so a reset
+	 * between requests leaves it alone (n_other says what is valid) */
+	struct h1_header other[H1_HEADERS_MAX];
 };
 
 /* Per-listener limits; 0 in a field means "use the default" in h1_limits_default(). */
@@ -170,7 +171,7 @@ struct h1_parser {
 	uint8_t chunk_digits;     /* hex digits of the current chunk size */
 	uint64_t remaining;       /* body bytes left in the CL body or current chunk */
 	uint64_t body_total;      /* body bytes delivered so far */
-	struct h1_request req;
+	struct h1_request req;    /* last: h1_next() clears up to req.other */
 };
 
 /* ---- response writer ---- */

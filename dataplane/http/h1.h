@@ -130,8 +130,8 @@ ssize_t h1_write_sse_chunk(uint8_t *buf, size_t cap, const char *event, const vo
 			   size_t len);
 
 /*
- * Complete error response: status line, text/plain body "<code> <reason>\n",
- * Content-Length, and Connection: close when close is true.
+ * Complete error response (status 400..999, else -EINVAL): status line, text/plain
+ * body "<code> <reason>\n", Content-Length, and Connection: close when close is true.
  */
 ssize_t h1_write_error(uint8_t *buf, size_t cap, uint16_t status, bool close);
 

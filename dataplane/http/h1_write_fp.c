@@ -399,8 +399,8 @@ ssize_t h1_write_error(uint8_t *buf, size_t cap, uint16_t status, bool close)
 	};
 	int rc = h1_check_response(&r);
 
-	if (rc != 0)
-		return rc;
+	if (rc != 0 || status < 400)
+		return -EINVAL;  /* only 4xx/5xx carry an error body */
 	/* body "<code> <reason>\n": measured with a dry run, then written for real */
 	h1_wb_u64(&body, status);
 	H1_WB_LIT(&body, " ");
@@ -473,9 +473,7 @@ ssize_t h1_write_json_error(uint8_t *buf, size_t cap, uint16_t status, const cha
 	};
 	int rc = h1_check_response(&r);
 
-	if (rc != 0)
-		return rc;
-	if (message == NULL || type == NULL)
+	if (rc != 0 || status < 400 || message == NULL || type == NULL)
 		return -EINVAL;
 	h1_wb_json_error(&body, message, type, code);
 	r.content_length = body.len;

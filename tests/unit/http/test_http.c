@@ -669,6 +669,9 @@ static void test_error_sticky(void)
 
 	CU_ASSERT_EQUAL_FATAL(h1_parser_init(&p, NULL, head, sizeof(head)), 0);
 	CU_ASSERT_FALSE(h1_parser_started(&p));
+	/* empty lines between requests are not a request yet (no 408 for them) */
+	CU_ASSERT_EQUAL(h1_parse(&p, (const uint8_t *)"\r\n\r\n", 4, &ev), H1_AGAIN);
+	CU_ASSERT_FALSE(h1_parser_started(&p));
 	CU_ASSERT_EQUAL(h1_parse(&p, (const uint8_t *)bad, 3, &ev), H1_AGAIN);
 	CU_ASSERT_TRUE(h1_parser_started(&p));
 	CU_ASSERT_EQUAL(h1_parse(&p, (const uint8_t *)bad + 3, sizeof(bad) - 4, &ev), H1_E_VERSION);
@@ -828,6 +831,8 @@ static void test_write_invalid(void)
 	CU_ASSERT_EQUAL(h1_write_chunk(buf, sizeof(buf), "x", 0), -EINVAL);
 	CU_ASSERT_EQUAL(h1_write_sse_event(buf, sizeof(buf), "a\nb", "x", 1), -EINVAL);
 	CU_ASSERT_EQUAL(h1_write_error(buf, sizeof(buf), 1000, true), -EINVAL);
+	CU_ASSERT_EQUAL(h1_write_error(buf, sizeof(buf), 200, true), -EINVAL);
+	CU_ASSERT_EQUAL(h1_write_json_error(buf, sizeof(buf), 302, "m", "t", NULL, true), -EINVAL);
 	CU_ASSERT_EQUAL(h1_write_json_error(buf, sizeof(buf), 400, NULL, "t", NULL, true), -EINVAL);
 }
 
