@@ -156,6 +156,54 @@ static void test_topp_ties(void)
 	}
 }
 
+static int cmp_desc(const void *a, const void *b)
+{
+	float x = *(const float *)a, y = *(const float *)b;
+
+	return (x < y) - (x > y);
+}
+
+/*
+ * A 1003-token vocabulary (not a multiple of the vector width): every sampled
+ * token lies in the exact nucleus computed here by a full sort, and plain
+ * temperature sampling follows softmax(l / T).
+ */
+static void test_topp_exact(void)
+{
+	static float l[1003], sorted[1003];
+	double z = 0.0, mass = 0.0, pthr;
+	struct ex_sample_params p = {.temperature = 0.7f, .top_p = 0.9f, .seed = 3};
+	struct ex_sampler s;
+	uint32_t outside = 0, hits0 = 0;
+	float lp;
+
+	rand_logits(l, 1003, 11);
+	memcpy(sorted, l, sizeof(l));
+	qsort(sorted, 1003, sizeof(float), cmp_desc);
+	for (int i = 0; i < 1003; i++)
+		z += exp((sorted[i] - sorted[0]) / 0.7);
+	/* Smallest probability inside the nucleus. */
+	pthr = 0.0;
+	for (int i = 0; i < 1003 && mass < 0.9; i++) {
+		pthr = exp((sorted[i] - sorted[0]) / 0.7) / z;
+		mass += pthr;
+	}
+	ex_sampler_init(&s, &p);
+	for (int i = 0; i < 3000; i++) {
+		int32_t id = ex_sample(&s, l, 1003, scratch, &lp);
+
+		outside += exp((l[id] - sorted[0]) / 0.7) / z < pthr * 0.9999;
+		CU_ASSERT_DOUBLE_EQUAL(lp, ex_logprob(l, 1003, id), 1e-6);
+	}
+	CU_ASSERT_EQUAL(outside, 0);
+	/* Plain temperature: the top token's frequency matches its probability. */
+	p.top_p = 1.0f;
+	ex_sampler_init(&s, &p);
+	for (int i = 0; i < 20000; i++)
+		hits0 += ex_sample(&s, l, 1003, scratch, &lp) == ex_argmax(l, 1003);
+	CU_ASSERT_DOUBLE_EQUAL(hits0 / 20000.0, 1.0 / z, 0.004); /* 4 sigma */
+}
+
 /* Equal seeds give equal streams, other seeds other streams. */
 static void test_seed_determinism(void)
 {
@@ -310,6 +358,7 @@ int test_sampler_register(void)
 	    !CU_add_test(s, "top-k 1 is greedy", test_topk1_is_greedy) ||
 	    !CU_add_test(s, "top-k", test_topk) || !CU_add_test(s, "top-p mass", test_topp_mass) ||
 	    !CU_add_test(s, "top-p ties", test_topp_ties) ||
+	    !CU_add_test(s, "top-p exact nucleus", test_topp_exact) ||
 	    !CU_add_test(s, "seed determinism", test_seed_determinism) ||
 	    !CU_add_test(s, "logprob", test_logprob) ||
 	    !CU_add_test(s, "params check", test_params_check) ||
