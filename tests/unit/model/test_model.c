@@ -17,6 +17,7 @@
  *   flip moves a logit by far less than 2e-3 of the logit range. */
 #include <CUnit/Basic.h>
 #include <errno.h>
+#include <sched.h>
 #include <math.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -255,12 +256,23 @@ static void test_threads(void)
 {
 	struct synth s;
 	CU_ASSERT_TRUE_FATAL(load_synth("threads", ARGS("--arch", "qwen2", "--wtype", "Q8_0"), &s));
-	struct mdl_pool *pool = mdl_pool_create(3, NULL, err, sizeof(err));
+	/* workers pinned to the first CPU this process may use */
+	cpu_set_t set;
+	int cpu = 0;
+	CU_ASSERT_EQUAL_FATAL(sched_getaffinity(0, sizeof(set), &set), 0);
+	while (cpu < CPU_SETSIZE - 1 && !CPU_ISSET(cpu, &set))
+		cpu++;
+	int cpus[3] = {-1, cpu, cpu};
+	struct mdl_pool *pool = mdl_pool_create(3, cpus, err, sizeof(err));
 	CU_ASSERT_PTR_NOT_NULL_FATAL(pool);
 	CU_ASSERT_EQUAL(mdl_pool_n_threads(pool), 3);
 	double e1 = check_logits(&s, NULL), e3 = check_logits(&s, pool);
 	CU_ASSERT_EQUAL(e1, e3);
 	CU_ASSERT_TRUE(e1 <= 2e-3);
+	mdl_pool_destroy(pool);
+	pool = mdl_pool_create(2, NULL, err, sizeof(err));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(pool);
+	CU_ASSERT_EQUAL(check_logits(&s, pool), e1);
 	mdl_pool_destroy(pool);
 	int bad[2] = {-1, 1 << 20};
 	CU_ASSERT_PTR_NULL(mdl_pool_create(2, bad, err, sizeof(err)));
