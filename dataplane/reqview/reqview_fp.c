@@ -298,6 +298,42 @@ static inline int unescape(struct rv_p *p, const uint8_t **qp, uint8_t *out)
 	return 4;
 }
 
+/* What a one-letter escape stands for (RFC 8259 section 7); 0: not one. */
+static const uint8_t esc_tab[256] = {
+	['"'] = '"', ['\\'] = '\\', ['/'] = '/', ['b'] = '\b',
+	['f'] = '\f', ['n'] = '\n', ['r'] = '\r', ['t'] = '\t',
+};
+
+/*
+ * Fast path for keys and short values: when the closing quote is within the first 32
+ * bytes and nothing before it needs a look, step over the string and return true.
+ * false: nothing consumed, take the full scan.
+ */
+static inline bool short_plain(struct rv_p *p)
+{
+#if defined(__AVX2__)
+	const uint8_t *s = p->p + 1;
+
+	if (p->end - s >= 32) {
+		__m256i x = _mm256_loadu_si256((const __m256i *)(const void *)s);
+		uint32_t q = (uint32_t)_mm256_movemask_epi8(
+			_mm256_cmpeq_epi8(x, _mm256_set1_epi8('"')));
+		uint32_t sp = (uint32_t)_mm256_movemask_epi8(
+			_mm256_or_si256(_mm256_cmpeq_epi8(x, _mm256_set1_epi8('\\')),
+					_mm256_cmpgt_epi8(_mm256_set1_epi8(0x20), x)));
+
+		/* (q & -q) - 1: the bytes before the first quote. */
+		if (q != 0 && (sp & ((q & (0u - q)) - 1)) == 0) {
+			p->p = s + __builtin_ctz(q) + 1;
+			return true;
+		}
+	}
+#else
+	(void)p;
+#endif
+	return false;
+}
+
 /*
  * The string at p->p (the opening quote).  With dst, appends the unescaped bytes to
  * dst (at most cap bytes, else RV_ERR_TEXT_TOO_LARGE).  Sets *outlen (unescaped
@@ -337,9 +373,18 @@ scan_string(struct rv_p *p, uint8_t *dst, uint32_t cap, uint32_t *outlen, bool *
 				_mm256_storeu_si256((__m256i *)(void *)(dst + n), x);
 				if (bits != 0) {
 					uint32_t k = (uint32_t)__builtin_ctz(bits);
+					uint32_t qb = (uint32_t)_mm256_movemask_epi8(
+						_mm256_cmpeq_epi8(x, q32));
 
 					s += k;
 					n += k;
+					/* The usual end: the closing quote, known from the mask. */
+					if (qb >> k & 1) {
+						p->p = s + 1;
+						if (outlen != NULL)
+							*outlen = n;
+						return true;
+					}
 					goto special;
 				}
 				s += 32;
@@ -368,6 +413,16 @@ special:
 			if (outlen != NULL)
 				*outlen = n;
 			return true;
+		}
+		if (c == '\\' && end - q >= 2 && esc_tab[q[1]] != 0) {
+			*escaped = true;
+			if (dst != NULL) {
+				if (n >= cap)
+					return fail(p, RV_ERR_TEXT_TOO_LARGE, q);
+				dst[n++] = esc_tab[q[1]];
+			}
+			s = q + 2;
+			continue;
 		}
 		if (c == '\\') {
 			uint8_t u[4];
@@ -415,7 +470,7 @@ static bool skip_string(struct rv_p *p)
 {
 	bool esc;
 
-	return scan_string(p, NULL, 0, NULL, &esc);
+	return short_plain(p) || scan_string(p, NULL, 0, NULL, &esc);
 }
 
 /*
@@ -426,9 +481,9 @@ static bool read_short(struct rv_p *p, struct rv_str *out)
 {
 	const uint8_t *start = p->p;
 	uint32_t raw, n;
-	bool esc;
+	bool esc = false;
 
-	if (!scan_string(p, NULL, 0, NULL, &esc))
+	if (!short_plain(p) && !scan_string(p, NULL, 0, NULL, &esc))
 		return false;
 	raw = (uint32_t)(p->p - start - 2);
 	if (!esc) {
@@ -601,10 +656,10 @@ static inline bool enter(struct rv_p *p)
 static bool read_key(struct rv_p *p, struct rv_key *k)
 {
 	const uint8_t *start = p->p;
-	bool esc;
+	bool esc = false;
 
 	k->at = start;
-	if (!scan_string(p, NULL, 0, NULL, &esc))
+	if (!short_plain(p) && !scan_string(p, NULL, 0, NULL, &esc))
 		return false;
 	k->p = start + 1;
 	k->len = (uint32_t)(p->p - start - 2);
