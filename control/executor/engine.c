@@ -456,8 +456,8 @@ static struct ex_seq *seq_free_entry(struct ex_engine *e)
  * Admit a request: validate, render, tokenize and queue it. The request's
  * memory is only borrowed for the call. Returns 0; -EBUSY when every
  * sequence entry is taken (queue full); -E2BIG when the prompt leaves no room
- * for one new token in max_ctx; -EINVAL for bad parameters or messages;
- * -EILSEQ/-ENOMEM from the tokenizer.
+ * for one new token in max_ctx; -EINVAL for bad parameters or messages, or an
+ * id that is still live for this worker; -EILSEQ/-ENOMEM from the tokenizer.
  */
 int ex_engine_submit(struct ex_engine *e, const struct ex_request *r, uint64_t now_ns)
 {
@@ -469,6 +469,11 @@ int ex_engine_submit(struct ex_engine *e, const struct ex_request *r, uint64_t n
 		return -EINVAL;
 	for (uint32_t i = 0; i < r->stops.n; i++)
 		if (r->stops.len[i] == 0 || r->stops.len[i] > TS_EXEC_STOP_LEN_MAX)
+			return -EINVAL;
+	/* Answers are matched by (worker, id): a live duplicate would interleave. */
+	for (uint32_t i = 0; i < e->n_seqs; i++)
+		if (e->seqs[i].state != EX_SEQ_FREE && e->seqs[i].req_id == r->req_id &&
+		    e->seqs[i].worker == r->worker)
 			return -EINVAL;
 	s = seq_free_entry(e);
 	if (s == NULL)
@@ -486,6 +491,9 @@ int ex_engine_submit(struct ex_engine *e, const struct ex_request *r, uint64_t n
 		return -E2BIG;
 	if (n < 0)
 		return (int)n;
+	/* A prompt to continue never ends in EOS (vocabularies with add_eos_token). */
+	if (n > 0 && s->tok[n - 1] == tok_eos(e->t) && tok_eos(e->t) != TOK_NULL)
+		n--;
 	if (n == 0)
 		return -EINVAL; /* nothing to condition on: no BOS and no text */
 	s->req_id = r->req_id;

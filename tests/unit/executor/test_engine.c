@@ -226,6 +226,8 @@ static void test_engine_limits(void)
 	CU_ASSERT_EQUAL(ex_engine_submit(e, &r, ex_now_ns()), 0);
 	r = prompt_req(2, &m, "Lily", 4, 0.0f, 0);
 	CU_ASSERT_EQUAL(ex_engine_submit(e, &r, ex_now_ns()), 0);
+	/* A live id again: refused before the queue-full check. */
+	CU_ASSERT_EQUAL(ex_engine_submit(e, &r, ex_now_ns()), -EINVAL);
 	/* One slot + one queue entry taken: the third is refused. */
 	r = prompt_req(3, &m, "Tom", 4, 0.0f, 0);
 	CU_ASSERT_EQUAL(ex_engine_submit(e, &r, ex_now_ns()), -EBUSY);
