@@ -491,8 +491,11 @@ int ex_engine_submit(struct ex_engine *e, const struct ex_request *r, uint64_t n
 		return -E2BIG;
 	if (n < 0)
 		return (int)n;
-	/* A prompt to continue never ends in EOS (vocabularies with add_eos_token). */
-	if (n > 0 && s->tok[n - 1] == tok_eos(e->t) && tok_eos(e->t) != TOK_NULL)
+	/*
+	 * A prompt to continue never ends in EOS (vocabularies with
+	 * add_eos_token); a lone BOS that doubles as EOS stays.
+	 */
+	if (n >= 2 && s->tok[n - 1] == tok_eos(e->t) && tok_eos(e->t) != TOK_NULL)
 		n--;
 	if (n == 0)
 		return -EINVAL; /* nothing to condition on: no BOS and no text */
