@@ -100,27 +100,37 @@ static size_t gen_text(char *out, size_t n, uint64_t *rng)
 	return k;
 }
 
-/* A chat body of about `size` bytes: system, user, assistant, user. */
-static char *gen_body(size_t size, size_t *len)
+/* A chat body of `target` text bytes: system, user, assistant, user. */
+static size_t gen_body_once(char *b, size_t target)
 {
 	static const char *const roles[] = { "system", "user", "assistant", "user" };
 	static const double share[] = { 0.1, 0.4, 0.2, 0.3 };
-	char *b = malloc(size + 4096);
-	uint64_t rng = size;
+	uint64_t rng = 12345;
 	size_t k = 0;
 
-	if (!b)
-		return NULL;
 	k += (size_t)sprintf(b + k, "{\"model\":\"gpt-4o\",\"max_tokens\":512,\"messages\":[");
 	for (int i = 0; i < 4; i++) {
-		size_t want = (size_t)((double)size * share[i]);
+		size_t want = (size_t)((double)target * share[i]);
 
 		k += (size_t)sprintf(b + k, "%s{\"role\":\"%s\",\"content\":\"", i ? "," : "",
 				     roles[i]);
-		k += gen_text(b + k, want > 120 ? want - 120 : 16, &rng);
+		k += gen_text(b + k, want > 16 ? want : 16, &rng);
 		k += (size_t)sprintf(b + k, "\"}");
 	}
 	k += (size_t)sprintf(b + k, "],\"temperature\":0.7}");
+	return k;
+}
+
+/* A chat body of about `size` bytes of JSON (one corrective pass). */
+static char *gen_body(size_t size, size_t *len)
+{
+	char *b = malloc(2 * size + 4096);
+	size_t k;
+
+	if (!b)
+		return NULL;
+	k = gen_body_once(b, size);
+	k = gen_body_once(b, (size_t)((double)size * (double)size / (double)k));
 	*len = k;
 	return b;
 }

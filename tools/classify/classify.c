@@ -129,7 +129,7 @@ int main(int argc, char **argv)
 	if (!policy)
 		policy = default_policy(pbuf, sizeof(pbuf));
 	if (tl_pipe_open_image(&p, policy, config, err, sizeof(err))) {
-		fprintf(stderr, "twospeed-classify: %s: %s\n", policy, err);
+		fprintf(stderr, "twospeed-classify: %s\n", err);
 		tl_pipe_close(&p);
 		return 2;
 	}

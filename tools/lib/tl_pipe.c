@@ -10,6 +10,7 @@
 #include <hs/hs.h>
 
 #include "pol.h"
+#include "polb.h"
 #include "rules.h"
 #include "tl_pipe.h"
 #include "tsconf.h"
@@ -27,6 +28,16 @@ static int pipe_base(struct tl_pipe *p, const char *config, char *err, size_t er
 		return -ENOMEM;
 	}
 	rc = rv_conf_register(p->conf, &p->lim, err, errlen);
+	if (rc)
+		return rc;
+	/*
+	 * The appliance config also holds the route sections (compiled into the
+	 * image by twospeed-policy); register them so such a file loads here.
+	 */
+	size_t nk;
+	const struct tsconf_key *rk = polb_routes_conf_keys(&nk);
+
+	rc = tsconf_register(p->conf, "routes", rk, nk, &p->routes, err, errlen);
 	if (rc)
 		return rc;
 	if (config) {
@@ -58,12 +69,16 @@ int tl_pipe_open_image(struct tl_pipe *p, const char *image, const char *config,
 
 	if (rc)
 		return rc;
-	p->img = pol_image_open_file(image, err, errlen);
+	char why[256];
+
+	p->img = pol_image_open_file(image, err, errlen); /* err names the file */
 	if (!p->img)
 		return -EINVAL;
-	p->pol = cls_policy_from_image(p->img, err, errlen);
-	if (!p->pol)
+	p->pol = cls_policy_from_image(p->img, why, sizeof(why));
+	if (!p->pol) {
+		snprintf(err, errlen, "%s: %s", image, why);
 		return -EINVAL;
+	}
 	return pipe_attach(p, err, errlen);
 }
 

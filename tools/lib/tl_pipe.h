@@ -13,6 +13,7 @@
 #include <stddef.h>
 
 #include "cls.h"
+#include "polb-t.h"
 #include "reqview.h"
 #include "tl_json.h"
 
@@ -22,6 +23,7 @@ struct tsconf;
 struct tl_pipe {
 	struct tsconf *conf;     /* [request] limits (defaults unless a file is loaded) */
 	struct rv_limits lim;
+	struct polb_routes routes; /* [route.*] keys, registered so the appliance config loads */
 	struct rv_ctx rv;
 	struct rv_view view;
 	struct cls_ctx cls;
