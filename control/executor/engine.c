@@ -62,6 +62,7 @@ struct ex_seq {
 	uint32_t txt_ready; /* leading bytes of txt cleared for sending */
 	struct ts_exec_final fin; /* filled when the sequence finishes */
 	uint64_t t_recv, t_start, t_first; /* CLOCK_MONOTONIC ns */
+	uint64_t batch_step; /* st.steps + 1 of the step it was last put in */
 	char txt[EX_TXT_MAX];
 };
 
@@ -808,18 +809,29 @@ int ex_engine_step(struct ex_engine *e)
 			budget--;
 		}
 	}
-	for (uint32_t i = 0; i < e->n_seqs && nb < e->o.max_batch && budget > 0; i++) {
-		struct ex_seq *s = &e->seqs[i];
-		uint32_t chunk;
+	/* Prefill in arrival order, so an early long prompt is not overtaken forever. */
+	while (nb < e->o.max_batch && budget > 0) {
+		struct ex_seq *s = NULL;
+		uint32_t chunk, pick = 0;
 
-		if (s->state != EX_SEQ_PREFILL)
-			continue;
+		for (uint32_t i = 0; i < e->n_seqs; i++) {
+			struct ex_seq *c = &e->seqs[i];
+
+			if (c->state == EX_SEQ_PREFILL && c->batch_step != e->st.steps + 1 &&
+			    (s == NULL || c->arrival < s->arrival)) {
+				s = c;
+				pick = i;
+			}
+		}
+		if (s == NULL)
+			break;
 		chunk = s->n_prompt - s->n_fed;
 		if (chunk > e->o.prefill_chunk)
 			chunk = e->o.prefill_chunk;
 		if (chunk > budget)
 			chunk = budget;
-		batch_add(e, &nb, i, chunk);
+		batch_add(e, &nb, pick, chunk);
+		s->batch_step = e->st.steps + 1;
 		budget -= chunk;
 		if (s->t_start == 0)
 			s->t_start = now;
