@@ -17,6 +17,7 @@
 #define TOK_MAX_MERGES (1u << 23)    /* BPE merge rules */
 #define TOK_MAX_TOKEN_LEN 1024u      /* bytes of one token's text */
 #define TOK_MAX_EOG 8                /* end-of-generation ids remembered */
+#define TOK_MAX_INPUT (64u << 20)    /* bytes tok_encode accepts in one call */
 
 /* `tokenizer.ggml.model`. */
 enum tok_kind {

@@ -424,6 +424,12 @@ static int32_t gguf_id(const struct gguf_file *f, const char *key)
 	return (int32_t)v;
 }
 
+/* The id under key; dflt when the key is absent. */
+static int32_t gguf_has_id(const struct gguf_file *f, const char *key, int32_t dflt)
+{
+	return gguf_find_key(f, key) < 0 ? dflt : gguf_id(f, key);
+}
+
 static bool gguf_flag(const struct gguf_file *f, const char *key, bool dflt)
 {
 	bool v;
@@ -479,9 +485,13 @@ struct tok *tok_from_gguf(const struct gguf_file *f, char *err, size_t errlen)
 	lens = malloc(n * sizeof(*lens));
 	if (!texts || !lens)
 		goto nomem;
-	for (uint64_t i = 0; i < n; i++)
-		if (!gguf_arr_str(f, "tokenizer.ggml.tokens", i, &texts[i], &lens[i]))
-			goto out; /* cannot happen after the array check */
+	for (uint64_t i = 0; i < n; i++) {
+		if (!gguf_arr_str(f, "tokenizer.ggml.tokens", i, &texts[i], &lens[i])) {
+			set_err(err, errlen, "tokenizer.ggml.tokens[%llu] unreadable",
+				(unsigned long long)i);
+			goto out;
+		}
+	}
 	d.texts = texts;
 	d.lens = lens;
 
@@ -524,16 +534,23 @@ struct tok *tok_from_gguf(const struct gguf_file *f, char *err, size_t errlen)
 		mlens = malloc((n ? n : 1) * sizeof(*mlens));
 		if (!merges || !mlens)
 			goto nomem;
-		for (uint64_t i = 0; i < n; i++)
-			if (!gguf_arr_str(f, "tokenizer.ggml.merges", i, &merges[i], &mlens[i]))
+		for (uint64_t i = 0; i < n; i++) {
+			if (!gguf_arr_str(f, "tokenizer.ggml.merges", i, &merges[i], &mlens[i])) {
+				set_err(err, errlen, "tokenizer.ggml.merges[%llu] unreadable",
+					(unsigned long long)i);
 				goto out;
+			}
+		}
 		d.merges = merges;
 		d.merge_lens = mlens;
 	}
 
-	d.bos = gguf_id(f, "tokenizer.ggml.bos_token_id");
-	d.eos = gguf_id(f, "tokenizer.ggml.eos_token_id");
-	d.unk = gguf_id(f, "tokenizer.ggml.unknown_token_id");
+	/* SentencePiece's fixed ids when the keys are absent (llama.cpp's
+	 * defaults): UNK 0, BOS 1, EOS 2. */
+	bool spm = d.kind == TOK_KIND_SPM;
+	d.bos = gguf_has_id(f, "tokenizer.ggml.bos_token_id", spm ? 1 : TOK_NULL);
+	d.eos = gguf_has_id(f, "tokenizer.ggml.eos_token_id", spm ? 2 : TOK_NULL);
+	d.unk = gguf_has_id(f, "tokenizer.ggml.unknown_token_id", spm ? 0 : TOK_NULL);
 	d.pad = gguf_id(f, "tokenizer.ggml.padding_token_id");
 	d.eot = gguf_id(f, "tokenizer.ggml.eot_token_id");
 	d.eom = gguf_id(f, "tokenizer.ggml.eom_token_id");
@@ -640,6 +657,8 @@ int64_t tok_encode(const struct tok *t, const char *text, size_t len, unsigned f
 	size_t frag = 0, i = 0;
 	int rc = 0;
 
+	if (len > TOK_MAX_INPUT)
+		return -E2BIG;
 	/* A text that starts with the BOS token itself (a rendered Llama 3 chat)
 	 * gets no second BOS. */
 	bool bos_in_text = parse && len > 0 && t->bos != TOK_NULL &&

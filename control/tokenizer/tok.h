@@ -45,8 +45,8 @@ size_t tok_encode_bound(size_t len);
  * into out[0..cap). With TOK_ENC_ADD_SPECIAL and TOK_ENC_PARSE_SPECIAL, a text
  * that starts with the BOS token's own text (Llama 3 chat templates print it)
  * gets no second BOS. Returns the number of ids, -ENOSPC when cap is too small
- * (out then holds a prefix), -ENOMEM, or -EILSEQ when a byte has neither a
- * byte token nor an UNK to stand for it. */
+ * (out then holds a prefix), -E2BIG when len > TOK_MAX_INPUT, -ENOMEM, or
+ * -EILSEQ when a byte has neither a byte token nor an UNK to stand for it. */
 int64_t tok_encode(const struct tok *t, const char *text, size_t len, unsigned flags,
 		   int32_t *out, size_t cap);
 

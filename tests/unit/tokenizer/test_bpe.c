@@ -358,6 +358,12 @@ static void g_kv_str(struct gbuf *g, const char *k, const char *v)
 	g_u32(g, GGUF_TYPE_STRING);
 	g_str(g, v);
 }
+static void g_kv_u32(struct gbuf *g, const char *k, uint32_t v)
+{
+	g_str(g, k);
+	g_u32(g, GGUF_TYPE_UINT32);
+	g_u32(g, v);
+}
 static void g_kv_strs(struct gbuf *g, const char *k, const char *const *v, size_t n)
 {
 	g_str(g, k);
@@ -446,14 +452,30 @@ static void test_bad_metadata(void)
 	g_kv_i32s(&g, "tokenizer.ggml.token_type", types, 2);
 	expect_refused(&g, "tokenizer.ggml.token_type: want 3");
 
-	/* SPM adds BOS by default: a vocabulary without a BOS id is refused */
+	/* SPM adds BOS by default: a BOS id outside the vocabulary is refused */
+	g_head(&g, 3);
+	g_kv_str(&g, "tokenizer.ggml.model", "llama");
+	g_kv_strs(&g, "tokenizer.ggml.tokens", toks, 3);
+	g_kv_u32(&g, "tokenizer.ggml.bos_token_id", 99);
+	expect_refused(&g, "add_bos_token is set");
+
+	/* without id keys SentencePiece gets its fixed ids UNK 0, BOS 1, EOS 2 */
+	char err[256] = "";
 	g_head(&g, 2);
 	g_kv_str(&g, "tokenizer.ggml.model", "llama");
 	g_kv_strs(&g, "tokenizer.ggml.tokens", toks, 3);
-	expect_refused(&g, "add_bos_token is set");
+	g_pad(&g);
+	struct gguf_file *fs = gguf_open_mem(g.b, g.n, err, sizeof(err));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(fs);
+	struct tok *ts = tok_from_gguf(fs, err, sizeof(err));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(ts);
+	CU_ASSERT_EQUAL(tok_unk(ts), 0);
+	CU_ASSERT_EQUAL(tok_bos(ts), 1);
+	CU_ASSERT_EQUAL(tok_eos(ts), 2);
+	tok_free(ts);
+	gguf_close(fs);
 
 	/* and a well-formed minimal byte-level file loads */
-	char err[256] = "";
 	g_head(&g, 3);
 	g_kv_str(&g, "tokenizer.ggml.model", "gpt2");
 	g_kv_strs(&g, "tokenizer.ggml.tokens", toks, 3);

@@ -238,6 +238,8 @@ static void test_nospace(void)
 	CU_ASSERT_EQUAL(tok_piece(spm, TOK_NULL, 403, 0, out, 4), -ENOSPC);
 	CU_ASSERT_EQUAL(tok_piece(spm, TOK_NULL, 512, 0, out, 4), -EINVAL);
 	CU_ASSERT_EQUAL(tok_piece(spm, TOK_NULL, -1, 0, out, 4), -EINVAL);
+	/* more than TOK_MAX_INPUT bytes is refused before any work */
+	CU_ASSERT_EQUAL(enc("x", (size_t)TOK_MAX_INPUT + 1, TOK_ENC_NONE, ids, 8), -E2BIG);
 	int32_t bad = 9999;
 	CU_ASSERT_EQUAL(tok_decode(spm, &bad, 1, 0, out, 4), -EINVAL);
 }
