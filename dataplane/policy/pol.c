@@ -33,7 +33,8 @@ struct pol_image {
 	const struct ts_policy_hdr *hdr;
 
 	hs_database_t *db; /* deserialized at load, freed at close */
-	char *hs_info;     /* hs_serialized_database_info() text */
+	char *hs_info;     /* hs_serialized_database_info() text; Hyperscan's misc
+			    * allocator, which nothing in twospeed replaces: free() */
 
 	uint32_t n_rules;
 	struct pol_rule *rules; /* [n_rules], index = Hyperscan id */
@@ -528,15 +529,31 @@ static enum pol_err check_routes(struct pol_check *ck, struct pol_image *img)
 }
 
 /*
+ * hs_serialized_database_info() reads the engine's mode word, bytes [44, 48)
+ * of a serialized Hyperscan 5.x database (a 32-byte header, then struct
+ * RoseEngine whose u32 mode follows ten u8 flags), without checking that the
+ * database is that long. Anything shorter is refused before Hyperscan sees it;
+ * real databases are several hundred bytes at least (936 for one literal).
+ */
+#define POL_HSDB_MIN_BYTES 48u
+
+/*
  * Hyperscan checks its own header (magic, version, platform features) and a
  * CRC of the bytecode; we also insist on block mode, since that is the only
- * mode the scanner uses.
+ * mode the scanner uses. Note that Hyperscan prints any mode word other than
+ * STREAM or VECTORED as "BLOCK": the CRC, checked by the deserialization that
+ * follows, is what vouches for the mode word itself.
  */
 static enum pol_err check_hsdb(struct pol_check *ck, struct pol_image *img)
 {
 	const struct ts_policy_sec *s = ck->sec[TS_POLSEC_HSDB];
 	const char *bytes = (const char *)ck->base + s->offset;
 	hs_error_t rc;
+
+	if (s->length < POL_HSDB_MIN_BYTES)
+		return refuse(ck->code, POL_E_HSDB, ck->err, ck->errlen,
+			      "HSDB: %" PRIu64 " bytes is too short for a Hyperscan database",
+			      s->length);
 
 	rc = hs_serialized_database_info(bytes, s->length, &img->hs_info);
 	if (rc != HS_SUCCESS) {

@@ -132,6 +132,21 @@ static void expect_refused(const void *buf, size_t len, enum pol_err want)
 	pol_image_close(img);
 }
 
+/* Sealed, refused with class want and a reason containing what. */
+static void expect_refused_why(unsigned char *buf, size_t len, enum pol_err want, const char *what)
+{
+	char err[256] = "";
+	enum pol_err code = POL_OK;
+	struct pol_image *img;
+
+	CU_ASSERT_EQUAL(pol_reseal(buf, len), 0);
+	img = pol_image_load(buf, len, &code, err, sizeof(err));
+	CU_ASSERT_PTR_NULL(img);
+	CU_ASSERT_EQUAL(code, want);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, what));
+	pol_image_close(img);
+}
+
 /* Same, after resealing the checksum so the check under test fires. */
 static void expect_refused_sealed(unsigned char *buf, size_t len, enum pol_err want)
 {
@@ -416,7 +431,7 @@ static void test_sections(void)
 	/* out of bounds: past the end, inside the header, length overflowing */
 	c = copy_ref(&len);
 	sec_of(c, TS_POLSEC_SCORER)->length = len;
-	expect_refused_sealed(c, len, POL_E_SECTION);
+	expect_refused_why(c, len, POL_E_SECTION, "out of bounds");
 	free(c);
 	c = copy_ref(&len);
 	sec_of(c, TS_POLSEC_RULES)->offset = 0;
@@ -425,7 +440,7 @@ static void test_sections(void)
 	c = copy_ref(&len);
 	s = sec_of(c, TS_POLSEC_HSDB);
 	s->length = UINT64_MAX - s->offset + 2;
-	expect_refused_sealed(c, len, POL_E_SECTION);
+	expect_refused_why(c, len, POL_E_SECTION, "out of bounds");
 	free(c);
 	c = copy_ref(&len);
 	sec_of(c, TS_POLSEC_ROUTES)->offset = (len + 64) / 64 * 64;
@@ -435,26 +450,26 @@ static void test_sections(void)
 	/* misaligned */
 	c = copy_ref(&len);
 	sec_of(c, TS_POLSEC_ROUTES)->offset += 8;
-	expect_refused_sealed(c, len, POL_E_SECTION);
+	expect_refused_why(c, len, POL_E_SECTION, "not 64-byte aligned");
 	free(c);
 
 	/* overlapping: SCORER moved onto RULES */
 	c = copy_ref(&len);
 	sec_of(c, TS_POLSEC_SCORER)->offset = sec_of(c, TS_POLSEC_RULES)->offset;
-	expect_refused_sealed(c, len, POL_E_SECTION);
+	expect_refused_why(c, len, POL_E_SECTION, "overlap");
 	free(c);
 
 	/* duplicated type */
 	c = copy_ref(&len);
 	sec_of(c, TS_POLSEC_ROUTES)->type = TS_POLSEC_RULES;
-	expect_refused_sealed(c, len, POL_E_SECTION);
+	expect_refused_why(c, len, POL_E_SECTION, "duplicate RULES section");
 	free(c);
 
 	/* missing: the last entry (HSDB) dropped and zeroed */
 	c = copy_ref(&len);
 	hdr_of(c)->n_sec--;
 	memset(&hdr_of(c)->sec[hdr_of(c)->n_sec], 0, sizeof(struct ts_policy_sec));
-	expect_refused_sealed(c, len, POL_E_SECTION);
+	expect_refused_why(c, len, POL_E_SECTION, "missing HSDB section");
 	free(c);
 
 	/* NONE in a used entry */
@@ -490,7 +505,7 @@ static void test_strings(void)
 	c = copy_ref(&len);
 	r = payload_of(c, TS_POLSEC_RULES);
 	r[1].id_off = (uint32_t)sec_of(c, TS_POLSEC_STRINGS)->length;
-	expect_refused_sealed(c, len, POL_E_STRING);
+	expect_refused_why(c, len, POL_E_STRING, "outside STRINGS");
 	free(c);
 
 	/* an empty rule id */
@@ -504,7 +519,7 @@ static void test_strings(void)
 	c = copy_ref(&len);
 	s = sec_of(c, TS_POLSEC_STRINGS);
 	s->length--;
-	expect_refused_sealed(c, len, POL_E_STRING);
+	expect_refused_why(c, len, POL_E_STRING, "not NUL-terminated");
 	free(c);
 
 	/* a control byte inside a string */
@@ -531,7 +546,7 @@ static void test_rule_enums(void)
 	c = copy_ref(&len);
 	r = payload_of(c, TS_POLSEC_RULES);
 	r[2].category = TS_CAT_COUNT;
-	expect_refused_sealed(c, len, POL_E_RULE);
+	expect_refused_why(c, len, POL_E_RULE, "rule 2 (greet.hello): category 14 out of range");
 	free(c);
 
 	c = copy_ref(&len);
@@ -569,14 +584,14 @@ static void test_scorer_section(void)
 	c = copy_ref(&len);
 	sc = payload_of(c, TS_POLSEC_SCORER);
 	sc->kind = TS_SCORER_COUNT;
-	expect_refused_sealed(c, len, POL_E_SCORER);
+	expect_refused_why(c, len, POL_E_SCORER, "unknown kind 1");
 	free(c);
 
 	/* count mismatch: header says 2, section holds 3 */
 	c = copy_ref(&len);
 	sc = payload_of(c, TS_POLSEC_SCORER);
 	sc->n_features = 2;
-	expect_refused_sealed(c, len, POL_E_SCORER);
+	expect_refused_why(c, len, POL_E_SCORER, "count mismatch");
 	free(c);
 
 	c = copy_ref(&len);
@@ -643,7 +658,7 @@ static void test_routes_section(void)
 	c = copy_ref(&len);
 	sec_of(c, TS_POLSEC_ROUTES)->count = TS_ROUTE_COUNT - 1;
 	sec_of(c, TS_POLSEC_ROUTES)->length -= sizeof(struct ts_policy_route);
-	expect_refused_sealed(c, len, POL_E_ROUTE);
+	expect_refused_why(c, len, POL_E_ROUTE, "incomplete");
 	free(c);
 }
 
@@ -658,21 +673,38 @@ static void test_hsdb_corrupt(void)
 	c = copy_ref(&len);
 	s = sec_of(c, TS_POLSEC_HSDB);
 	c[s->offset] ^= 0xff;
-	expect_refused_sealed(c, len, POL_E_HSDB);
+	expect_refused_why(c, len, POL_E_HSDB, "hs_serialized_database_info refused");
 	free(c);
 
 	/* the bytecode: Hyperscan's CRC catches it */
 	c = copy_ref(&len);
 	s = sec_of(c, TS_POLSEC_HSDB);
 	c[s->offset + s->length / 2] ^= 0x5a;
-	expect_refused_sealed(c, len, POL_E_HSDB);
+	expect_refused_why(c, len, POL_E_HSDB, "hs_deserialize_database refused");
+	free(c);
+
+	/*
+	 * A database whose own header is consistent but only 40 bytes long:
+	 * Hyperscan's info call would read its mode word past the end, so the
+	 * reader refuses it first. Bytes 8..11 of a serialized database hold
+	 * the bytecode length (total - 32-byte header).
+	 */
+	c = copy_ref(&len);
+	s = sec_of(c, TS_POLSEC_HSDB);
+	s->length = 40;
+	{
+		uint32_t body = 8;
+
+		memcpy(c + s->offset + 8, &body, sizeof(body));
+	}
+	expect_refused_why(c, len, POL_E_HSDB, "too short for a Hyperscan database");
 	free(c);
 
 	/* cut short: the section ends before the database does */
 	c = copy_ref(&len);
 	s = sec_of(c, TS_POLSEC_HSDB);
 	s->length -= 64;
-	expect_refused_sealed(c, len, POL_E_HSDB);
+	expect_refused_why(c, len, POL_E_HSDB, "hs_serialized_database_info refused");
 	free(c);
 }
 
