@@ -490,7 +490,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	*o = (struct opts){ .holdout = 0.2, .seed = 1, .l2 = 1.0, .target = TGT_AUTO,
 			    .target_pgr = 0.8, .folds = 4, .select = false, .random_seeds = 200,
 			    .select_min = 0.002 };
-	o->rules = calloc((size_t)argc, sizeof(*o->rules));
+	o->rules = calloc((size_t)argc + 1, sizeof(*o->rules));
 	if (!o->rules)
 		return -ENOMEM;
 	while ((c = getopt_long(argc, argv, "o:h", lo, NULL)) != -1) {
@@ -557,7 +557,10 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		default: return -EINVAL;
 		}
 	}
-	if (optind != argc || !o->data || !o->out || o->n_rules == 0)
+	/* "--rules a.rules b.rules": further operands are rule paths too */
+	while (optind < argc)
+		o->rules[o->n_rules++] = argv[optind++];
+	if (!o->data || !o->out || o->n_rules == 0)
 		return -EINVAL;
 	return 0;
 }
