@@ -13,7 +13,7 @@
 #include "model.h"
 #include "model-priv.h"
 
-#define POOL_SPIN 20000 /* pause iterations (~tens of us) before sleeping */
+#define POOL_SPIN 4000 /* pause iterations (~0.1-0.5 ms) before sleeping */
 
 #if defined(__x86_64__) || defined(__i386__)
 #define cpu_relax() __builtin_ia32_pause()

@@ -202,9 +202,10 @@ def build(args):
     m["output"] = m["tok_embd"] if args.tied else mat("output.weight", V, E)
     m["freq_factors"] = None
     if args.rope_freqs:
-        m["freq_factors"] = vec("rope_freqs.weight", hd // 2, 1.5, 0.3).clip(0.5, None)
-        w.tensors[-1] = ("rope_freqs.weight", [hd // 2], TT["F32"],
-                         m["freq_factors"].astype(np.float32).tobytes())
+        # Llama 3.1-style per-dimension divisors of the RoPE frequencies (>= 1)
+        ff = (1.0 + 3.0 * rng.random(hd // 2)).astype(np.float32)
+        w.tensor("rope_freqs.weight", [hd // 2], "F32", ff.tobytes())
+        m["freq_factors"] = ff.astype(np.float64)
     for l in range(L):
         p = "blk.%d." % l
         ly = {
