@@ -3,7 +3,7 @@
  * twospeed-train: fit the logistic scorer on labeled prompts.
  *
  *   twospeed-train --data FILE.jsonl[.gz] --rules PATH... -o OUT.scorer
- *                  [--holdout 0.2] [--seed N] [--l2 X] [--target auto|need_strong|gain]
+ *                  [--holdout 0.2] [--seed N] [--l2 X|auto] [--target auto|need_strong|gain]
  *                  [--target-pgr 0.8] [--folds 4] [--select] [--select-min 0.002]
  *                  [--random-seeds 200]
  *
@@ -32,7 +32,9 @@
  *    elimination fits CV noise. L2 shrinkage handles weak features instead.
  *    Dropped features keep their slot with weight 0 (the vector is fixed).
  *  - Fit: L2-regularised logistic regression by Newton's method (the
- *    intercept is not penalised).
+ *    intercept is not penalised). --l2 auto (default) picks the strength
+ *    from {0.01, 0.1, 1, 10, 100} by cross-validated APGR, jointly with the
+ *    target when that is "auto" too.
  *  - Threshold: the smallest frontier share whose PGR on the training part
  *    reaches --target-pgr (default 0.8, i.e. the CPT(80%) operating point).
  *  - Report on the held-out part: APGR, CPT(50%), CPT(80%) for the trained
@@ -100,7 +102,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: twospeed-train --data FILE.jsonl[.gz] --rules PATH [--rules PATH...]\n"
-		"                      -o OUT.scorer [--holdout 0.2] [--seed N] [--l2 X]\n"
+		"                      -o OUT.scorer [--holdout 0.2] [--seed N] [--l2 X|auto]\n"
 		"                      [--target auto|need_strong|gain] [--target-pgr 0.8]\n"
 		"                      [--folds 4] [--select] [--select-min 0.002]\n"
 		"                      [--random-seeds 200]\n");
@@ -487,7 +489,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	};
 	int c;
 
-	*o = (struct opts){ .holdout = 0.2, .seed = 1, .l2 = 1.0, .target = TGT_AUTO,
+	*o = (struct opts){ .holdout = 0.2, .seed = 1, .l2 = -1, .target = TGT_AUTO,
 			    .target_pgr = 0.8, .folds = 4, .select = false, .random_seeds = 200,
 			    .select_min = 0.002 };
 	o->rules = calloc((size_t)argc + 1, sizeof(*o->rules));
@@ -511,8 +513,12 @@ static int parse_args(int argc, char **argv, struct opts *o)
 				return -EINVAL;
 			break;
 		case 'l':
+			if (!strcmp(optarg, "auto")) {
+				o->l2 = -1;
+				break;
+			}
 			o->l2 = strtod(optarg, &end);
-			if (*end || !(o->l2 >= 0) || !isfinite(o->l2))
+			if (*end || !(o->l2 > 0) || !isfinite(o->l2))
 				return -EINVAL;
 			break;
 		case 't':
@@ -570,7 +576,7 @@ int main(int argc, char **argv)
 	struct opts o;
 	struct data dt = { 0 };
 	bool act[CLS_NFEAT];
-	double w[D] = { 0 }, cv, cvs[3] = { 0 };
+	double w[D] = { 0 }, cv;
 	enum target t;
 	struct cls_scorer sc;
 	float mean[CLS_NFEAT], scale[CLS_NFEAT], weight[CLS_NFEAT];
@@ -597,12 +603,35 @@ int main(int argc, char **argv)
 
 	/* target: cross-validated on the training part only */
 	t = o.target;
-	if (t == TGT_AUTO) {
-		cvs[TGT_NEED_STRONG] = cv_apgr(&dt, &o, TGT_NEED_STRONG, act, w);
-		cvs[TGT_GAIN] = cv_apgr(&dt, &o, TGT_GAIN, act, w);
-		t = cvs[TGT_GAIN] >= cvs[TGT_NEED_STRONG] ? TGT_GAIN : TGT_NEED_STRONG;
-		printf("target: CV APGR need_strong %.4f, gain %.4f -> %s\n", cvs[TGT_NEED_STRONG],
-		       cvs[TGT_GAIN], target_names[t]);
+	if (t == TGT_AUTO || o.l2 < 0) {
+		/* joint grid over target and L2 strength, by cross-validated APGR */
+		static const double l2_grid[] = { 0.01, 0.1, 1, 10, 100 };
+		double best = -2, best_l2 = o.l2;
+		enum target best_t = t;
+
+		for (int ti = TGT_NEED_STRONG; ti <= TGT_GAIN; ti++) {
+			if (t != TGT_AUTO && (enum target)ti != t)
+				continue;
+			for (size_t li = 0; li < sizeof(l2_grid) / sizeof(l2_grid[0]); li++) {
+				struct opts oo = o;
+				double c;
+
+				if (o.l2 >= 0 && l2_grid[li] != 1)
+					continue; /* fixed L2: one column */
+				oo.l2 = o.l2 >= 0 ? o.l2 : l2_grid[li];
+				c = cv_apgr(&dt, &oo, (enum target)ti, act, w);
+				printf("cv: target %-11s l2 %-6g APGR %.4f\n", target_names[ti], oo.l2,
+				       c);
+				if (c > best) {
+					best = c;
+					best_t = (enum target)ti;
+					best_l2 = oo.l2;
+				}
+			}
+		}
+		t = best_t;
+		o.l2 = best_l2;
+		printf("chosen: target %s, l2 %g\n", target_names[t], o.l2);
 	}
 	if (fit(&dt, t, act, 0, UINT32_MAX, o.l2, w)) {
 		fprintf(stderr, "twospeed-train: fit did not converge\n");
