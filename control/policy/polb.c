@@ -19,7 +19,7 @@
 #include "polb.h"
 
 __attribute__((format(printf, 4, 5))) static int bld_err(char *err, size_t errlen, int rc,
-							  const char *fmt, ...)
+							 const char *fmt, ...)
 {
 	va_list ap;
 
@@ -59,8 +59,9 @@ static int check_input(const struct polb_input *in, char *err, size_t errlen)
 	const struct rules_set *set = in->rules;
 
 	if (set == NULL || in->db == NULL || sc == NULL || in->routes == NULL)
-		return bld_err(err, errlen, -EINVAL, "build: rules, database, scorer and routes "
-						     "are all required");
+		return bld_err(err, errlen, -EINVAL,
+			       "build: rules, database, scorer and routes "
+			       "are all required");
 	if (set->n == 0)
 		return bld_err(err, errlen, -EINVAL, "build: the rule set is empty");
 	if (in->name == NULL || strlen(in->name) >= TS_POLICY_NAME_MAX ||
@@ -126,8 +127,7 @@ static uint32_t strtab_add(struct strtab *st, const char *s)
 	return off;
 }
 
-int polb_build(const struct polb_input *in, void **image, size_t *len, char *err,
-	       size_t errlen)
+int polb_build(const struct polb_input *in, void **image, size_t *len, char *err, size_t errlen)
 {
 	const struct rules_set *set;
 	const struct polb_scorer *sc;
@@ -158,8 +158,8 @@ int polb_build(const struct polb_input *in, void **image, size_t *len, char *err
 	for (uint32_t i = 0; i < sc->n_features; i++)
 		st.cap += strlen(sc->feat[i].name) + 1;
 	for (uint32_t i = 0; i < TS_ROUTE_COUNT; i++)
-		st.cap += strlen(in->routes->r[i].model) + 1 +
-			  strlen(in->routes->r[i].upstream) + 1;
+		st.cap +=
+			strlen(in->routes->r[i].model) + 1 + strlen(in->routes->r[i].upstream) + 1;
 	rules_len = (size_t)set->n * sizeof(struct ts_policy_rule);
 	sc_len = sizeof(struct ts_policy_scorer) + (size_t)sc->n_features * 16u;
 	routes_len = TS_ROUTE_COUNT * sizeof(struct ts_policy_route);
@@ -245,8 +245,8 @@ int polb_build(const struct polb_input *in, void **image, size_t *len, char *err
 	hdr.sec[0] = (struct ts_policy_sec){TS_POLSEC_STRINGS, 0, off_str, st.len};
 	hdr.sec[1] = (struct ts_policy_sec){TS_POLSEC_RULES, set->n, off_rules, rules_len};
 	hdr.sec[2] = (struct ts_policy_sec){TS_POLSEC_SCORER, sc->n_features, off_sc, sc_len};
-	hdr.sec[3] = (struct ts_policy_sec){TS_POLSEC_ROUTES, TS_ROUTE_COUNT, off_routes,
-					    routes_len};
+	hdr.sec[3] =
+		(struct ts_policy_sec){TS_POLSEC_ROUTES, TS_ROUTE_COUNT, off_routes, routes_len};
 	hdr.sec[4] = (struct ts_policy_sec){TS_POLSEC_HSDB, 0, off_hs, hs_len};
 	memcpy(img, &hdr, sizeof(hdr));
 	pol_reseal(img, total);

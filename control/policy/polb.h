@@ -54,13 +54,13 @@ const struct tsconf_key *polb_routes_conf_keys(size_t *n);
 
 /* Everything one image is built from. */
 struct polb_input {
-	const struct rules_set *rules;     /* rule i becomes RULES entry i */
-	const hs_database_t *db;           /* block mode, rule i compiled as id i */
+	const struct rules_set *rules; /* rule i becomes RULES entry i */
+	const hs_database_t *db;       /* block mode, rule i compiled as id i */
 	const struct polb_scorer *scorer;
 	const struct polb_routes *routes;
-	uint64_t policy_version;           /* chosen by the caller, monotonic */
-	const char *name;                  /* printable ASCII, < TS_POLICY_NAME_MAX bytes */
-	uint64_t created_unix;             /* seconds since the epoch, informational */
+	uint64_t policy_version; /* chosen by the caller, monotonic */
+	const char *name;	 /* printable ASCII, < TS_POLICY_NAME_MAX bytes */
+	uint64_t created_unix;	 /* seconds since the epoch, informational */
 };
 
 /*
@@ -72,15 +72,13 @@ struct polb_input {
  * with free()) and *len are set. Returns 0, -EINVAL (bad input, err says
  * which), -ENOMEM.
  */
-int polb_build(const struct polb_input *in, void **image, size_t *len, char *err,
-	       size_t errlen);
+int polb_build(const struct polb_input *in, void **image, size_t *len, char *err, size_t errlen);
 
 /*
  * Atomically replace path with the image: write a temporary file in the same
  * directory, fsync it, rename it over path, fsync the directory. A reader
  * sees either the old file or the new one, never a mix. Returns 0 or -errno.
  */
-int polb_write_file(const char *path, const void *image, size_t len, char *err,
-		    size_t errlen);
+int polb_write_file(const char *path, const void *image, size_t len, char *err, size_t errlen);
 
 #endif /* TWOSPEED_POLB_H */

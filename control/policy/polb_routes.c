@@ -19,26 +19,42 @@
 /* Prices above this are certainly a typo (USD per 1e6 tokens). */
 #define POLB_USD_MAX "100000"
 
-#define ROUTE_KEYS(sec, idx, M, U, IN, OUT)                                                      \
-	{.section = sec, .key = "model", .type = TSCONF_STRING,                                  \
-	 TSCONF_FIELD(struct polb_routes, r[idx].model), .def = M,                                \
-	 .doc = "model name sent upstream for this route"},                                      \
-	{.section = sec, .key = "upstream", .type = TSCONF_STRING,                           \
-	 TSCONF_FIELD(struct polb_routes, r[idx].upstream), .def = U,                         \
-	 .doc = "upstream that serves this route"},                                           \
-	{.section = sec, .key = "usd_per_mtok_in", .type = TSCONF_DOUBLE,                    \
-	 TSCONF_FIELD(struct polb_routes, r[idx].usd_per_mtok_in), .def = IN, .min = "0",     \
-	 .max = POLB_USD_MAX, .doc = "price of 1e6 prompt tokens, USD"},                      \
-	{.section = sec, .key = "usd_per_mtok_out", .type = TSCONF_DOUBLE,                   \
-	 TSCONF_FIELD(struct polb_routes, r[idx].usd_per_mtok_out), .def = OUT, .min = "0",   \
-	 .max = POLB_USD_MAX, .doc = "price of 1e6 completion tokens, USD"}
-
+/* clang-format off */
 static const struct tsconf_key route_keys[] = {
-	ROUTE_KEYS("route.local", TS_ROUTE_LOCAL, POLB_DEF_LOCAL_MODEL, POLB_DEF_LOCAL_UPSTREAM,
-		   POLB_DEF_LOCAL_USD_IN, POLB_DEF_LOCAL_USD_OUT),
-	ROUTE_KEYS("route.frontier", TS_ROUTE_FRONTIER, POLB_DEF_FRONTIER_MODEL,
-		   POLB_DEF_FRONTIER_UPSTREAM, POLB_DEF_FRONTIER_USD_IN, POLB_DEF_FRONTIER_USD_OUT),
+	{.section = "route.local", .key = "model", .type = TSCONF_STRING,
+	 TSCONF_FIELD(struct polb_routes, r[TS_ROUTE_LOCAL].model),
+	 .def = POLB_DEF_LOCAL_MODEL,
+	 .doc = "model name sent upstream for this route"},
+	{.section = "route.local", .key = "upstream", .type = TSCONF_STRING,
+	 TSCONF_FIELD(struct polb_routes, r[TS_ROUTE_LOCAL].upstream),
+	 .def = POLB_DEF_LOCAL_UPSTREAM,
+	 .doc = "upstream that serves this route"},
+	{.section = "route.local", .key = "usd_per_mtok_in", .type = TSCONF_DOUBLE,
+	 TSCONF_FIELD(struct polb_routes, r[TS_ROUTE_LOCAL].usd_per_mtok_in),
+	 .def = POLB_DEF_LOCAL_USD_IN, .min = "0", .max = POLB_USD_MAX,
+	 .doc = "price of 1e6 prompt tokens, USD"},
+	{.section = "route.local", .key = "usd_per_mtok_out", .type = TSCONF_DOUBLE,
+	 TSCONF_FIELD(struct polb_routes, r[TS_ROUTE_LOCAL].usd_per_mtok_out),
+	 .def = POLB_DEF_LOCAL_USD_OUT, .min = "0", .max = POLB_USD_MAX,
+	 .doc = "price of 1e6 completion tokens, USD"},
+	{.section = "route.frontier", .key = "model", .type = TSCONF_STRING,
+	 TSCONF_FIELD(struct polb_routes, r[TS_ROUTE_FRONTIER].model),
+	 .def = POLB_DEF_FRONTIER_MODEL,
+	 .doc = "model name sent upstream for this route"},
+	{.section = "route.frontier", .key = "upstream", .type = TSCONF_STRING,
+	 TSCONF_FIELD(struct polb_routes, r[TS_ROUTE_FRONTIER].upstream),
+	 .def = POLB_DEF_FRONTIER_UPSTREAM,
+	 .doc = "upstream that serves this route"},
+	{.section = "route.frontier", .key = "usd_per_mtok_in", .type = TSCONF_DOUBLE,
+	 TSCONF_FIELD(struct polb_routes, r[TS_ROUTE_FRONTIER].usd_per_mtok_in),
+	 .def = POLB_DEF_FRONTIER_USD_IN, .min = "0", .max = POLB_USD_MAX,
+	 .doc = "price of 1e6 prompt tokens, USD"},
+	{.section = "route.frontier", .key = "usd_per_mtok_out", .type = TSCONF_DOUBLE,
+	 TSCONF_FIELD(struct polb_routes, r[TS_ROUTE_FRONTIER].usd_per_mtok_out),
+	 .def = POLB_DEF_FRONTIER_USD_OUT, .min = "0", .max = POLB_USD_MAX,
+	 .doc = "price of 1e6 completion tokens, USD"},
 };
+/* clang-format on */
 
 const struct tsconf_key *polb_routes_conf_keys(size_t *n)
 {
@@ -165,8 +181,7 @@ destroy:
 	return rc;
 }
 
-int polb_routes_from_config_file(const char *path, struct polb_routes *rt, char *err,
-				 size_t errlen)
+int polb_routes_from_config_file(const char *path, struct polb_routes *rt, char *err, size_t errlen)
 {
 	struct stat st;
 	size_t got = 0;

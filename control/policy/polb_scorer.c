@@ -38,7 +38,7 @@ struct sc_parser {
 };
 
 __attribute__((format(printf, 3, 4))) static int sc_err(struct sc_parser *ps, int rc,
-							 const char *fmt, ...)
+							const char *fmt, ...)
 {
 	char why[256];
 	va_list ap;
@@ -170,7 +170,8 @@ static int parse_directive(struct sc_parser *ps, char **tok, unsigned n, struct 
 		if (n != 5)
 			return sc_err(ps, -EINVAL, "usage: feature <name> <mean> <scale> <weight>");
 		if (sc->n_features == POL_SCORER_MAX_FEATURES)
-			return sc_err(ps, -EINVAL, "more than %u features", POL_SCORER_MAX_FEATURES);
+			return sc_err(ps, -EINVAL, "more than %u features",
+				      POL_SCORER_MAX_FEATURES);
 		if (strlen(tok[1]) >= POLB_FEATURE_NAME_MAX)
 			return sc_err(ps, -EINVAL, "feature name longer than %u bytes",
 				      POLB_FEATURE_NAME_MAX - 1);
@@ -202,8 +203,8 @@ static int parse_directive(struct sc_parser *ps, char **tok, unsigned n, struct 
 int polb_scorer_parse(const char *name, const char *buf, size_t len, struct polb_scorer *out,
 		      char *err, size_t errlen)
 {
-	struct sc_parser ps = {.name = name != NULL ? name : "<scorer>", .line = 0, .err = err,
-			       .errlen = errlen};
+	struct sc_parser ps = {
+		.name = name != NULL ? name : "<scorer>", .line = 0, .err = err, .errlen = errlen};
 	bool seen_hdr = false, seen_kind = false, seen_thr = false, seen_bias = false;
 	char line[POLB_SCORER_LINE_MAX + 1];
 	struct polb_scorer *sc;

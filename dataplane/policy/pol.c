@@ -33,7 +33,7 @@ struct pol_image {
 	const struct ts_policy_hdr *hdr;
 
 	hs_database_t *db; /* deserialized at load, freed at close */
-	char *hs_info;     /* hs_serialized_database_info() text; Hyperscan's misc
+	char *hs_info;	   /* hs_serialized_database_info() text; Hyperscan's misc
 			    * allocator, which nothing in twospeed replaces: free() */
 
 	uint32_t n_rules;
@@ -46,22 +46,14 @@ struct pol_image {
 };
 
 static const char *const pol_err_names[POL_E_COUNT] = {
-	[POL_OK] = "ok",
-	[POL_E_NOMEM] = "nomem",
-	[POL_E_IO] = "io",
-	[POL_E_TRUNCATED] = "truncated",
-	[POL_E_MAGIC] = "magic",
-	[POL_E_ABI] = "abi",
-	[POL_E_LENGTH] = "length",
-	[POL_E_CHECKSUM] = "checksum",
-	[POL_E_HEADER] = "header",
-	[POL_E_SECTION] = "section",
-	[POL_E_STRING] = "string",
-	[POL_E_RULE] = "rule",
-	[POL_E_SCORER] = "scorer",
-	[POL_E_ROUTE] = "route",
-	[POL_E_HSDB] = "hsdb",
-	[POL_E_FEATURES] = "features",
+	[POL_OK] = "ok",	   [POL_E_NOMEM] = "nomem",
+	[POL_E_IO] = "io",	   [POL_E_TRUNCATED] = "truncated",
+	[POL_E_MAGIC] = "magic",   [POL_E_ABI] = "abi",
+	[POL_E_LENGTH] = "length", [POL_E_CHECKSUM] = "checksum",
+	[POL_E_HEADER] = "header", [POL_E_SECTION] = "section",
+	[POL_E_STRING] = "string", [POL_E_RULE] = "rule",
+	[POL_E_SCORER] = "scorer", [POL_E_ROUTE] = "route",
+	[POL_E_HSDB] = "hsdb",	   [POL_E_FEATURES] = "features",
 };
 
 const char *pol_err_name(enum pol_err code)
@@ -209,8 +201,8 @@ static enum pol_err check_framing(struct pol_check *ck, bool checksum)
 			      h.abi_major, h.abi_major, h.abi_minor, TS_POLICY_ABI_MAJOR);
 	if (h.length > ck->len)
 		return refuse(ck->code, POL_E_TRUNCATED, ck->err, ck->errlen,
-			      "truncated: header says %" PRIu64 " bytes, only %zu present", h.length,
-			      ck->len);
+			      "truncated: header says %" PRIu64 " bytes, only %zu present",
+			      h.length, ck->len);
 	if (h.length != ck->len)
 		return refuse(ck->code, POL_E_LENGTH, ck->err, ck->errlen,
 			      "length mismatch: header says %" PRIu64 " bytes, %zu given", h.length,
@@ -363,8 +355,8 @@ static enum pol_err check_rules(struct pol_check *ck, struct pol_image *img)
 			return *ck->code;
 		if (r[i].category >= TS_CAT_COUNT)
 			return refuse(ck->code, POL_E_RULE, ck->err, ck->errlen,
-				      "rule %" PRIu32 " (%s): category %" PRIu32 " out of range",
-				      i, d->id, r[i].category);
+				      "rule %" PRIu32 " (%s): category %" PRIu32 " out of range", i,
+				      d->id, r[i].category);
 		if (r[i].action >= TS_ACT_COUNT)
 			return refuse(ck->code, POL_E_RULE, ck->err, ck->errlen,
 				      "rule %" PRIu32 " (%s): action %" PRIu32 " out of range", i,
@@ -491,8 +483,7 @@ static enum pol_err check_routes(struct pol_check *ck, struct pol_image *img)
 		return refuse(ck->code, POL_E_ROUTE, ck->err, ck->errlen,
 			      "ROUTES: incomplete table: count %" PRIu32 ", %" PRIu64
 			      " bytes (want %d entries, %zu bytes)",
-			      s->count, s->length, TS_ROUTE_COUNT,
-			      TS_ROUTE_COUNT * sizeof(*r));
+			      s->count, s->length, TS_ROUTE_COUNT, TS_ROUTE_COUNT * sizeof(*r));
 	r = (const struct ts_policy_route *)(ck->base + s->offset);
 	for (uint32_t i = 0; i < TS_ROUTE_COUNT; i++) {
 		struct pol_route *d = &img->routes[i];
@@ -561,7 +552,9 @@ static enum pol_err check_hsdb(struct pol_check *ck, struct pol_image *img)
 		return refuse(ck->code, POL_E_HSDB, ck->err, ck->errlen,
 			      "HSDB: hs_serialized_database_info refused the database (hs error "
 			      "%d%s)",
-			      rc, rc == HS_DB_VERSION_ERROR ? ", built by another Hyperscan version" : "");
+			      rc,
+			      rc == HS_DB_VERSION_ERROR ? ", built by another Hyperscan version"
+							: "");
 	}
 	if (strstr(img->hs_info, "Mode: BLOCK") == NULL)
 		return refuse(ck->code, POL_E_HSDB, ck->err, ck->errlen,
@@ -571,7 +564,7 @@ static enum pol_err check_hsdb(struct pol_check *ck, struct pol_image *img)
 		img->db = NULL;
 		return refuse(ck->code, POL_E_HSDB, ck->err, ck->errlen,
 			      "HSDB: hs_deserialize_database refused it (hs error %d%s; %s)", rc,
-			      rc == HS_DB_PLATFORM_ERROR ? ", built for a CPU this host lacks"
+			      rc == HS_DB_PLATFORM_ERROR  ? ", built for a CPU this host lacks"
 			      : rc == HS_DB_VERSION_ERROR ? ", another Hyperscan version"
 							  : "",
 			      img->hs_info);
@@ -777,8 +770,8 @@ int pol_image_check_features(const struct pol_image *img, const char *const *nam
 
 	if (n != sc->n_features) {
 		refuse(NULL, POL_E_FEATURES, err, errlen,
-		       "scorer has %" PRIu32 " features, the extractor %" PRIu32,
-		       sc->n_features, n);
+		       "scorer has %" PRIu32 " features, the extractor %" PRIu32, sc->n_features,
+		       n);
 		return -EINVAL;
 	}
 	for (uint32_t i = 0; i < n; i++)

@@ -269,8 +269,8 @@ free_sc:
 
 static const char *sec_name(uint32_t type)
 {
-	static const char *const names[] = {"NONE", "STRINGS", "HSDB", "RULES",
-					    "SCORER", "ROUTES", "TENANTS"};
+	static const char *const names[] = {"NONE",   "STRINGS", "HSDB",   "RULES",
+					    "SCORER", "ROUTES",	 "TENANTS"};
 
 	return type < sizeof(names) / sizeof(names[0]) ? names[type] : "unknown";
 }
@@ -311,8 +311,8 @@ static int cmd_inspect(int argc, char **argv)
 		return EXIT_REFUSED;
 	h = pol_image_hdr(img);
 	created = (time_t)h->created_unix;
-	if (gmtime_r(&created, &tm) == NULL || strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ",
-							 &tm) == 0)
+	if (gmtime_r(&created, &tm) == NULL ||
+	    strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
 		snprintf(when, sizeof(when), "?");
 	printf("image      %s\n", argv[0]);
 	printf("name       %s\n", h->name);
@@ -410,9 +410,10 @@ static int cmd_lint(int argc, char **argv)
 	set = load_rules(&o);
 	if (set == NULL)
 		return EXIT_REFUSED;
-	n = rules_lint(set, o.static_only && o.corpus == NULL ? NULL
-			    : o.corpus != NULL		   ? o.corpus
-							   : DEFAULT_CORPUS,
+	n = rules_lint(set,
+		       o.static_only && o.corpus == NULL ? NULL
+		       : o.corpus != NULL		 ? o.corpus
+							 : DEFAULT_CORPUS,
 		       &lo, stdout);
 	rules_set_free(set);
 	if (n < 0) {

@@ -27,7 +27,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (uint32_t i = 0; i < TS_ROUTE_COUNT; i++)
 			if (memchr(rt.r[i].model, '\0', sizeof(rt.r[i].model)) == NULL ||
 			    memchr(rt.r[i].upstream, '\0', sizeof(rt.r[i].upstream)) == NULL ||
-			    !(rt.r[i].usd_per_mtok_in >= 0.0) || !isfinite(rt.r[i].usd_per_mtok_out))
+			    !(rt.r[i].usd_per_mtok_in >= 0.0) ||
+			    !isfinite(rt.r[i].usd_per_mtok_out))
 				abort(); /* accepted what the key table forbids */
 	free(buf);
 	return 0;

@@ -63,8 +63,13 @@ static int build(const char *rules, const char *scorer, void **image, size_t *le
 	if (rc < 0)
 		goto out;
 	polb_routes_default(&rt);
-	in = (struct polb_input){.rules = set, .db = db, .scorer = sc, .routes = &rt,
-				 .policy_version = 42, .name = "unit", .created_unix = 1700000000};
+	in = (struct polb_input){.rules = set,
+				 .db = db,
+				 .scorer = sc,
+				 .routes = &rt,
+				 .policy_version = 42,
+				 .name = "unit",
+				 .created_unix = 1700000000};
 	rc = polb_build(&in, image, len, err, errlen);
 out:
 	hs_free_database(db);
@@ -79,8 +84,8 @@ static const unsigned char *reference(size_t *len)
 	void *img = NULL;
 
 	if (ref == NULL) {
-		CU_ASSERT_EQUAL_FATAL(build(rules_text, scorer_text, &img, &ref_len, err,
-					    sizeof(err)), 0);
+		CU_ASSERT_EQUAL_FATAL(
+			build(rules_text, scorer_text, &img, &ref_len, err, sizeof(err)), 0);
 		ref = img;
 	}
 	*len = ref_len;
@@ -234,9 +239,9 @@ static void test_round_trip(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(pol_image_hsdb(img));
 	CU_ASSERT_PTR_NOT_NULL(strstr(pol_image_hsdb_info(img), "BLOCK"));
 	CU_ASSERT_EQUAL_FATAL(hs_alloc_scratch(pol_image_hsdb(img), &scratch), HS_SUCCESS);
-	CU_ASSERT_EQUAL(hs_scan(pol_image_hsdb(img), text, sizeof(text) - 1, 0, scratch, on_match,
-				&hits),
-			HS_SUCCESS);
+	CU_ASSERT_EQUAL(
+		hs_scan(pol_image_hsdb(img), text, sizeof(text) - 1, 0, scratch, on_match, &hits),
+		HS_SUCCESS);
 	CU_ASSERT_EQUAL(hits.n[0], 2); /* two fences */
 	CU_ASSERT(hits.n[1] >= 1);     /* the card number */
 	CU_ASSERT_EQUAL(hits.n[2], 1); /* hello */
@@ -484,8 +489,8 @@ static void test_sections(void)
 		struct ts_policy_hdr *h = hdr_of(c);
 		enum pol_err code = POL_E_COUNT;
 
-		h->sec[h->n_sec] = (struct ts_policy_sec){.type = 99, .count = 0,
-							  .offset = 512, .length = 0};
+		h->sec[h->n_sec] =
+			(struct ts_policy_sec){.type = 99, .count = 0, .offset = 512, .length = 0};
 		h->n_sec++;
 		CU_ASSERT_EQUAL(pol_reseal(c, len), 0);
 		pol_image_close(pol_image_load(c, len, &code, NULL, 0));
@@ -622,7 +627,8 @@ static void test_scorer_section(void)
 	/* two features with one name */
 	c = copy_ref(&len);
 	{
-		uint32_t *names = (uint32_t *)((unsigned char *)payload_of(c, TS_POLSEC_SCORER) + 16);
+		uint32_t *names =
+			(uint32_t *)((unsigned char *)payload_of(c, TS_POLSEC_SCORER) + 16);
 
 		names[2] = names[0];
 	}
@@ -724,16 +730,18 @@ static void test_hsdb_stream_mode(void)
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(set);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(sc);
-	CU_ASSERT_EQUAL_FATAL(rules_parse_buf(set, "s.rules", one_rule, strlen(one_rule), err,
-					      sizeof(err)),
-			      0);
+	CU_ASSERT_EQUAL_FATAL(
+		rules_parse_buf(set, "s.rules", one_rule, strlen(one_rule), err, sizeof(err)), 0);
 	CU_ASSERT_EQUAL_FATAL(hs_compile("abc", 0, HS_MODE_STREAM, NULL, &db, &cerr), HS_SUCCESS);
-	CU_ASSERT_EQUAL_FATAL(polb_scorer_parse("s", scorer_text, strlen(scorer_text), sc, err,
-						sizeof(err)),
-			      0);
+	CU_ASSERT_EQUAL_FATAL(
+		polb_scorer_parse("s", scorer_text, strlen(scorer_text), sc, err, sizeof(err)), 0);
 	polb_routes_default(&rt);
-	in = (struct polb_input){.rules = set, .db = db, .scorer = sc, .routes = &rt,
-				 .policy_version = 1, .name = "stream"};
+	in = (struct polb_input){.rules = set,
+				 .db = db,
+				 .scorer = sc,
+				 .routes = &rt,
+				 .policy_version = 1,
+				 .name = "stream"};
 	CU_ASSERT_EQUAL(polb_build(&in, &img, &len, err, sizeof(err)), -EINVAL);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "block-mode"));
 	CU_ASSERT_PTR_NULL(img);
@@ -773,8 +781,8 @@ static void test_builder_refuses(void)
 	CU_ASSERT(err[0] != '\0');
 	CU_ASSERT_PTR_NULL(img);
 	/* a pattern Hyperscan refuses never reaches the builder: rules_compile says where */
-	CU_ASSERT(build("bad.one code score 1 /a(/\n", scorer_text, &img, &len, err,
-			sizeof(err)) < 0);
+	CU_ASSERT(build("bad.one code score 1 /a(/\n", scorer_text, &img, &len, err, sizeof(err)) <
+		  0);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "test.rules:1"));
 	CU_ASSERT_PTR_NULL(img);
 }

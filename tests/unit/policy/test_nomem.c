@@ -26,7 +26,7 @@ void *__wrap_calloc(size_t n, size_t size);
 void *__wrap_aligned_alloc(size_t align, size_t n);
 
 static long fail_at = -1; /* allocation index to fail, -1: none */
-static long seen;         /* allocations since arm() */
+static long seen;	  /* allocations since arm() */
 
 static bool should_fail(void)
 {
@@ -105,8 +105,12 @@ static void test_nomem_build_and_load(void)
 	char err[256];
 
 	inputs_make(&in);
-	bi = (struct polb_input){.rules = in.set, .db = in.db, .scorer = &in.sc,
-				 .routes = &in.rt, .policy_version = 5, .name = "nomem"};
+	bi = (struct polb_input){.rules = in.set,
+				 .db = in.db,
+				 .scorer = &in.sc,
+				 .routes = &in.rt,
+				 .policy_version = 5,
+				 .name = "nomem"};
 	/* the builder: every allocation, in turn, fails once */
 	for (k = 0;; k++) {
 		int rc;

@@ -66,7 +66,8 @@ static const struct bad_case bad_cases[] = {
 	{HDR "bias 1\n", -EINVAL, "b.scorer:5: bias given twice"},
 	{HDR "twospeed-scorer 1\n", -EINVAL, "b.scorer:5: repeated"},
 	{"twospeed-scorer 1\nthreshold 1.5\n", -EINVAL, "b.scorer:2: threshold 1.5 not in [0, 1]"},
-	{"twospeed-scorer 1\nthreshold nan\n", -EINVAL, "b.scorer:2: threshold: nan is not a finite"},
+	{"twospeed-scorer 1\nthreshold nan\n", -EINVAL,
+	 "b.scorer:2: threshold: nan is not a finite"},
 	{"twospeed-scorer 1\nbias inf\n", -EINVAL, "b.scorer:2: bias: inf is not a finite"},
 	{"twospeed-scorer 1\nbias 1e39\n", -EINVAL, "b.scorer:2: bias: 1e39 is not a finite float"},
 	{"twospeed-scorer 1\nbias 0.5x\n", -EINVAL, "b.scorer:2: bias: \"0.5x\" is not a number"},
@@ -142,15 +143,13 @@ static void test_scorer_bounds(void)
 	/* a line of POLB_SCORER_LINE_MAX + 1 bytes */
 	memset(buf, '#', POLB_SCORER_LINE_MAX + 1);
 	buf[POLB_SCORER_LINE_MAX + 1] = '\n';
-	CU_ASSERT_EQUAL(polb_scorer_parse("m", buf, POLB_SCORER_LINE_MAX + 2, sc, err,
-					  sizeof(err)),
+	CU_ASSERT_EQUAL(polb_scorer_parse("m", buf, POLB_SCORER_LINE_MAX + 2, sc, err, sizeof(err)),
 			-E2BIG);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "m:1: line longer than"));
 
 	/* a file one byte over the bound */
 	memset(buf, '\n', POLB_SCORER_FILE_MAX + 1);
-	CU_ASSERT_EQUAL(polb_scorer_parse("m", buf, POLB_SCORER_FILE_MAX + 1, sc, err,
-					  sizeof(err)),
+	CU_ASSERT_EQUAL(polb_scorer_parse("m", buf, POLB_SCORER_FILE_MAX + 1, sc, err, sizeof(err)),
 			-E2BIG);
 
 	/* a NUL byte inside a line */
@@ -249,9 +248,9 @@ static void test_routes_config(void)
 	struct polb_routes rt;
 	char err[512] = "";
 
-	CU_ASSERT_EQUAL_FATAL(polb_routes_from_config_buf("t.conf", conf, strlen(conf), &rt, err,
-							  sizeof(err)),
-			      0);
+	CU_ASSERT_EQUAL_FATAL(
+		polb_routes_from_config_buf("t.conf", conf, strlen(conf), &rt, err, sizeof(err)),
+		0);
 	CU_ASSERT_STRING_EQUAL(rt.r[TS_ROUTE_FRONTIER].model, "gpt-4.1");
 	CU_ASSERT_DOUBLE_EQUAL(rt.r[TS_ROUTE_FRONTIER].usd_per_mtok_out, 8.0, 1e-12);
 	CU_ASSERT_DOUBLE_EQUAL(rt.r[TS_ROUTE_FRONTIER].usd_per_mtok_in, 2.50, 1e-12);
@@ -272,8 +271,7 @@ static void test_routes_config(void)
 						    sizeof(err)),
 			-EINVAL);
 	CU_ASSERT_EQUAL(strncmp(err, "t.conf:1:", 9), 0);
-	CU_ASSERT_EQUAL(polb_routes_from_config_file("/nonexistent/t.conf", &rt, err,
-						     sizeof(err)),
+	CU_ASSERT_EQUAL(polb_routes_from_config_file("/nonexistent/t.conf", &rt, err, sizeof(err)),
 			-ENOENT);
 }
 
