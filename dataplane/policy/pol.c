@@ -26,6 +26,12 @@
 /* Sane upper bounds: a corrupt count must not drive a huge allocation. */
 #define POL_RULES_MAX (1u << 20)
 
+/* Every compile flag Hyperscan 5.4 defines; any other bit is corruption. */
+#define POL_HS_FLAGS_KNOWN                                                                         \
+	(HS_FLAG_CASELESS | HS_FLAG_DOTALL | HS_FLAG_MULTILINE | HS_FLAG_SINGLEMATCH |             \
+	 HS_FLAG_ALLOWEMPTY | HS_FLAG_UTF8 | HS_FLAG_UCP | HS_FLAG_PREFILTER |                     \
+	 HS_FLAG_SOM_LEFTMOST | HS_FLAG_COMBINATION | HS_FLAG_QUIET)
+
 struct pol_image {
 	/* Private, TS_POLICY_ALIGN-aligned copy of the image bytes. */
 	void *base;
@@ -365,6 +371,10 @@ static enum pol_err check_rules(struct pol_check *ck, struct pol_image *img)
 			return refuse(ck->code, POL_E_RULE, ck->err, ck->errlen,
 				      "rule %" PRIu32 " (%s): verify %" PRIu32 " out of range", i,
 				      d->id, r[i].verify);
+		if ((r[i].hs_flags & ~(uint32_t)POL_HS_FLAGS_KNOWN) != 0)
+			return refuse(ck->code, POL_E_RULE, ck->err, ck->errlen,
+				      "rule %" PRIu32 " (%s): unknown hs_flags bits 0x%" PRIx32, i,
+				      d->id, r[i].hs_flags & ~(uint32_t)POL_HS_FLAGS_KNOWN);
 		if (!isfinite(r[i].weight))
 			return refuse(ck->code, POL_E_RULE, ck->err, ck->errlen,
 				      "rule %" PRIu32 " (%s): weight is not finite", i, d->id);

@@ -572,6 +572,12 @@ static void test_rule_enums(void)
 	expect_refused_sealed(c, len, POL_E_RULE);
 	free(c);
 
+	c = copy_ref(&len);
+	r = payload_of(c, TS_POLSEC_RULES);
+	r[2].hs_flags |= 1u << 20;
+	expect_refused_why(c, len, POL_E_RULE, "unknown hs_flags bits 0x100000");
+	free(c);
+
 	/* section count and length disagree */
 	c = copy_ref(&len);
 	sec_of(c, TS_POLSEC_RULES)->count = 3;
