@@ -19,7 +19,7 @@ extern const struct rules_variant rules_variants[];
 extern const size_t rules_n_variants;
 
 /* The rules_variants index behind RULES_TARGET_AUTO (measured: lint-notes.md). */
-#define RULES_AUTO_VARIANT 2
+#define RULES_AUTO_VARIANT 1
 
 /* Fills plat for rules_variants[v]: 0, -EINVAL, -ENOTSUP. */
 int rules_variant_platform(size_t v, hs_platform_info_t *plat);

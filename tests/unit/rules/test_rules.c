@@ -535,9 +535,11 @@ static void test_shape(void)
 		{"ignore.*instructions", 0, "unbounded .* in the middle"},
 		{"begin[^;]+end", 0, "negated class repeat"},
 		{"key[0-9a-f]{64}", 0, "large bounded repeat (64)"},
-		{"(?:a1|b2|c3|d4|e5|f6|g7|h8|i9|j0|k1)", HS_FLAG_CASELESS,
-		 "caseless alternation of 11 branches"},
+		{"(?:a[0-9]+|b2|c3|d4|e5|f6|g7|h8|i9|j0|k1)", HS_FLAG_CASELESS,
+		 "caseless alternation of 11 branches with classes"},
+		{"x (?:a1|b2|c3|d4|e5|f6|g7|h8|i9|j0|k1)", HS_FLAG_CASELESS, NULL},
 		{"foo", HS_FLAG_SOM_LEFTMOST, "L (start of match)"},
+		{"[A-Za-z0-9._%+-]@[a-z]{2}", 0, "starts with a class before its first literal"},
 		/* clean shapes */
 		{"zebra crossing", 0, NULL},
 		{"\\bhello", 0, NULL},
