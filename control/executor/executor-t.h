@@ -116,6 +116,17 @@ struct ex_request {
 	uint32_t n_msgs;
 };
 
+/* An answer record as a worker sees it after ex_resp_parse(). */
+struct ex_resp {
+	uint16_t type;         /* TEXT_DELTA, FINAL or ERROR */
+	uint64_t req_id;
+	const char *text;      /* delta text or error message, inside the ring record */
+	uint32_t text_len;     /* bytes */
+	uint32_t n_tokens;     /* TEXT_DELTA: completion tokens so far */
+	struct ts_exec_final fin;  /* FINAL */
+	uint32_t err_code;     /* ERROR: enum ts_exec_err */
+};
+
 /* Engine counters, single writer (the engine thread); read racily for stats. */
 struct ex_stats {
 	uint64_t accepted;      /* requests admitted */

@@ -128,3 +128,72 @@ int ex_req_parse(const void *payload, uint32_t len, struct ex_request *req, stru
 	req->n_msgs = h.n_parts;
 	return 0;
 }
+
+/*
+ * Worker: decode an answer record peeked from a response ring. The text
+ * points into the record (valid until ex_ring_release). Returns 0, or
+ * -EBADMSG for a record that does not match its type's layout (lengths,
+ * finish reason, error code); the caller counts it and fails the request.
+ */
+int ex_resp_parse(uint16_t type, const void *payload, uint32_t len, struct ex_resp *out)
+{
+	const uint8_t *p = payload;
+
+	memset(out, 0, sizeof(*out));
+	out->type = type;
+	if (type == TS_EXEC_REC_TEXT_DELTA) {
+		struct ts_exec_delta d;
+
+		if (len < sizeof(d))
+			return -EBADMSG;
+		memcpy(&d, p, sizeof(d));
+		if (d.len != len - sizeof(d))
+			return -EBADMSG;
+		out->req_id = d.req_id;
+		out->text = (const char *)p + sizeof(d);
+		out->text_len = d.len;
+		out->n_tokens = d.n_tokens;
+		return 0;
+	}
+	if (type == TS_EXEC_REC_FINAL) {
+		if (len != sizeof(out->fin))
+			return -EBADMSG;
+		memcpy(&out->fin, p, sizeof(out->fin));
+		if (out->fin.finish > TS_EXEC_FINISH_CANCELLED)
+			return -EBADMSG;
+		out->req_id = out->fin.req_id;
+		return 0;
+	}
+	if (type == TS_EXEC_REC_ERROR) {
+		struct ts_exec_error er;
+
+		if (len < sizeof(er))
+			return -EBADMSG;
+		memcpy(&er, p, sizeof(er));
+		if (er.msg_len != len - sizeof(er) || er.msg_len > TS_EXEC_ERRMSG_MAX ||
+		    er.code == TS_EXEC_ERR_NONE || er.code > TS_EXEC_ERR_INTERNAL)
+			return -EBADMSG;
+		out->req_id = er.req_id;
+		out->err_code = er.code;
+		out->text = (const char *)p + sizeof(er);
+		out->text_len = er.msg_len;
+		return 0;
+	}
+	return -EBADMSG;
+}
+
+/*
+ * Worker: is the executor serving? Ready flag set and a heartbeat younger
+ * than max_age_ns (CLOCK_MONOTONIC, same clock as the executor's; the caller
+ * passes its own reading so this stays syscall-free). When false, LOCAL
+ * traffic fails over. Loads are acquire/relaxed: a hint, ordering nothing.
+ */
+bool ex_seg_exec_alive(const struct ex_seg *seg, uint64_t now_ns, uint64_t max_age_ns)
+{
+	uint64_t hb;
+
+	if (atomic_load_explicit(&seg->hdr->exec_ready, memory_order_acquire) != 1)
+		return false;
+	hb = atomic_load_explicit(&seg->hdr->exec_heartbeat_ns, memory_order_relaxed);
+	return hb != 0 && (now_ns < hb || now_ns - hb <= max_age_ns);
+}

@@ -32,6 +32,8 @@ int ex_req_push(struct ex_ring *r, const struct ex_request *req);
 int ex_cancel_push(struct ex_ring *r, uint16_t worker, uint64_t req_id);
 int ex_req_parse(const void *payload, uint32_t len, struct ex_request *req, struct ex_msg *msgs,
 		 uint32_t msgs_cap);
+int ex_resp_parse(uint16_t type, const void *payload, uint32_t len, struct ex_resp *out);
+bool ex_seg_exec_alive(const struct ex_seg *seg, uint64_t now_ns, uint64_t max_age_ns);
 
 /* Segments (init path). */
 int ex_seg_create(struct ex_seg *seg, const char *name, uint32_t n_workers,

@@ -183,38 +183,33 @@ int main(int argc, char **argv)
 			int rc;
 
 			while ((rc = ex_ring_peek(&resp[w], &type, &p, &len)) == 0) {
-				uint64_t id;
+				struct ex_resp a;
 				struct tcase *t = NULL;
 
 				idle = false;
-				memcpy(&id, p, sizeof(id));
+				CHECK(ex_resp_parse(type, p, len, &a) == 0, "bad answer record");
 				for (int i = 0; i < NREQ; i++)
-					if (tc[i].id == id && tc[i].worker == w)
+					if (tc[i].id == a.req_id && tc[i].worker == w)
 						t = &tc[i];
 				CHECK(t != NULL && !t->done, "record for unknown or finished id %llu",
-				      (unsigned long long)id);
+				      (unsigned long long)a.req_id);
 				if (t == NULL || t->done) {
 					ex_ring_release(&resp[w]);
 					continue;
 				}
 				if (type == TS_EXEC_REC_TEXT_DELTA) {
-					struct ts_exec_delta d;
-
-					memcpy(&d, p, sizeof(d));
-					CHECK(d.len + sizeof(d) == len && t->len + d.len < 8192,
-					      "delta length");
-					memcpy(t->got + t->len, (const char *)p + sizeof(d), d.len);
-					t->len += d.len;
+					CHECK(t->len + a.text_len < sizeof(t->got), "text too long");
+					memcpy(t->got + t->len, a.text, a.text_len);
+					t->len += a.text_len;
 					/* Cancel request 6 once it is streaming. */
-					if (t->id == 6 && !t->cancel_sent) {
+					if (t->id == 6 && !t->cancel_sent)
 						t->cancel_sent = ex_cancel_push(&req[0], 0, 6) == 0;
-					}
 				} else if (type == TS_EXEC_REC_FINAL) {
-					memcpy(&t->fin, p, sizeof(t->fin));
+					t->fin = a.fin;
 					t->done = true;
 					answered++;
 				} else if (type == TS_EXEC_REC_ERROR) {
-					memcpy(&t->err, p, sizeof(t->err));
+					t->err.code = a.err_code;
 					t->done = true;
 					answered++;
 				}
@@ -226,8 +221,8 @@ int main(int argc, char **argv)
 			nanosleep(&(struct timespec){.tv_nsec = 200000}, NULL);
 	}
 	CHECK(answered == NREQ, "%u of %d requests answered in time", answered, NREQ);
-	CHECK(atomic_load(&seg.hdr->exec_ready) == 1, "executor not marked ready");
-	CHECK(atomic_load(&seg.hdr->exec_heartbeat_ns) != 0, "no executor heartbeat");
+	CHECK(ex_seg_exec_alive(&seg, ex_now_ns(), 1000000000ull),
+	      "executor not ready or its heartbeat is older than 1 s");
 	for (int i = 0; i < NREQ; i++) {
 		struct tcase *t = &tc[i];
 

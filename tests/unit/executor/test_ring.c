@@ -323,6 +323,61 @@ static void test_req_roundtrip(void)
 	CU_ASSERT_EQUAL(ex_req_push(&prod, &req), -EINVAL);
 }
 
+/* Answer records as a worker decodes them, and refusals of malformed ones. */
+static void test_resp_parse(void)
+{
+	uint8_t buf[512];
+	struct ts_exec_delta d = {.req_id = 7, .len = 5, .n_tokens = 2};
+	struct ts_exec_final f = {.req_id = 8, .finish = TS_EXEC_FINISH_LENGTH,
+				  .prompt_tokens = 3, .completion_tokens = 4};
+	struct ts_exec_error er = {.req_id = 9, .code = TS_EXEC_ERR_QUEUE_FULL, .msg_len = 4};
+	struct ex_resp r;
+
+	memcpy(buf, &d, sizeof(d));
+	memcpy(buf + sizeof(d), "hello", 5);
+	CU_ASSERT_EQUAL(ex_resp_parse(TS_EXEC_REC_TEXT_DELTA, buf, sizeof(d) + 5, &r), 0);
+	CU_ASSERT_EQUAL(r.req_id, 7);
+	CU_ASSERT_EQUAL(r.text_len, 5);
+	CU_ASSERT_EQUAL(memcmp(r.text, "hello", 5), 0);
+	CU_ASSERT_EQUAL(ex_resp_parse(TS_EXEC_REC_TEXT_DELTA, buf, sizeof(d) + 4, &r), -EBADMSG);
+	CU_ASSERT_EQUAL(ex_resp_parse(TS_EXEC_REC_TEXT_DELTA, buf, 7, &r), -EBADMSG);
+	memcpy(buf, &f, sizeof(f));
+	CU_ASSERT_EQUAL(ex_resp_parse(TS_EXEC_REC_FINAL, buf, sizeof(f), &r), 0);
+	CU_ASSERT_EQUAL(r.fin.completion_tokens, 4);
+	CU_ASSERT_EQUAL(r.req_id, 8);
+	CU_ASSERT_EQUAL(ex_resp_parse(TS_EXEC_REC_FINAL, buf, sizeof(f) - 1, &r), -EBADMSG);
+	f.finish = 9;
+	memcpy(buf, &f, sizeof(f));
+	CU_ASSERT_EQUAL(ex_resp_parse(TS_EXEC_REC_FINAL, buf, sizeof(f), &r), -EBADMSG);
+	memcpy(buf, &er, sizeof(er));
+	memcpy(buf + sizeof(er), "full", 4);
+	CU_ASSERT_EQUAL(ex_resp_parse(TS_EXEC_REC_ERROR, buf, sizeof(er) + 4, &r), 0);
+	CU_ASSERT_EQUAL(r.err_code, TS_EXEC_ERR_QUEUE_FULL);
+	CU_ASSERT_EQUAL(r.text_len, 4);
+	er.code = TS_EXEC_ERR_NONE;
+	memcpy(buf, &er, sizeof(er));
+	CU_ASSERT_EQUAL(ex_resp_parse(TS_EXEC_REC_ERROR, buf, sizeof(er) + 4, &r), -EBADMSG);
+	CU_ASSERT_EQUAL(ex_resp_parse(TS_EXEC_REC_REQUEST, buf, 16, &r), -EBADMSG);
+}
+
+/* Liveness as a worker sees it: ready flag and a fresh heartbeat. */
+static void test_exec_alive(void)
+{
+	struct ex_seg seg;
+	char err[256];
+
+	CU_ASSERT_EQUAL_FATAL(ex_seg_create(&seg, NULL, 1, 1024, 1024, err, sizeof(err)), 0);
+	CU_ASSERT_FALSE(ex_seg_exec_alive(&seg, 1000, 100));
+	atomic_store(&seg.hdr->exec_ready, 1);
+	CU_ASSERT_FALSE(ex_seg_exec_alive(&seg, 1000, 100)); /* no heartbeat yet */
+	atomic_store(&seg.hdr->exec_heartbeat_ns, 950);
+	CU_ASSERT_TRUE(ex_seg_exec_alive(&seg, 1000, 100));
+	CU_ASSERT_FALSE(ex_seg_exec_alive(&seg, 1051, 100));
+	atomic_store(&seg.hdr->exec_ready, 0);
+	CU_ASSERT_FALSE(ex_seg_exec_alive(&seg, 1000, 100));
+	ex_seg_close(&seg);
+}
+
 int test_ring_register(void)
 {
 	CU_pSuite s = CU_add_suite("executor_ring", NULL, NULL);
@@ -335,7 +390,9 @@ int test_ring_register(void)
 	    !CU_add_test(s, "corrupt ring", test_ring_corrupt) ||
 	    !CU_add_test(s, "segment attach", test_seg_attach) ||
 	    !CU_add_test(s, "named segment", test_seg_named) ||
-	    !CU_add_test(s, "request records", test_req_roundtrip))
+	    !CU_add_test(s, "request records", test_req_roundtrip) ||
+	    !CU_add_test(s, "answer records", test_resp_parse) ||
+	    !CU_add_test(s, "executor liveness", test_exec_alive))
 		return -1;
 	return 0;
 }
