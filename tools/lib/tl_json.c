@@ -85,6 +85,40 @@ static int hex4(struct jp *p, uint32_t *v)
 	return 0;
 }
 
+/*
+ * Length of the well-formed UTF-8 sequence at s (RFC 3629: no overlong forms,
+ * no surrogates, nothing above U+10FFFF), or 0 when it is not one.
+ */
+static size_t utf8_len(const char *s, size_t avail)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	uint32_t cp;
+	size_t n;
+
+	if (u[0] < 0x80)
+		return 1;
+	if (u[0] >= 0xc2 && u[0] <= 0xdf)
+		n = 2;
+	else if (u[0] >= 0xe0 && u[0] <= 0xef)
+		n = 3;
+	else if (u[0] >= 0xf0 && u[0] <= 0xf4)
+		n = 4;
+	else
+		return 0;
+	if (avail < n)
+		return 0;
+	cp = u[0] & (0x7f >> n);
+	for (size_t i = 1; i < n; i++) {
+		if ((u[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (u[i] & 0x3f);
+	}
+	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10ffff ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
 /* Unescape the string at p->i (after the opening quote) into sbuf. */
 static int parse_str(struct jp *p, const char **out, uint32_t *out_len)
 {
@@ -103,6 +137,16 @@ static int parse_str(struct jp *p, const char **out, uint32_t *out_len)
 			break;
 		if (c < 0x20)
 			return jerr(p, -EINVAL, "control character in string");
+		if (c >= 0x80) {
+			size_t k = utf8_len(p->s + p->i - 1, p->len - (p->i - 1));
+
+			if (k == 0)
+				return jerr(p, -EINVAL, "invalid UTF-8 in string");
+			memcpy(o, p->s + p->i - 1, k);
+			o += k;
+			p->i += k - 1;
+			continue;
+		}
 		if (c != '\\') {
 			*o++ = (char)c;
 			continue;

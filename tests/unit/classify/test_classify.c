@@ -562,6 +562,46 @@ static void test_split(void)
 	CU_ASSERT_TRUE(tl_split_holdout("a", 1, 1, 1.0));
 }
 
+/* ---- the tools' JSON reader (it feeds ids back into JSON output) ---- */
+
+static void test_tools_json(void)
+{
+	struct tl_jdoc d;
+	struct tl_buf b = { 0 };
+	char err[128];
+	/* "é" escaped, a surrogate pair (U+1F600), and a raw 2-byte sequence */
+	static const char ok[] = "{\"a\":\"\\u00e9\\ud83d\\ude00\xc3\xa9\",\"n\":[1,-2.5e1,true]}";
+
+	tl_jdoc_init(&d);
+	CU_ASSERT_EQUAL_FATAL(tl_json_parse(&d, ok, strlen(ok), err, sizeof(err)), 0);
+	const struct tl_jnode *a = tl_json_get(&d, &d.nodes[0], "a");
+	const struct tl_jnode *n = tl_json_get(&d, &d.nodes[0], "n");
+	double v = 0;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+	CU_ASSERT_EQUAL(a->str_len, 8);
+	CU_ASSERT_EQUAL(memcmp(a->str, "\xc3\xa9\xf0\x9f\x98\x80\xc3\xa9", 8), 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(n);
+	CU_ASSERT_EQUAL(n->count, 3);
+	CU_ASSERT_TRUE(tl_json_number(tl_json_next(&d, tl_json_child(&d, n)), &v));
+	FEQ(v, -25);
+	/* refused: invalid UTF-8, overlong, lone surrogates, trailing bytes, depth */
+	CU_ASSERT_EQUAL(tl_json_parse(&d, "\"\xff\"", 3, err, sizeof(err)), -EINVAL);
+	CU_ASSERT_EQUAL(tl_json_parse(&d, "\"\xc0\xaf\"", 4, err, sizeof(err)), -EINVAL);
+	CU_ASSERT_EQUAL(tl_json_parse(&d, "\"\xed\xa0\x80\"", 5, err, sizeof(err)), -EINVAL);
+	CU_ASSERT_EQUAL(tl_json_parse(&d, "\"\\ud83d\"", 8, err, sizeof(err)), -EINVAL);
+	CU_ASSERT_EQUAL(tl_json_parse(&d, "{} x", 4, err, sizeof(err)), -EINVAL);
+	char deep[200];
+
+	memset(deep, '[', sizeof(deep));
+	CU_ASSERT_EQUAL(tl_json_parse(&d, deep, sizeof(deep), err, sizeof(err)), -E2BIG);
+	/* the writer escapes what JSON requires */
+	tl_buf_jstr(&b, "a\"b\\c\n\x01", 7);
+	CU_ASSERT_STRING_EQUAL(b.p, "\"a\\\"b\\\\c\\n\\u0001\"");
+	tl_buf_free(&b);
+	tl_jdoc_fini(&d);
+}
+
 /* ---- the build's default image ---- */
 
 static void test_default_image(void)
@@ -599,6 +639,7 @@ int main(int argc, char **argv)
 	CU_add_test(s, "explain_json", test_explain_json);
 	CU_add_test(s, "metrics_hand", test_metrics_hand);
 	CU_add_test(s, "split", test_split);
+	CU_add_test(s, "tools_json", test_tools_json);
 	if (image_path)
 		CU_add_test(s, "default_image", test_default_image);
 	CU_basic_set_mode(CU_BRM_VERBOSE);
