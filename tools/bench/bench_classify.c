@@ -9,7 +9,8 @@
  * math, JSON-escaped), it times every request stage by stage with the TSC:
  * view (rv_parse), scan (Hyperscan over the view's text, verifiers), features
  * and score (scorer, top-K, overriding rules). Reported: ns per request p50
- * and p99 of the whole decision, each stage's share of the total, and two
+ * and p99 of the whole decision, each stage's share (its median over the
+ * sum of the stage medians, robust to preemption outliers), and two
  * baselines timed in the same run on the same body: one memchr() pass over
  * the body and one plain hs_scan() of the raw body with the same database.
  * Pinned to one CPU, warmed up, a bounded number of iterations per size
@@ -184,7 +185,7 @@ int main(int argc, char **argv)
 	struct cls_ctx ctx;
 	struct pol_image *img;
 	struct cls_policy *pol;
-	uint64_t *tot, stage[4];
+	uint64_t *tot, *stg[4];
 	volatile size_t sink = 0;
 
 	while ((opt = getopt_long(argc, argv, "", lo, NULL)) != -1) {
@@ -221,7 +222,9 @@ int main(int argc, char **argv)
 	if (hs_alloc_scratch(pol_image_hsdb(img), &raw_scratch) != HS_SUCCESS)
 		return 1;
 	tot = malloc(MAX_ITERS * sizeof(*tot));
-	if (!tot)
+	for (int k = 0; k < 4; k++)
+		stg[k] = malloc(MAX_ITERS * sizeof(uint64_t));
+	if (!tot || !stg[0] || !stg[1] || !stg[2] || !stg[3])
 		return 1;
 	double tpn = tsc_per_ns();
 
@@ -244,7 +247,6 @@ int main(int argc, char **argv)
 				rv_strerror(v.err), v.err_off);
 			return 1;
 		}
-		memset(stage, 0, sizeof(stage));
 		for (unsigned w = 0; w < WARMUP; w++) {
 			rv_parse(&rv, RV_EP_CHAT, body, len, &v);
 			cls_decide(&ctx, pol, &v, &d);
@@ -266,10 +268,10 @@ int main(int argc, char **argv)
 			cls_decide_finish(pol, &ctx.res, d.x, &d);
 			uint64_t t4 = tsc();
 
-			stage[0] += t1 - t0;
-			stage[1] += t2 - t1;
-			stage[2] += t3 - t2;
-			stage[3] += t4 - t3;
+			stg[0][iters] = t1 - t0;
+			stg[1][iters] = t2 - t1;
+			stg[2][iters] = t3 - t2;
+			stg[3][iters] = t4 - t3;
 			tot[iters++] = t4 - t0;
 			sink += d.route;
 		}
@@ -296,15 +298,22 @@ int main(int argc, char **argv)
 		qsort(tot, iters, sizeof(*tot), cmp_u64);
 		qsort(bm, nb, sizeof(*bm), cmp_u64);
 		qsort(bm + 2000, nb, sizeof(*bm), cmp_u64);
-		uint64_t all = stage[0] + stage[1] + stage[2] + stage[3];
+		/* stage shares from per-stage medians: robust to preemption outliers */
+		double med[4], all = 0;
+
+		for (int k = 0; k < 4; k++) {
+			qsort(stg[k], iters, sizeof(uint64_t), cmp_u64);
+			med[k] = (double)pct(stg[k], iters, 0.5);
+			all += med[k];
+		}
 		double p50 = (double)pct(tot, iters, 0.5) / tpn;
 		char label[16];
 
 		snprintf(label, sizeof(label), "%.1fKB", (double)len / 1024.0);
 		printf("%8s %7zu %9.0f %9.0f %6.1f %6.1f %6.1f %6.1f | %11.0f %11.0f %8.0f\n", label,
 		       iters, p50, (double)pct(tot, iters, 0.99) / tpn,
-		       100.0 * (double)stage[0] / (double)all, 100.0 * (double)stage[1] / (double)all,
-		       100.0 * (double)stage[2] / (double)all, 100.0 * (double)stage[3] / (double)all,
+		       100.0 * med[0] / all, 100.0 * med[1] / all, 100.0 * med[2] / all,
+		       100.0 * med[3] / all,
 		       (double)pct(bm, nb, 0.5) / tpn, (double)pct(bm + 2000, nb, 0.5) / tpn,
 		       p50 / ((double)len / 1024.0));
 		free(bm);
@@ -312,6 +321,8 @@ int main(int argc, char **argv)
 	}
 	(void)sink;
 	free(tot);
+	for (int k = 0; k < 4; k++)
+		free(stg[k]);
 	hs_free_scratch(raw_scratch);
 	cls_ctx_fini(&ctx);
 	cls_policy_free(pol);
