@@ -245,7 +245,15 @@ struct tok *tok_new(const struct tok_vocab_desc *d, char *err, size_t errlen)
 		set_err(err, errlen, "%u merges, more than %u", d->n_merges, TOK_MAX_MERGES);
 		goto fail;
 	}
+	if (!d->texts || !d->lens || (d->n_merges && (!d->merges || !d->merge_lens))) {
+		set_err(err, errlen, "vocabulary description without token texts or merges");
+		goto fail;
+	}
 	for (uint32_t i = 0; i < n; i++) {
+		if (d->lens[i] && !d->texts[i]) {
+			set_err(err, errlen, "token %u has no text", i);
+			goto fail;
+		}
 		if (d->lens[i] > TOK_MAX_TOKEN_LEN) {
 			set_err(err, errlen, "token %u is %zu bytes, more than %u", i, d->lens[i],
 				TOK_MAX_TOKEN_LEN);
@@ -290,7 +298,8 @@ struct tok *tok_new(const struct tok_vocab_desc *d, char *err, size_t errlen)
 
 	size_t at = 0;
 	for (uint32_t i = 0; i < n; i++) {
-		memcpy(t->arena + at, d->texts[i], d->lens[i]);
+		if (d->lens[i])
+			memcpy(t->arena + at, d->texts[i], d->lens[i]);
 		t->arena[at + d->lens[i]] = '\0';
 		t->off[i] = (uint32_t)at;
 		t->len[i] = (uint32_t)d->lens[i];

@@ -288,6 +288,8 @@ def build_vocab():
 
 def vocab_kvs(pre, tokens, types, merges, template=None, add_bos=None):
     ids = {t: i for i, t in enumerate(tokens)}
+    # Llama 3 style: BOS <|begin_of_text|>, EOS <|eot_id|>; others: EOS <|endoftext|>
+    eos = ids['<|eot_id|>'] if pre == 'llama3' else ids['<|endoftext|>']
     kvs = [
         ('general.architecture', T_STR, 'llama'),
         ('tokenizer.ggml.model', T_STR, 'gpt2'),
@@ -295,12 +297,10 @@ def vocab_kvs(pre, tokens, types, merges, template=None, add_bos=None):
         ('tokenizer.ggml.tokens', T_ARR, (T_STR, tokens)),
         ('tokenizer.ggml.token_type', T_ARR, (T_I32, types)),
         ('tokenizer.ggml.merges', T_ARR, (T_STR, ['%s %s' % m for m in merges])),
-        ('tokenizer.ggml.eos_token_id', T_U32, ids['<|endoftext|>']),
+        ('tokenizer.ggml.eos_token_id', T_U32, eos),
     ]
     if pre == 'llama3':
         kvs.append(('tokenizer.ggml.bos_token_id', T_U32, ids['<|begin_of_text|>']))
-        kvs.append(('tokenizer.ggml.eos_token_id', T_U32, ids['<|eot_id|>']))
-        kvs = [kv for i, kv in enumerate(kvs) if not (kv[0] == 'tokenizer.ggml.eos_token_id' and i == 6)]
     if add_bos is not None:
         kvs.append(('tokenizer.ggml.add_bos_token', T_BOOL, add_bos))
     if template:
