@@ -20,11 +20,13 @@
 int tw_init(struct tw_wheel *w, uint64_t tick_ns, uint64_t now_ns, uint64_t first_tick,
 	    void *owner);
 
-/* Make a timer idle before its first use (an idle timer may be cancelled freely). */
+/* Make a timer idle before its first use (an idle timer may be cancelled freely).
+ * All-zero memory is an idle timer too. */
 void tw_timer_init(struct tw_timer *t);
 
 /*
- * Arm t to fire `ticks` ticks after the wheel's current time (0: at the next advance).
+ * Arm t to fire `ticks` ticks after the wheel's clock (0: on the next tick processed,
+ * which is within the running tw_advance() when armed from a callback).
  * Re-arming an armed timer moves it. Delays above TW_MAX_DELAY_TICKS are clamped.
  * O(1); callable from inside an expiry callback.
  */

@@ -253,6 +253,25 @@ static void check_all_splits(const char *in, size_t len, const char *expect)
 			break;
 		}
 	}
+	/* three parts, at offsets from a fixed-seed generator */
+	for (uint32_t k = 0, x = 2463534242u; k < 64; k++) {
+		size_t a, b;
+
+		x ^= x << 13;
+		x ^= x >> 17;
+		x ^= x << 5;
+		a = x % (len + 1);
+		b = (x >> 8) % (len + 1);
+		cuts[0] = a < b ? a : b;
+		cuts[1] = a < b ? b : a;
+		feed(&g_o2, in, len, cuts, 2);
+		if (strcmp(g_o2.s, g_o1.s) != 0) {
+			fprintf(stderr, "\nsplit at %zu,%zu:\n got: %s\nwant: %s\n", cuts[0],
+				cuts[1], g_o2.s, g_o1.s);
+			CU_FAIL("three-part split result differs");
+			break;
+		}
+	}
 }
 
 #define CHECK(in, expect) check_all_splits((in), sizeof(in) - 1, (expect))
