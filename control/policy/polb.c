@@ -136,7 +136,7 @@ int polb_build(const struct polb_input *in, void **image, size_t *len, char *err
 	struct pol_image *check;
 	char *hs_bytes = NULL;
 	size_t hs_len = 0;
-	size_t off_str, off_rules, off_sc, off_routes, off_hs, total;
+	size_t off_str, off_rules, off_sc, off_routes, off_hsum, off_hs, total;
 	size_t rules_len, sc_len, routes_len;
 	unsigned char *img = NULL;
 	enum pol_err code;
@@ -167,7 +167,8 @@ int polb_build(const struct polb_input *in, void **image, size_t *len, char *err
 	off_rules = align_up(off_str + st.cap);
 	off_sc = align_up(off_rules + rules_len);
 	off_routes = align_up(off_sc + sc_len);
-	off_hs = align_up(off_routes + routes_len);
+	off_hsum = align_up(off_routes + routes_len);
+	off_hs = align_up(off_hsum + sizeof(uint64_t));
 	total = off_hs + hs_len;
 	if (total > POL_IMAGE_MAX_BYTES) {
 		rc = bld_err(err, errlen, -EINVAL, "build: image of %zu bytes exceeds %llu", total,
@@ -240,15 +241,17 @@ int polb_build(const struct polb_input *in, void **image, size_t *len, char *err
 	hdr.length = total;
 	hdr.policy_version = in->policy_version;
 	hdr.created_unix = in->created_unix;
-	hdr.n_sec = 5;
+	hdr.n_sec = 6;
 	memcpy(hdr.name, in->name, strlen(in->name) + 1);
 	hdr.sec[0] = (struct ts_policy_sec){TS_POLSEC_STRINGS, 0, off_str, st.len};
 	hdr.sec[1] = (struct ts_policy_sec){TS_POLSEC_RULES, set->n, off_rules, rules_len};
 	hdr.sec[2] = (struct ts_policy_sec){TS_POLSEC_SCORER, sc->n_features, off_sc, sc_len};
 	hdr.sec[3] =
 		(struct ts_policy_sec){TS_POLSEC_ROUTES, TS_ROUTE_COUNT, off_routes, routes_len};
-	hdr.sec[4] = (struct ts_policy_sec){TS_POLSEC_HSDB, 0, off_hs, hs_len};
+	hdr.sec[4] = (struct ts_policy_sec){TS_POLSEC_HDRSUM, 0, off_hsum, sizeof(uint64_t)};
+	hdr.sec[5] = (struct ts_policy_sec){TS_POLSEC_HSDB, 0, off_hs, hs_len};
 	memcpy(img, &hdr, sizeof(hdr));
+	/* HDRSUM over the header, then the checksum over the payload holding it */
 	pol_reseal(img, total);
 
 	/* Never hand out an image the reader would refuse. */

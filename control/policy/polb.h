@@ -64,9 +64,10 @@ struct polb_input {
 };
 
 /*
- * Build one image laid out per include/twospeed/policy-t.h: header, then
- * STRINGS, RULES, SCORER, ROUTES and HSDB (hs_serialize_database output), each
- * 64-byte aligned, checksum XXH3_64bits over everything after the header. The
+ * Build one image laid out per include/twospeed/policy-t.h (ABI 1.1): header,
+ * then STRINGS, RULES, SCORER, ROUTES, HDRSUM (XXH3 of the header) and HSDB
+ * (hs_serialize_database output), each 64-byte aligned, checksum XXH3_64bits
+ * over everything after the header. The
  * result is loaded back with pol_image_load() before it is returned, so an
  * image the reader would refuse is never handed out. On success *image (free
  * with free()) and *len are set. Returns 0, -EINVAL (bad input, err says

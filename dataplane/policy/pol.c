@@ -84,6 +84,8 @@ static const char *sec_type_name(uint32_t type)
 		return "ROUTES";
 	case TS_POLSEC_TENANTS:
 		return "TENANTS";
+	case TS_POLSEC_HDRSUM:
+		return "HDRSUM";
 	default:
 		return "unknown";
 	}
@@ -114,12 +116,34 @@ uint64_t pol_checksum(const void *buf, size_t len)
 	return XXH3_64bits(p + sizeof(struct ts_policy_hdr), len - sizeof(struct ts_policy_hdr));
 }
 
+uint64_t pol_hdr_checksum(const struct ts_policy_hdr *hdr)
+{
+	struct ts_policy_hdr h;
+
+	memcpy(&h, hdr, sizeof(h));
+	h.checksum = 0;
+	return XXH3_64bits(&h, sizeof(h));
+}
+
 int pol_reseal(void *buf, size_t len)
 {
+	struct ts_policy_hdr h;
 	uint64_t sum;
 
 	if (buf == NULL || len < sizeof(struct ts_policy_hdr))
 		return -EINVAL;
+	/* HDRSUM first: it is payload, so the payload checksum covers it. */
+	memcpy(&h, buf, sizeof(h));
+	for (uint32_t i = 0; i < h.n_sec && i < TS_POLICY_SEC_MAX; i++) {
+		const struct ts_policy_sec *s = &h.sec[i];
+
+		if (s->type != TS_POLSEC_HDRSUM || s->length != sizeof(sum) ||
+		    s->offset < sizeof(h) || s->offset > len - sizeof(sum))
+			continue;
+		sum = pol_hdr_checksum(&h);
+		memcpy((unsigned char *)buf + s->offset, &sum, sizeof(sum));
+		break;
+	}
 	sum = pol_checksum(buf, len);
 	memcpy((unsigned char *)buf + offsetof(struct ts_policy_hdr, checksum), &sum, sizeof(sum));
 	return 0;
@@ -130,7 +154,7 @@ struct pol_check {
 	const unsigned char *base;
 	size_t len;
 	const struct ts_policy_hdr *hdr;
-	const struct ts_policy_sec *sec[TS_POLSEC_TENANTS + 1]; /* by type, NULL if absent */
+	const struct ts_policy_sec *sec[TS_POLSEC_HDRSUM + 1]; /* by type, NULL if absent */
 	enum pol_err *code;
 	char *err;
 	size_t errlen;
@@ -286,7 +310,7 @@ static enum pol_err check_sections(struct pol_check *ck)
 				      ") out of bounds (payload [%zu, %" PRIu64 "))",
 				      i, sec_type_name(s->type), s->offset, s->length, sizeof(*h),
 				      h->length);
-		if (s->type <= TS_POLSEC_TENANTS) {
+		if (s->type <= TS_POLSEC_HDRSUM) {
 			if (ck->sec[s->type] != NULL)
 				return refuse(ck->code, POL_E_SECTION, ck->err, ck->errlen,
 					      "section %" PRIu32 ": duplicate %s section", i,
@@ -314,6 +338,36 @@ static enum pol_err check_sections(struct pol_check *ck)
 	if (ck->sec[TS_POLSEC_HSDB]->length == 0)
 		return refuse(ck->code, POL_E_SECTION, ck->err, ck->errlen,
 			      "HSDB section is empty");
+	return POL_OK;
+}
+
+/*
+ * ABI 1.1: the header is covered by HDRSUM (see policy-t.h). Required when
+ * the image says abi_minor >= 1, checked when present in a 1.0 image.
+ */
+static enum pol_err check_hdrsum(struct pol_check *ck)
+{
+	const struct ts_policy_sec *s = ck->sec[TS_POLSEC_HDRSUM];
+	uint64_t want, got;
+
+	if (s == NULL) {
+		if (ck->hdr->abi_minor >= 1)
+			return refuse(ck->code, POL_E_SECTION, ck->err, ck->errlen,
+				      "missing HDRSUM section (required from ABI 1.1, image is "
+				      "%u.%u)",
+				      ck->hdr->abi_major, ck->hdr->abi_minor);
+		return POL_OK;
+	}
+	if (s->length != sizeof(want))
+		return refuse(ck->code, POL_E_SECTION, ck->err, ck->errlen,
+			      "HDRSUM: %" PRIu64 " bytes, want %zu", s->length, sizeof(want));
+	memcpy(&got, ck->base + s->offset, sizeof(got));
+	want = pol_hdr_checksum(ck->hdr);
+	if (got != want)
+		return refuse(ck->code, POL_E_CHECKSUM, ck->err, ck->errlen,
+			      "header checksum mismatch: HDRSUM 0x%016" PRIx64
+			      ", computed 0x%016" PRIx64,
+			      got, want);
 	return POL_OK;
 }
 
@@ -640,9 +694,9 @@ struct pol_image *pol_image_load(const void *buf, size_t len, enum pol_err *code
 	ck.base = img->base;
 	ck.hdr = img->hdr;
 	if (check_framing(&ck, true) != POL_OK || check_header(&ck) != POL_OK ||
-	    check_sections(&ck) != POL_OK || check_rules(&ck, img) != POL_OK ||
-	    check_scorer(&ck, img) != POL_OK || check_routes(&ck, img) != POL_OK ||
-	    check_hsdb(&ck, img) != POL_OK)
+	    check_sections(&ck) != POL_OK || check_hdrsum(&ck) != POL_OK ||
+	    check_rules(&ck, img) != POL_OK || check_scorer(&ck, img) != POL_OK ||
+	    check_routes(&ck, img) != POL_OK || check_hsdb(&ck, img) != POL_OK)
 		goto fail_image;
 	return img;
 

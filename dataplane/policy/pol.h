@@ -58,9 +58,17 @@ const char *pol_err_name(enum pol_err code);
 uint64_t pol_checksum(const void *buf, size_t len);
 
 /*
- * Recompute and store hdr.checksum of a writable image buffer of len bytes
- * (the builder's last step; tests and the fuzzer use it to get past the
- * checksum). Returns 0, or -EINVAL when len is smaller than the header.
+ * XXH3_64bits of a header with its checksum field taken as zero: the value the
+ * HDRSUM section (ABI 1.1) must hold.
+ */
+uint64_t pol_hdr_checksum(const struct ts_policy_hdr *hdr);
+
+/*
+ * Seal a writable image buffer of len bytes: store the header sum into its
+ * HDRSUM section (when the table has a well-formed one), then the payload
+ * checksum into hdr.checksum. The builder's last step; tests and the fuzzer
+ * use it to get past both checksums. Returns 0, or -EINVAL when len is
+ * smaller than the header.
  */
 int pol_reseal(void *buf, size_t len);
 

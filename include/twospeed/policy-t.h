@@ -11,9 +11,14 @@
  * Everything is little-endian (x86-64 only) and holds no pointers: a section is
  * found by (offset, length) from the start of the image, strings by offsets
  * into the STRINGS section. The checksum is XXH3_64bits over bytes
- * [sizeof(struct ts_policy_hdr), hdr.length). A reader refuses an image whose
- * magic, ABI major, length, checksum, section bounds, section alignment or
- * section contents do not validate; a refused image never replaces a good one.
+ * [sizeof(struct ts_policy_hdr), hdr.length). That leaves the header itself
+ * (policy version, name, section table) uncovered, so from ABI 1.1 the
+ * HDRSUM section carries XXH3_64bits of the header as written with its
+ * checksum field zero; being payload, it is covered by the checksum in turn.
+ * Writers compute HDRSUM first, then the checksum. A reader refuses an image
+ * whose magic, ABI major, length, checksums, section bounds, section alignment
+ * or section contents do not validate; a refused image never replaces a good
+ * one.
  *
  * ABI rules: ts_policy_hdr.abi_major changes when a reader of the old major
  * cannot read the new layout; abi_minor grows when sections or trailing fields
@@ -26,7 +31,7 @@
 
 #define TS_POLICY_MAGIC 0x4c505354u /* "TSPL" read as a little-endian u32 */
 #define TS_POLICY_ABI_MAJOR 1
-#define TS_POLICY_ABI_MINOR 0
+#define TS_POLICY_ABI_MINOR 1 /* 1: HDRSUM section, required when abi_minor >= 1 */
 #define TS_POLICY_ALIGN 64u /* every section offset is a multiple of this */
 #define TS_POLICY_SEC_MAX 16
 #define TS_POLICY_NAME_MAX 64
@@ -40,6 +45,7 @@ enum ts_policy_sec_type {
 	TS_POLSEC_SCORER = 4,  /* struct ts_policy_scorer + arrays */
 	TS_POLSEC_ROUTES = 5,  /* struct ts_policy_route[TS_ROUTE_COUNT] */
 	TS_POLSEC_TENANTS = 6, /* reserved: tenant key hashes */
+	TS_POLSEC_HDRSUM = 7,  /* ABI 1.1: uint64_t XXH3_64bits of the header, checksum = 0 */
 };
 
 struct ts_policy_sec {

@@ -269,8 +269,8 @@ free_sc:
 
 static const char *sec_name(uint32_t type)
 {
-	static const char *const names[] = {"NONE",   "STRINGS", "HSDB",   "RULES",
-					    "SCORER", "ROUTES",	 "TENANTS"};
+	static const char *const names[] = {"NONE",   "STRINGS", "HSDB",    "RULES",
+					    "SCORER", "ROUTES",	 "TENANTS", "HDRSUM"};
 
 	return type < sizeof(names) / sizeof(names[0]) ? names[type] : "unknown";
 }
@@ -319,7 +319,9 @@ static int cmd_inspect(int argc, char **argv)
 	printf("version    %" PRIu64 "\n", h->policy_version);
 	printf("abi        %u.%u\n", h->abi_major, h->abi_minor);
 	printf("length     %" PRIu64 " bytes\n", h->length);
-	printf("checksum   0x%016" PRIx64 " (xxh3-64, ok)\n", h->checksum);
+	printf("checksum   0x%016" PRIx64 " (xxh3-64 of the payload, ok)\n", h->checksum);
+	printf("header sum 0x%016" PRIx64 " (xxh3-64 of the header, %s)\n", pol_hdr_checksum(h),
+	       h->abi_minor >= 1 ? "ok" : "not in a 1.0 image");
 	printf("created    %" PRIu64 " (%s)\n", h->created_unix, when);
 	printf("sections   %u\n", h->n_sec);
 	for (uint32_t i = 0; i < h->n_sec; i++)

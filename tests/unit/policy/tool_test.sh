@@ -67,7 +67,9 @@ expect_text "by action: score=1 force_local=1" "$tmp/inspect" "inspect: rules pe
 expect_text "frontier model frontier-x" "$tmp/inspect" "inspect: route from the config"
 expect_text "usd/Mtok in 3.0000 out 10.0000" "$tmp/inspect" "inspect: price from the config"
 expect_text "code_hits" "$tmp/inspect" "inspect: scorer features"
-expect_text "xxh3-64, ok" "$tmp/inspect" "inspect: checksum"
+expect_text "xxh3-64 of the payload, ok" "$tmp/inspect" "inspect: checksum"
+expect_text "xxh3-64 of the header, ok" "$tmp/inspect" "inspect: header sum"
+expect_text "abi        1.1" "$tmp/inspect" "inspect: ABI"
 
 # the whole shipped rule set compiles too
 expect 0 "compile the shipped rules" -- "$tool" compile --rules "$src/conf/rules" \
@@ -85,6 +87,11 @@ head -c 100 "$tmp/p.tspol" >"$tmp/short.tspol"
 expect 1 "verify a truncated image" -- "$tool" verify "$tmp/short.tspol"
 expect_text "truncated" "$tmp/err" "truncation is named"
 expect 1 "verify a missing file" -- "$tool" verify "$tmp/none.tspol"
+# byte 24 is the low byte of policy_version: covered by the header sum
+cp "$tmp/p.tspol" "$tmp/ver.tspol"
+printf '\010' | dd of="$tmp/ver.tspol" bs=1 seek=24 conv=notrunc 2>/dev/null
+expect 1 "verify an image whose header changed" -- "$tool" verify "$tmp/ver.tspol"
+expect_text "header checksum mismatch" "$tmp/err" "a header change is named"
 printf 'twospeed-scorer 1\nkind trees\n' >"$tmp/bad.scorer"
 expect 1 "compile with a bad scorer" -- "$tool" compile --rules "$tmp/t.rules" \
 	--scorer "$tmp/bad.scorer" --version 1 -o "$tmp/x.tspol"
