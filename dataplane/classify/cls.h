@@ -103,10 +103,17 @@ void cls_scan_begin(struct cls_ctx *ctx, const struct cls_policy *pol);
 /* Scan one text; results accumulate in ctx->res. 0, -E2BIG, -EINVAL or -EIO. */
 int cls_scan_text(struct cls_ctx *ctx, const uint8_t *text, size_t len);
 
-/* Feature accumulation: begin, then per message msg + text(s), then finish. */
+/*
+ * Feature accumulation: begin, then per message msg + text(s), then finish.
+ * cls_feat_text() = byte statistics of the text + cls_feat_len() +
+ * cls_feat_stats(); a caller holding all texts in one block may instead
+ * count lengths per message and add the block's statistics once.
+ */
 void cls_feat_begin(struct cls_feat_acc *acc);
 void cls_feat_msg(struct cls_feat_acc *acc, uint32_t role);
 void cls_feat_text(struct cls_feat_acc *acc, const uint8_t *text, size_t len);
+void cls_feat_len(struct cls_feat_acc *acc, size_t len);
+void cls_feat_stats(struct cls_feat_acc *acc, const struct cls_text_stats *st);
 void cls_feat_finish(const struct cls_feat_acc *acc, const struct cls_req_meta *meta,
 		     const struct cls_scan_result *scan, float x[CLS_NFEAT]);
 

@@ -73,17 +73,18 @@ void cls_feat_msg(struct cls_feat_acc *acc, uint32_t role)
 		acc->last_user_bytes = 0;
 }
 
-void cls_feat_text(struct cls_feat_acc *acc, const uint8_t *text, size_t len)
+void cls_feat_len(struct cls_feat_acc *acc, size_t len)
 {
-	struct cls_text_stats st;
-	struct cls_text_stats *s = &acc->sum;
-
-	if (len == 0)
-		return;
-	cls_text_stats(text, len, &st);
 	acc->role_bytes[acc->cur_role] += len;
 	if (acc->cur_role == CLS_ROLE_USER)
 		acc->last_user_bytes += len;
+}
+
+void cls_feat_stats(struct cls_feat_acc *acc, const struct cls_text_stats *stp)
+{
+	const struct cls_text_stats st = *stp;
+	struct cls_text_stats *s = &acc->sum;
+
 	s->bytes += st.bytes;
 	s->digits += st.digits;
 	s->upper += st.upper;
@@ -98,6 +99,17 @@ void cls_feat_text(struct cls_feat_acc *acc, const uint8_t *text, size_t len)
 	s->words += st.words;
 	if (st.longest > s->longest)
 		s->longest = st.longest;
+}
+
+void cls_feat_text(struct cls_feat_acc *acc, const uint8_t *text, size_t len)
+{
+	struct cls_text_stats st;
+
+	if (len == 0)
+		return;
+	cls_text_stats(text, len, &st);
+	cls_feat_len(acc, len);
+	cls_feat_stats(acc, &st);
 }
 
 static inline float lg(double v)

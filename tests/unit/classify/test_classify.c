@@ -250,6 +250,43 @@ static void test_features_completions(void)
 	FEQ(x[CLS_F_UPPER_SHARE], 0);
 }
 
+/* The one-pass view path equals per-message accumulation (parts, empty texts, roles). */
+static void test_features_view_equals_per_message(void)
+{
+	static const char body[] =
+		"{\"messages\":[{\"role\":\"system\",\"content\":\"sys\\nline\"},"
+		"{\"role\":\"user\",\"content\":\"\"},"
+		"{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":\"a b\"},"
+		"{\"type\":\"text\",\"text\":\"c?\"}]},"
+		"{\"role\":\"assistant\",\"content\":\"x\\n\\ny\"},"
+		"{\"role\":\"tool\",\"tool_call_id\":\"t\",\"content\":\"{\\\"k\\\":1}\"},"
+		"{\"role\":\"user\",\"content\":\"\\u00e9t\\u00e9 last\"}]}";
+	static const uint8_t map[RV_ROLE_COUNT] = {
+		[RV_ROLE_SYSTEM] = CLS_ROLE_SYSTEM, [RV_ROLE_DEVELOPER] = CLS_ROLE_SYSTEM,
+		[RV_ROLE_USER] = CLS_ROLE_USER, [RV_ROLE_ASSISTANT] = CLS_ROLE_ASSISTANT,
+		[RV_ROLE_TOOL] = CLS_ROLE_TOOL, [RV_ROLE_FUNCTION] = CLS_ROLE_TOOL,
+		[RV_ROLE_UNKNOWN] = CLS_ROLE_OTHER, [RV_ROLE_PROMPT] = CLS_ROLE_USER,
+	};
+	struct rv_view v;
+	struct cls_feat_acc acc;
+	struct cls_req_meta meta = { .tool_calls = 1 };
+	float x[CLS_NFEAT], y[CLS_NFEAT];
+
+	parse_view(RV_EP_CHAT, body, &v);
+	CU_ASSERT_EQUAL_FATAL(v.nmsgs, 6);
+	cls_features_view(&v, NULL, x);
+	cls_feat_begin(&acc);
+	for (uint32_t i = 0; i < v.nmsgs; i++) {
+		cls_feat_msg(&acc, map[v.msgs[i].role]);
+		cls_feat_text(&acc, (const uint8_t *)v.msgs[i].text.p, v.msgs[i].text.len);
+	}
+	cls_feat_finish(&acc, &meta, NULL, y);
+	for (int i = 0; i < CLS_NFEAT; i++)
+		FEQ(x[i], y[i]);
+	FEQ(x[CLS_F_LINES], log1p(4));    /* sys\nline, a b\nc? (parts), x\n\ny */
+	FEQ(x[CLS_F_BYTES_LAST_USER], log1p(10)); /* "été last" */
+}
+
 /* ---- scorer ---- */
 
 static void test_scorer_math(void)
@@ -632,6 +669,7 @@ int main(int argc, char **argv)
 	CU_add_test(s, "stats_guard_page", test_stats_guard_page);
 	CU_add_test(s, "features_chat", test_features_chat);
 	CU_add_test(s, "features_completions", test_features_completions);
+	CU_add_test(s, "features_view_equals_per_message", test_features_view_equals_per_message);
 	CU_add_test(s, "scorer_math", test_scorer_math);
 	CU_add_test(s, "luhn", test_luhn);
 	CU_add_test(s, "decisions", test_decisions);
