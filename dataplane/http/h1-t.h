@@ -206,6 +206,9 @@ struct h1_response {
 	uint32_t n_extra;
 };
 
+/* IMF-fixdate length, "Sun, 06 Nov 1994 08:49:37 GMT" (RFC 9110 5.6.7). */
+#define H1_DATE_LEN 29
+
 /* Longest chunk-size line the writer emits: 16 hex digits + CRLF. */
 #define H1_CHUNK_HDR_MAX 18
 

@@ -80,6 +80,14 @@ const struct h1_header *h1_find_header(const struct h1_request *req, const char 
 /* Standard reason phrase for status, "" when unknown. */
 const char *h1_reason(uint16_t status);
 
+/*
+ * IMF-fixdate of unix_s seconds since the epoch, NUL-terminated, for the Date header
+ * an origin server with a clock must send (RFC 9110 6.6.1). Pure arithmetic: the
+ * worker formats it once per second from its own clock and passes it as an extra
+ * header. Years past 9999 are clamped to 9999-12-31 23:59:59.
+ */
+void h1_format_date(char out[H1_DATE_LEN + 1], uint64_t unix_s);
+
 /* Status line + headers + empty line. */
 ssize_t h1_write_head(uint8_t *buf, size_t cap, const struct h1_response *r);
 

@@ -107,6 +107,56 @@ const char *h1_reason(uint16_t status)
 	}
 }
 
+void h1_format_date(char out[H1_DATE_LEN + 1], uint64_t unix_s)
+{
+	static const char wday[7][4] = { "Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed" };
+	static const char mon[12][4] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
+					 "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+	/* 9999-12-31T23:59:59Z: IMF-fixdate has a 4-digit year */
+	const uint64_t max_s = UINT64_C(253402300799);
+	uint64_t days, sod, era, doe, yoe, doy, mp, d, m, y;
+	char *o = out;
+
+	if (unix_s > max_s)
+		unix_s = max_s;
+	days = unix_s / 86400;
+	sod = unix_s % 86400;
+	/* civil_from_days (H. Hinnant), eras of 400 years starting on March 1st */
+	era = (days + 719468) / 146097;
+	doe = days + 719468 - era * 146097;
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	d = doy - (153 * mp + 2) / 5 + 1;
+	m = mp < 10 ? mp + 3 : mp - 9;
+	y = yoe + era * 400 + (m <= 2 ? 1 : 0);
+
+	memcpy(o, wday[days % 7], 3);
+	o += 3;
+	*o++ = ',';
+	*o++ = ' ';
+	*o++ = (char)('0' + d / 10);
+	*o++ = (char)('0' + d % 10);
+	*o++ = ' ';
+	memcpy(o, mon[m - 1], 3);
+	o += 3;
+	*o++ = ' ';
+	*o++ = (char)('0' + y / 1000);
+	*o++ = (char)('0' + y / 100 % 10);
+	*o++ = (char)('0' + y / 10 % 10);
+	*o++ = (char)('0' + y % 10);
+	*o++ = ' ';
+	*o++ = (char)('0' + sod / 36000);
+	*o++ = (char)('0' + sod / 3600 % 10);
+	*o++ = ':';
+	*o++ = (char)('0' + sod % 3600 / 600);
+	*o++ = (char)('0' + sod % 3600 / 60 % 10);
+	*o++ = ':';
+	*o++ = (char)('0' + sod % 60 / 10);
+	*o++ = (char)('0' + sod % 10);
+	memcpy(o, " GMT", 5);  /* with the NUL */
+}
+
 /* A header value or reason phrase: no CR, LF or NUL (RFC 9110 5.5), so no injection. */
 static bool h1_safe_text(const char *s)
 {

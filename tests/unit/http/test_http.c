@@ -960,6 +960,28 @@ static void test_write_json_error(void)
 		    "\"param\":null,\"code\":null}}");
 }
 
+static void test_format_date(void)
+{
+	char d[H1_DATE_LEN + 1];
+
+	/* the RFC 9110 5.6.7 example */
+	h1_format_date(d, 784111777);
+	CU_ASSERT_STRING_EQUAL(d, "Sun, 06 Nov 1994 08:49:37 GMT");
+	h1_format_date(d, 0);
+	CU_ASSERT_STRING_EQUAL(d, "Thu, 01 Jan 1970 00:00:00 GMT");
+	/* leap day of a year divisible by 400, and the last second before it ends */
+	h1_format_date(d, 951868799);
+	CU_ASSERT_STRING_EQUAL(d, "Tue, 29 Feb 2000 23:59:59 GMT");
+	/* 2100 is not a leap year: Feb 28th is followed by Mar 1st */
+	h1_format_date(d, 4107542400);
+	CU_ASSERT_STRING_EQUAL(d, "Mon, 01 Mar 2100 00:00:00 GMT");
+	h1_format_date(d, 1795737600);
+	CU_ASSERT_STRING_EQUAL(d, "Fri, 27 Nov 2026 00:00:00 GMT");
+	h1_format_date(d, UINT64_MAX);
+	CU_ASSERT_STRING_EQUAL(d, "Fri, 31 Dec 9999 23:59:59 GMT");
+	CU_ASSERT_EQUAL(strlen(d), H1_DATE_LEN);
+}
+
 /* Parser and writer together: an error status from the parser becomes a response
  * the parser itself would frame correctly (Content-Length matches the body). */
 static void test_error_roundtrip(void)
@@ -1021,6 +1043,7 @@ int main(void)
 	    !CU_add_test(s, "write_sse", test_write_sse) ||
 	    !CU_add_test(s, "write_errors", test_write_errors) ||
 	    !CU_add_test(s, "write_json_error", test_write_json_error) ||
+	    !CU_add_test(s, "format_date", test_format_date) ||
 	    !CU_add_test(s, "error_roundtrip", test_error_roundtrip)) {
 		CU_cleanup_registry();
 		return 2;
