@@ -8,8 +8,25 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 
 #include "tok-t.h"
+
+/* Every allocation of the module goes through these. The unit suite builds
+ * the module with TOK_FAULT_INJECTION to fail the allocation numbered
+ * tok_fault_at (counting from 0 in tok_fault_count), so that each cleanup
+ * path runs; production builds call the C library directly. */
+#ifdef TOK_FAULT_INJECTION
+extern long tok_fault_at;    /* allocation number that fails; -1 = none */
+extern long tok_fault_count; /* allocations made so far */
+void *tok_malloc(size_t n);
+void *tok_calloc(size_t n, size_t size);
+void *tok_realloc(void *p, size_t n);
+#else
+#define tok_malloc(n) malloc(n)
+#define tok_calloc(n, size) calloc(n, size)
+#define tok_realloc(p, n) realloc(p, n)
+#endif
 
 /* Unicode category flags of one code point (tok_unicode_tab.c). */
 #define TOK_UNI_LETTER 1u /* \p{L} */

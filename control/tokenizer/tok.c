@@ -23,6 +23,31 @@
 
 #define SPACE_ESC "\xE2\x96\x81" /* U+2581, SentencePiece's space */
 
+#ifdef TOK_FAULT_INJECTION
+long tok_fault_at = -1;
+long tok_fault_count;
+
+static bool fault(void)
+{
+	return tok_fault_count++ == tok_fault_at;
+}
+
+void *tok_malloc(size_t n)
+{
+	return fault() ? NULL : malloc(n);
+}
+
+void *tok_calloc(size_t n, size_t size)
+{
+	return fault() ? NULL : calloc(n, size);
+}
+
+void *tok_realloc(void *p, size_t n)
+{
+	return fault() ? NULL : realloc(p, n);
+}
+#endif
+
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
 {
 	if (!err || errlen == 0)
@@ -42,7 +67,7 @@ int tok_grow(void **p, size_t *cap, size_t n, size_t esz)
 		nc *= 2;
 	if (nc > SIZE_MAX / esz)
 		return -ENOMEM;
-	void *q = realloc(*p, nc * esz);
+	void *q = tok_realloc(*p, nc * esz);
 	if (!q)
 		return -ENOMEM;
 	*p = q;
@@ -180,7 +205,7 @@ static int build_merges(struct tok *t, const struct tok_vocab_desc *d, char *err
 	if (d->n_merges == 0)
 		return 0;
 	t->merge_mask = pow2_at_least(2ull * d->n_merges) - 1;
-	t->merge = malloc(((size_t)t->merge_mask + 1) * sizeof(*t->merge));
+	t->merge = tok_malloc(((size_t)t->merge_mask + 1) * sizeof(*t->merge));
 	if (!t->merge) {
 		set_err(err, errlen, "out of memory for %u merges", d->n_merges);
 		return -ENOMEM;
@@ -266,19 +291,19 @@ struct tok *tok_new(const struct tok_vocab_desc *d, char *err, size_t errlen)
 		total += d->lens[i] + 1;
 	}
 
-	t = calloc(1, sizeof(*t));
+	t = tok_calloc(1, sizeof(*t));
 	if (!t)
 		goto nomem;
 	t->kind = d->kind;
 	t->pre = d->kind == TOK_KIND_SPM ? TOK_PRE_NONE : d->pre;
 	t->n_vocab = n;
-	t->arena = malloc(total);
-	t->off = malloc(n * sizeof(*t->off));
-	t->len = malloc(n * sizeof(*t->len));
-	t->score = malloc(n * sizeof(*t->score));
-	t->type = malloc(n);
+	t->arena = tok_malloc(total);
+	t->off = tok_malloc(n * sizeof(*t->off));
+	t->len = tok_malloc(n * sizeof(*t->len));
+	t->score = tok_malloc(n * sizeof(*t->score));
+	t->type = tok_malloc(n);
 	t->slot_mask = pow2_at_least(2ull * n) - 1;
-	t->slot = malloc(((size_t)t->slot_mask + 1) * sizeof(*t->slot));
+	t->slot = tok_malloc(((size_t)t->slot_mask + 1) * sizeof(*t->slot));
 	if (!t->arena || !t->off || !t->len || !t->score || !t->type || !t->slot)
 		goto nomem;
 
@@ -367,7 +392,7 @@ struct tok *tok_new(const struct tok_vocab_desc *d, char *err, size_t errlen)
 			ns++;
 	}
 	if (ns) {
-		t->spec = malloc(ns * sizeof(*t->spec));
+		t->spec = tok_malloc(ns * sizeof(*t->spec));
 		if (!t->spec)
 			goto nomem;
 	}
@@ -490,8 +515,8 @@ struct tok *tok_from_gguf(const struct gguf_file *f, char *err, size_t errlen)
 		goto out;
 	}
 	d.n_tokens = (uint32_t)n;
-	texts = malloc(n * sizeof(*texts));
-	lens = malloc(n * sizeof(*lens));
+	texts = tok_malloc(n * sizeof(*texts));
+	lens = tok_malloc(n * sizeof(*lens));
 	if (!texts || !lens)
 		goto nomem;
 	for (uint64_t i = 0; i < n; i++) {
@@ -510,7 +535,7 @@ struct tok *tok_from_gguf(const struct gguf_file *f, char *err, size_t errlen)
 				d.n_tokens, (unsigned long long)n, (int)et);
 			goto out;
 		}
-		scores = malloc(n * sizeof(*scores));
+		scores = tok_malloc(n * sizeof(*scores));
 		if (!scores)
 			goto nomem;
 		memcpy(scores, gguf_arr_data(f, "tokenizer.ggml.scores"), n * sizeof(*scores));
@@ -522,7 +547,7 @@ struct tok *tok_from_gguf(const struct gguf_file *f, char *err, size_t errlen)
 				d.n_tokens, (unsigned long long)n, (int)et);
 			goto out;
 		}
-		types = malloc(n * sizeof(*types));
+		types = tok_malloc(n * sizeof(*types));
 		if (!types)
 			goto nomem;
 		memcpy(types, gguf_arr_data(f, "tokenizer.ggml.token_type"), n * sizeof(*types));
@@ -539,8 +564,8 @@ struct tok *tok_from_gguf(const struct gguf_file *f, char *err, size_t errlen)
 			goto out;
 		}
 		d.n_merges = (uint32_t)n;
-		merges = malloc((n ? n : 1) * sizeof(*merges));
-		mlens = malloc((n ? n : 1) * sizeof(*mlens));
+		merges = tok_malloc((n ? n : 1) * sizeof(*merges));
+		mlens = tok_malloc((n ? n : 1) * sizeof(*mlens));
 		if (!merges || !mlens)
 			goto nomem;
 		for (uint64_t i = 0; i < n; i++) {

@@ -1,4 +1,5 @@
-/* Unit tests of control/tokenizer: see test_spm.c, test_bpe.c, test_chat.c. */
+/* Unit tests of control/tokenizer: see test_spm.c, test_bpe.c, test_chat.c,
+ * test_fault.c. */
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -44,7 +45,8 @@ int main(void)
 	if (CU_initialize_registry() != CUE_SUCCESS)
 		return 2;
 	s = CU_add_suite("tokenizer", NULL, NULL);
-	if (!s || add_spm_tests(s) || add_bpe_tests(s) || add_chat_tests(s)) {
+	if (!s || add_spm_tests(s) || add_bpe_tests(s) || add_chat_tests(s) ||
+	    add_fault_tests(s)) {
 		CU_cleanup_registry();
 		return 2;
 	}

@@ -10,6 +10,7 @@
 int add_spm_tests(CU_pSuite s);
 int add_bpe_tests(CU_pSuite s);
 int add_chat_tests(CU_pSuite s);
+int add_fault_tests(CU_pSuite s);
 
 /* Whole file into a malloc'd buffer (NUL-terminated), NULL when unreadable;
  * prints a clear message naming the missing file. */
