@@ -92,15 +92,15 @@ void h1_format_date(char out[H1_DATE_LEN + 1], uint64_t unix_s);
 ssize_t h1_write_head(uint8_t *buf, size_t cap, const struct h1_response *r);
 
 /* Head with Content-Length: body_len followed by the body. */
-ssize_t h1_write_response(uint8_t *buf, size_t cap, const struct h1_response *r,
-			  const void *body, size_t body_len);
+ssize_t h1_write_response(uint8_t *buf, size_t cap, const struct h1_response *r, const void *body,
+			  size_t body_len);
 
 /*
  * Zero-copy variant: writes the head into buf and fills iov[0] with it and iov[1]
  * with the body (not copied). Returns the number of iov entries used (1 or 2).
  */
-int h1_response_iov(uint8_t *buf, size_t cap, const struct h1_response *r,
-		    const void *body, size_t body_len, struct iovec iov[2]);
+int h1_response_iov(uint8_t *buf, size_t cap, const struct h1_response *r, const void *body,
+		    size_t body_len, struct iovec iov[2]);
 
 /* "HTTP/1.1 100 Continue" interim response. */
 ssize_t h1_write_continue(uint8_t *buf, size_t cap);
@@ -112,8 +112,7 @@ ssize_t h1_write_chunk(uint8_t *buf, size_t cap, const void *data, size_t len);
  * Zero-copy chunk: hdr (H1_CHUNK_HDR_MAX bytes) receives the size line; iov[0..2] are
  * the size line, the data and the closing CRLF. Returns 3, or -EINVAL for len 0.
  */
-int h1_chunk_iov(uint8_t hdr[H1_CHUNK_HDR_MAX], const void *data, size_t len,
-		 struct iovec iov[3]);
+int h1_chunk_iov(uint8_t hdr[H1_CHUNK_HDR_MAX], const void *data, size_t len, struct iovec iov[3]);
 
 /* "0\r\n\r\n": the last chunk with no trailers. */
 ssize_t h1_write_last_chunk(uint8_t *buf, size_t cap);

@@ -31,6 +31,7 @@
 #define C_VALUE 0x02  /* VCHAR, obs-text, SP, HTAB: allowed inside a field value */
 #define C_TARGET 0x04 /* visible ASCII: allowed in a request-target */
 
+/* clang-format off */
 static const uint8_t h1_cclass[256] = {
 	['\t'] = C_VALUE,
 	[' '] = C_VALUE,
@@ -71,6 +72,7 @@ static const uint8_t h1_cclass[256] = {
 	['~'] = C_TCHAR | C_VALUE | C_TARGET,
 	[0x80 ... 0xff] = C_VALUE,
 };
+/* clang-format on */
 
 static inline bool h1_is(uint8_t c, uint8_t cls)
 {
@@ -180,11 +182,9 @@ static const struct {
 	uint8_t len;
 	enum h1_method m;
 } h1_methods[] = {
-	{ "GET", 3, H1_M_GET },         { "HEAD", 4, H1_M_HEAD },
-	{ "POST", 4, H1_M_POST },       { "PUT", 3, H1_M_PUT },
-	{ "DELETE", 6, H1_M_DELETE },   { "OPTIONS", 7, H1_M_OPTIONS },
-	{ "PATCH", 5, H1_M_PATCH },     { "CONNECT", 7, H1_M_CONNECT },
-	{ "TRACE", 5, H1_M_TRACE },
+	{"GET", 3, H1_M_GET},	  {"HEAD", 4, H1_M_HEAD},	{"POST", 4, H1_M_POST},
+	{"PUT", 3, H1_M_PUT},	  {"DELETE", 6, H1_M_DELETE},	{"OPTIONS", 7, H1_M_OPTIONS},
+	{"PATCH", 5, H1_M_PATCH}, {"CONNECT", 7, H1_M_CONNECT}, {"TRACE", 5, H1_M_TRACE},
 };
 
 /* request-line = method SP request-target SP HTTP-version (RFC 9112 3), single SPs. */
@@ -214,8 +214,8 @@ static enum h1_rc h1_request_line(struct h1_parser *p, const char *s, size_t n)
 	i++;
 	/* HTTP-version = "HTTP" "/" DIGIT "." DIGIT (RFC 9112 2.3), case-sensitive */
 	v = s + i;
-	if (n - i != 8 || memcmp(v, "HTTP/", 5) != 0 || v[5] < '0' || v[5] > '9' ||
-	    v[6] != '.' || v[7] < '0' || v[7] > '9')
+	if (n - i != 8 || memcmp(v, "HTTP/", 5) != 0 || v[5] < '0' || v[5] > '9' || v[6] != '.' ||
+	    v[7] < '0' || v[7] > '9')
 		return H1_E_SYNTAX;
 	if (v[5] != '1')
 		return H1_E_VERSION;
@@ -226,7 +226,7 @@ static enum h1_rc h1_request_line(struct h1_parser *p, const char *s, size_t n)
 
 /* Walk a comma-separated list (RFC 9110 5.6.1), calling fn on each non-empty element
  * with OWS trimmed; empty elements are skipped as the RFC requires of recipients. */
-typedef enum h1_rc (h1_elem_fn)(struct h1_parser *p, const char *e, size_t n);
+typedef enum h1_rc(h1_elem_fn)(struct h1_parser *p, const char *e, size_t n);
 
 static enum h1_rc h1_list(struct h1_parser *p, const char *s, size_t n, h1_elem_fn *fn)
 {
@@ -279,9 +279,9 @@ static enum h1_rc h1_cl_elem(struct h1_parser *p, const char *e, size_t n)
 static enum h1_rc h1_te_elem(struct h1_parser *p, const char *e, size_t n)
 {
 	if (!H1_IEQ(e, n, "chunked"))
-		return H1_E_TE_UNKNOWN;  /* 501; a coding after chunked also lands here */
+		return H1_E_TE_UNKNOWN; /* 501; a coding after chunked also lands here */
 	if (p->req.body_kind == H1_BODY_CHUNKED)
-		return H1_E_TE_BAD;      /* chunked applied twice */
+		return H1_E_TE_BAD; /* chunked applied twice */
 	p->req.body_kind = H1_BODY_CHUNKED;
 	return H1_OK;
 }
@@ -358,7 +358,7 @@ static enum h1_rc h1_header_line(struct h1_parser *p, const char *s, size_t n)
 	while (b > a && h1_ows((uint8_t)s[b - 1]))
 		b--;
 	if (!h1_value_ok(s + a, b - a))
-		return H1_E_SYNTAX;  /* NUL, CTL, DEL (RFC 9110 5.5) */
+		return H1_E_SYNTAX; /* NUL, CTL, DEL (RFC 9110 5.5) */
 	name.p = s;
 	name.len = (uint32_t)nl;
 	value.p = s + a;
@@ -368,7 +368,7 @@ static enum h1_rc h1_header_line(struct h1_parser *p, const char *s, size_t n)
 	case 'a':
 		if (H1_IEQ(s, nl, "authorization")) {
 			if (req->authorization.p != NULL)
-				return H1_E_SYNTAX;  /* singleton field repeated */
+				return H1_E_SYNTAX; /* singleton field repeated */
 			slot = &req->authorization;
 		}
 		break;
@@ -379,7 +379,7 @@ static enum h1_rc h1_header_line(struct h1_parser *p, const char *s, size_t n)
 			if (rc != H1_OK)
 				return rc;
 			if (!p->seen_cl)
-				return H1_E_CONTENT_LENGTH;  /* empty value */
+				return H1_E_CONTENT_LENGTH; /* empty value */
 			slot = &req->content_length_str;
 		} else if (H1_IEQ(s, nl, "content-type")) {
 			if (req->content_type.p != NULL)
@@ -442,9 +442,9 @@ static enum h1_rc h1_head_done(struct h1_parser *p)
 	struct h1_request *req = &p->req;
 
 	if (req->version_minor >= 1 && req->host.p == NULL)
-		return H1_E_HOST;  /* RFC 9112 3.2 */
+		return H1_E_HOST; /* RFC 9112 3.2 */
 	if (p->seen_te && p->seen_cl)
-		return H1_E_CL_AND_TE;  /* RFC 9112 6.3 rule 3: refuse, never guess */
+		return H1_E_CL_AND_TE; /* RFC 9112 6.3 rule 3: refuse, never guess */
 	if (p->seen_te) {
 		/* RFC 9112 6.1: TE in 1.0 means faulty framing; an empty list is no
 		 * chunked-last coding at all */
@@ -480,8 +480,7 @@ static enum h1_rc h1_line_error(const char *line, size_t n, enum h1_rc rc)
 }
 
 /* Request line and header section; returns like h1_parse(). */
-static int h1_parse_head(struct h1_parser *p, const uint8_t *buf, size_t len,
-			 struct h1_event *ev)
+static int h1_parse_head(struct h1_parser *p, const uint8_t *buf, size_t len, struct h1_event *ev)
 {
 	size_t i = 0;
 
@@ -515,7 +514,7 @@ static int h1_parse_head(struct h1_parser *p, const uint8_t *buf, size_t len,
 		}
 		lf = memchr(buf + i, '\n', len - i);
 		n = lf != NULL ? (size_t)(lf - (buf + i)) + 1 : len - i;
-		line_len = p->head_len - p->line_start + n;  /* bytes so far, LF included */
+		line_len = p->head_len - p->line_start + n; /* bytes so far, LF included */
 		if (p->state == H1_S_REQ_LINE) {
 			/* Content bytes so far: without the LF and without a CR that ends
 			 * what we have (it may be the CR of CRLF). Exact for any split. */
@@ -524,7 +523,8 @@ static int h1_parse_head(struct h1_parser *p, const uint8_t *buf, size_t len,
 
 			if (content > 0) {
 				size_t k = content - 1;
-				uint8_t last = k < have ? p->head[p->line_start + k] : buf[i + k - have];
+				uint8_t last =
+					k < have ? p->head[p->line_start + k] : buf[i + k - have];
 
 				if (last == '\r')
 					content--;
@@ -636,7 +636,7 @@ static int h1_parse_chunked(struct h1_parser *p, const uint8_t *buf, size_t len,
 			} else if (c == ';') {
 				p->state = H1_S_CHUNK_EXT;
 			} else if (h1_ows(c)) {
-				p->state = H1_S_CHUNK_SIZE_WS;  /* BWS before ';' */
+				p->state = H1_S_CHUNK_SIZE_WS; /* BWS before ';' */
 			} else {
 				return h1_fail(p, H1_E_CHUNK);
 			}
@@ -763,7 +763,7 @@ int h1_parse(struct h1_parser *p, const uint8_t *buf, size_t len, struct h1_even
 		ev->type = H1_EV_DONE;
 		return 0;
 	case H1_S_DONE:
-		return H1_E_STATE;  /* not sticky: h1_next() recovers */
+		return H1_E_STATE; /* not sticky: h1_next() recovers */
 	case H1_S_ERROR:
 		return p->error;
 	default:
@@ -794,6 +794,7 @@ uint16_t h1_rc_status(int rc)
 	}
 }
 
+/* clang-format off */
 const char *h1_rc_name(int rc)
 {
 	switch (rc) {
@@ -819,6 +820,7 @@ const char *h1_rc_name(int rc)
 	default: return "unknown";
 	}
 }
+/* clang-format on */
 
 const struct h1_header *h1_find_header(const struct h1_request *req, const char *name,
 				       size_t name_len)

@@ -19,8 +19,8 @@
 /* Output cursor: len keeps counting past cap so a dry run measures a response. */
 struct h1_wb {
 	uint8_t *p;
-	size_t cap;   /* bytes at p */
-	size_t len;   /* bytes produced, may exceed cap */
+	size_t cap; /* bytes at p */
+	size_t len; /* bytes produced, may exceed cap */
 };
 
 static inline void h1_wb_put(struct h1_wb *w, const void *s, size_t n)
@@ -67,6 +67,7 @@ static ssize_t h1_wb_done(const struct h1_wb *w)
 	return w->len <= w->cap ? (ssize_t)w->len : -ENOSPC;
 }
 
+/* clang-format off */
 const char *h1_reason(uint16_t status)
 {
 	switch (status) {
@@ -106,12 +107,13 @@ const char *h1_reason(uint16_t status)
 	default: return "";
 	}
 }
+/* clang-format on */
 
 void h1_format_date(char out[H1_DATE_LEN + 1], uint64_t unix_s)
 {
-	static const char wday[7][4] = { "Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed" };
-	static const char mon[12][4] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
-					 "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+	static const char wday[7][4] = {"Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"};
+	static const char mon[12][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+					"Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
 	/* 9999-12-31T23:59:59Z: IMF-fixdate has a 4-digit year */
 	const uint64_t max_s = UINT64_C(253402300799);
 	uint64_t days, sod, era, doe, yoe, doy, mp, d, m, y;
@@ -154,7 +156,7 @@ void h1_format_date(char out[H1_DATE_LEN + 1], uint64_t unix_s)
 	*o++ = ':';
 	*o++ = (char)('0' + sod % 60 / 10);
 	*o++ = (char)('0' + sod % 10);
-	memcpy(o, " GMT", 5);  /* with the NUL */
+	memcpy(o, " GMT", 5); /* with the NUL */
 }
 
 /* A header value or reason phrase: no CR, LF or NUL (RFC 9110 5.5), so no injection. */
@@ -248,7 +250,7 @@ static void h1_wb_head(struct h1_wb *w, const struct h1_response *r)
 
 ssize_t h1_write_head(uint8_t *buf, size_t cap, const struct h1_response *r)
 {
-	struct h1_wb w = { buf, buf != NULL ? cap : 0, 0 };
+	struct h1_wb w = {buf, buf != NULL ? cap : 0, 0};
 	int rc = h1_check_response(r);
 
 	if (rc != 0)
@@ -257,10 +259,10 @@ ssize_t h1_write_head(uint8_t *buf, size_t cap, const struct h1_response *r)
 	return h1_wb_done(&w);
 }
 
-ssize_t h1_write_response(uint8_t *buf, size_t cap, const struct h1_response *r,
-			  const void *body, size_t body_len)
+ssize_t h1_write_response(uint8_t *buf, size_t cap, const struct h1_response *r, const void *body,
+			  size_t body_len)
 {
-	struct h1_wb w = { buf, buf != NULL ? cap : 0, 0 };
+	struct h1_wb w = {buf, buf != NULL ? cap : 0, 0};
 	struct h1_response fixed;
 	int rc = h1_check_response(r);
 
@@ -277,8 +279,8 @@ ssize_t h1_write_response(uint8_t *buf, size_t cap, const struct h1_response *r,
 	return h1_wb_done(&w);
 }
 
-int h1_response_iov(uint8_t *buf, size_t cap, const struct h1_response *r,
-		    const void *body, size_t body_len, struct iovec iov[2])
+int h1_response_iov(uint8_t *buf, size_t cap, const struct h1_response *r, const void *body,
+		    size_t body_len, struct iovec iov[2])
 {
 	struct h1_response fixed;
 	ssize_t n;
@@ -295,14 +297,14 @@ int h1_response_iov(uint8_t *buf, size_t cap, const struct h1_response *r,
 	iov[0].iov_len = (size_t)n;
 	if (body_len == 0)
 		return 1;
-	iov[1].iov_base = (void *)(uintptr_t)body;  /* iovec has no const; not written */
+	iov[1].iov_base = (void *)(uintptr_t)body; /* iovec has no const; not written */
 	iov[1].iov_len = body_len;
 	return 2;
 }
 
 ssize_t h1_write_continue(uint8_t *buf, size_t cap)
 {
-	struct h1_wb w = { buf, buf != NULL ? cap : 0, 0 };
+	struct h1_wb w = {buf, buf != NULL ? cap : 0, 0};
 
 	/* RFC 9110 15.2.1: interim response, no fields, then the final one follows */
 	H1_WB_LIT(&w, "HTTP/1.1 100 Continue\r\n\r\n");
@@ -311,7 +313,7 @@ ssize_t h1_write_continue(uint8_t *buf, size_t cap)
 
 ssize_t h1_write_chunk(uint8_t *buf, size_t cap, const void *data, size_t len)
 {
-	struct h1_wb w = { buf, buf != NULL ? cap : 0, 0 };
+	struct h1_wb w = {buf, buf != NULL ? cap : 0, 0};
 
 	/* a zero-size chunk would be read as the last chunk (RFC 9112 7.1) */
 	if (len == 0 || data == NULL)
@@ -323,18 +325,17 @@ ssize_t h1_write_chunk(uint8_t *buf, size_t cap, const void *data, size_t len)
 	return h1_wb_done(&w);
 }
 
-int h1_chunk_iov(uint8_t hdr[H1_CHUNK_HDR_MAX], const void *data, size_t len,
-		 struct iovec iov[3])
+int h1_chunk_iov(uint8_t hdr[H1_CHUNK_HDR_MAX], const void *data, size_t len, struct iovec iov[3])
 {
-	struct h1_wb w = { hdr, H1_CHUNK_HDR_MAX, 0 };
-	static const char crlf[2] = { '\r', '\n' };
+	struct h1_wb w = {hdr, H1_CHUNK_HDR_MAX, 0};
+	static const char crlf[2] = {'\r', '\n'};
 
 	if (len == 0 || data == NULL)
 		return -EINVAL;
 	h1_wb_hex(&w, len);
 	H1_WB_LIT(&w, "\r\n");
 	iov[0].iov_base = hdr;
-	iov[0].iov_len = w.len;  /* <= 16 hex digits + CRLF: always fits */
+	iov[0].iov_len = w.len; /* <= 16 hex digits + CRLF: always fits */
 	iov[1].iov_base = (void *)(uintptr_t)data;
 	iov[1].iov_len = len;
 	iov[2].iov_base = (void *)(uintptr_t)crlf;
@@ -344,7 +345,7 @@ int h1_chunk_iov(uint8_t hdr[H1_CHUNK_HDR_MAX], const void *data, size_t len,
 
 ssize_t h1_write_last_chunk(uint8_t *buf, size_t cap)
 {
-	struct h1_wb w = { buf, buf != NULL ? cap : 0, 0 };
+	struct h1_wb w = {buf, buf != NULL ? cap : 0, 0};
 
 	H1_WB_LIT(&w, "0\r\n\r\n");
 	return h1_wb_done(&w);
@@ -352,7 +353,7 @@ ssize_t h1_write_last_chunk(uint8_t *buf, size_t cap)
 
 ssize_t h1_write_sse_head(uint8_t *buf, size_t cap, bool http10)
 {
-	static const struct h1_wheader nocache[] = { { "Cache-Control", "no-cache" } };
+	static const struct h1_wheader nocache[] = {{"Cache-Control", "no-cache"}};
 	struct h1_response r = {
 		.status = 200,
 		.content_type = "text/event-stream",
@@ -389,7 +390,7 @@ static void h1_wb_sse(struct h1_wb *w, const char *event, const uint8_t *d, size
 			i++;
 		start = ++i;
 		if (i == len)
-			break;  /* a trailing newline ends the last line, adds none */
+			break; /* a trailing newline ends the last line, adds none */
 	}
 	H1_WB_LIT(w, "\n");
 }
@@ -401,7 +402,7 @@ static bool h1_sse_args_ok(const char *event, const void *data, size_t len)
 
 size_t h1_sse_event_len(const char *event, const void *data, size_t len)
 {
-	struct h1_wb w = { NULL, 0, 0 };
+	struct h1_wb w = {NULL, 0, 0};
 
 	if (!h1_sse_args_ok(event, data, len))
 		return 0;
@@ -412,7 +413,7 @@ size_t h1_sse_event_len(const char *event, const void *data, size_t len)
 ssize_t h1_write_sse_event(uint8_t *buf, size_t cap, const char *event, const void *data,
 			   size_t len)
 {
-	struct h1_wb w = { buf, buf != NULL ? cap : 0, 0 };
+	struct h1_wb w = {buf, buf != NULL ? cap : 0, 0};
 
 	if (!h1_sse_args_ok(event, data, len))
 		return -EINVAL;
@@ -423,7 +424,7 @@ ssize_t h1_write_sse_event(uint8_t *buf, size_t cap, const char *event, const vo
 ssize_t h1_write_sse_chunk(uint8_t *buf, size_t cap, const char *event, const void *data,
 			   size_t len)
 {
-	struct h1_wb w = { buf, buf != NULL ? cap : 0, 0 };
+	struct h1_wb w = {buf, buf != NULL ? cap : 0, 0};
 	size_t ev_len;
 
 	if (!h1_sse_args_ok(event, data, len))
@@ -438,8 +439,8 @@ ssize_t h1_write_sse_chunk(uint8_t *buf, size_t cap, const char *event, const vo
 
 ssize_t h1_write_error(uint8_t *buf, size_t cap, uint16_t status, bool close)
 {
-	struct h1_wb w = { buf, buf != NULL ? cap : 0, 0 };
-	struct h1_wb body = { NULL, 0, 0 };
+	struct h1_wb w = {buf, buf != NULL ? cap : 0, 0};
+	struct h1_wb body = {NULL, 0, 0};
 	const char *reason = h1_reason(status);
 	struct h1_response r = {
 		.status = status,
@@ -450,7 +451,7 @@ ssize_t h1_write_error(uint8_t *buf, size_t cap, uint16_t status, bool close)
 	int rc = h1_check_response(&r);
 
 	if (rc != 0 || status < 400)
-		return -EINVAL;  /* only 4xx/5xx carry an error body */
+		return -EINVAL; /* only 4xx/5xx carry an error body */
 	/* body "<code> <reason>\n": measured with a dry run, then written for real */
 	h1_wb_u64(&body, status);
 	H1_WB_LIT(&body, " ");
@@ -472,16 +473,30 @@ static void h1_wb_json_str(struct h1_wb *w, const char *s)
 
 	for (; *s != '\0'; s++) {
 		uint8_t c = (uint8_t)*s;
-		char esc[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] };
+		char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
 
 		switch (c) {
-		case '"': H1_WB_LIT(w, "\\\""); break;
-		case '\\': H1_WB_LIT(w, "\\\\"); break;
-		case '\n': H1_WB_LIT(w, "\\n"); break;
-		case '\r': H1_WB_LIT(w, "\\r"); break;
-		case '\t': H1_WB_LIT(w, "\\t"); break;
-		case '\b': H1_WB_LIT(w, "\\b"); break;
-		case '\f': H1_WB_LIT(w, "\\f"); break;
+		case '"':
+			H1_WB_LIT(w, "\\\"");
+			break;
+		case '\\':
+			H1_WB_LIT(w, "\\\\");
+			break;
+		case '\n':
+			H1_WB_LIT(w, "\\n");
+			break;
+		case '\r':
+			H1_WB_LIT(w, "\\r");
+			break;
+		case '\t':
+			H1_WB_LIT(w, "\\t");
+			break;
+		case '\b':
+			H1_WB_LIT(w, "\\b");
+			break;
+		case '\f':
+			H1_WB_LIT(w, "\\f");
+			break;
 		default:
 			if (c < 0x20)
 				h1_wb_put(w, esc, sizeof(esc));
@@ -513,8 +528,8 @@ static void h1_wb_json_error(struct h1_wb *w, const char *message, const char *t
 ssize_t h1_write_json_error(uint8_t *buf, size_t cap, uint16_t status, const char *message,
 			    const char *type, const char *code, bool close)
 {
-	struct h1_wb w = { buf, buf != NULL ? cap : 0, 0 };
-	struct h1_wb body = { NULL, 0, 0 };
+	struct h1_wb w = {buf, buf != NULL ? cap : 0, 0};
+	struct h1_wb body = {NULL, 0, 0};
 	struct h1_response r = {
 		.status = status,
 		.content_type = "application/json",

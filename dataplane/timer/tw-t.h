@@ -29,7 +29,7 @@ struct tw_timer;
  * Expiry callback. The timer is already disarmed when this runs, so the callback may
  * re-arm it, cancel or arm any other timer of the same wheel, or free its owner.
  */
-typedef void (tw_expire_fn)(struct tw_wheel *w, struct tw_timer *t);
+typedef void(tw_expire_fn)(struct tw_wheel *w, struct tw_timer *t);
 
 /* Doubly linked circular list node; a slot head is a node without a timer around it. */
 struct tw_link {
@@ -38,10 +38,10 @@ struct tw_link {
 };
 
 struct tw_timer {
-	struct tw_link link;     /* in a slot list while armed; next == NULL when idle */
-	uint64_t expire;         /* absolute tick number at which it fires (wraps) */
-	tw_expire_fn *fn;        /* called once per arming */
-	uint16_t slot;           /* level * TW_SLOTS + slot index while armed */
+	struct tw_link link; /* in a slot list while armed; next == NULL when idle */
+	uint64_t expire;     /* absolute tick number at which it fires (wraps) */
+	tw_expire_fn *fn;    /* called once per arming */
+	uint16_t slot;	     /* level * TW_SLOTS + slot index while armed */
 };
 
 /*
@@ -51,14 +51,14 @@ struct tw_timer {
  */
 struct tw_wheel {
 	/* lcore-local state */
-	uint64_t cur;            /* next tick to process; ticks before it are done */
-	uint64_t target;         /* last tick due per the clock; cur may lag behind it */
-	uint64_t last_ns;        /* clock value passed to the last tw_advance (ns, wraps) */
-	uint64_t rem_ns;         /* ns past `target` not yet worth a whole tick */
-	uint64_t tick_ns;        /* granularity, ns per tick (> 0) */
-	uint64_t armed;          /* timers currently armed */
-	uint64_t expired_total;  /* callbacks run since init */
-	void *owner;             /* caller's context (the lcore), for callbacks */
+	uint64_t cur;		/* next tick to process; ticks before it are done */
+	uint64_t target;	/* last tick due per the clock; cur may lag behind it */
+	uint64_t last_ns;	/* clock value passed to the last tw_advance (ns, wraps) */
+	uint64_t rem_ns;	/* ns past `target` not yet worth a whole tick */
+	uint64_t tick_ns;	/* granularity, ns per tick (> 0) */
+	uint64_t armed;		/* timers currently armed */
+	uint64_t expired_total; /* callbacks run since init */
+	void *owner;		/* caller's context (the lcore), for callbacks */
 	uint64_t occupied[TW_LEVELS][TW_BITMAP_WORDS]; /* bit set: slot list not empty */
 	struct tw_link slots[TW_LEVELS][TW_SLOTS];     /* list heads */
 };

@@ -19,7 +19,8 @@
 
 #include "tw.h"
 
-#define TW_CONTAINER(ptr) ((struct tw_timer *)(void *)((char *)(ptr) - offsetof(struct tw_timer, link)))
+#define TW_CONTAINER(ptr)                                                                          \
+	((struct tw_timer *)(void *)((char *)(ptr)-offsetof(struct tw_timer, link)))
 
 static inline void tw_bit_set(struct tw_wheel *w, unsigned int level, unsigned int idx)
 {
@@ -31,8 +32,7 @@ static inline void tw_bit_clear(struct tw_wheel *w, unsigned int level, unsigned
 	w->occupied[level][idx >> 6] &= ~(UINT64_C(1) << (idx & 63));
 }
 
-int tw_init(struct tw_wheel *w, uint64_t tick_ns, uint64_t now_ns, uint64_t first_tick,
-	    void *owner)
+int tw_init(struct tw_wheel *w, uint64_t tick_ns, uint64_t now_ns, uint64_t first_tick, void *owner)
 {
 	unsigned int l, s;
 
@@ -215,14 +215,14 @@ static int tw_find_after(const uint64_t bm[TW_BITMAP_WORDS], unsigned int pos)
 static uint64_t tw_next_tick(const struct tw_wheel *w)
 {
 	unsigned int pos = (unsigned int)(w->cur & TW_SLOT_MASK);
-	uint64_t best = UINT64_MAX;  /* distance in ticks from cur */
+	uint64_t best = UINT64_MAX; /* distance in ticks from cur */
 	unsigned int level;
 	int j = tw_find_after(w->occupied[0], pos);
 
 	if (j > (int)pos)
 		return w->cur - pos + (unsigned int)j;
 	if (j >= 0)
-		best = TW_SLOTS - pos;  /* level 0 holds timers of the next block */
+		best = TW_SLOTS - pos; /* level 0 holds timers of the next block */
 	for (level = 1; level < TW_LEVELS; level++) {
 		unsigned int shift = level * TW_LEVEL_BITS;
 		uint64_t blk = w->cur >> shift;
@@ -235,9 +235,10 @@ static uint64_t tw_next_tick(const struct tw_wheel *w)
 		/* slot j cascades when the block counter's low byte next equals j; the
 		 * current slot (j == lpos) cascaded at this block's start, so it waits a
 		 * full turn */
-		dist = ((blk + ((unsigned int)j > lpos ? (unsigned int)j - lpos :
-						(unsigned int)j + TW_SLOTS - lpos))
-			<< shift) - w->cur;
+		dist = ((blk + ((unsigned int)j > lpos ? (unsigned int)j - lpos
+						       : (unsigned int)j + TW_SLOTS - lpos))
+			<< shift) -
+		       w->cur;
 		if (dist < best)
 			best = dist;
 	}
