@@ -18,11 +18,15 @@
 
 #include "h1.h"
 
-#define CHECK(c) do { if (!(c)) __builtin_trap(); } while (0)
+#define CHECK(c)                                                                                   \
+	do {                                                                                       \
+		if (!(c))                                                                          \
+			__builtin_trap();                                                          \
+	} while (0)
 
 struct digest {
 	uint64_t h;
-	uint64_t body_len;  /* bytes of the current request's body */
+	uint64_t body_len; /* bytes of the current request's body */
 };
 
 static void mix(struct digest *d, const void *p, size_t n)
@@ -47,8 +51,8 @@ static void mix_str(struct digest *d, struct h1_str s)
 static void on_head(struct digest *d, const struct h1_request *r)
 {
 	uint8_t out[512];
-	uint8_t flags[4] = { (uint8_t)r->method, r->version_minor, r->keep_alive,
-			     r->expect_continue };
+	uint8_t flags[4] = {(uint8_t)r->method, r->version_minor, r->keep_alive,
+			    r->expect_continue};
 
 	mix(d, flags, sizeof(flags));
 	mix(d, &r->body_kind, sizeof(r->body_kind));
@@ -78,8 +82,8 @@ static void on_head(struct digest *d, const struct h1_request *r)
 
 	memcpy(msg, r->target.p, ml);
 	msg[ml] = '\0';
-	ssize_t n = h1_write_json_error(out, sizeof(out), 400, msg, "invalid_request_error",
-					NULL, !r->keep_alive);
+	ssize_t n = h1_write_json_error(out, sizeof(out), 400, msg, "invalid_request_error", NULL,
+					!r->keep_alive);
 	CHECK(n > 0 && (size_t)n <= sizeof(out));
 	CHECK(h1_write_json_error(out, (size_t)n - 1, 400, msg, "invalid_request_error", NULL,
 				  !r->keep_alive) == -ENOSPC);
@@ -133,8 +137,8 @@ static uint64_t run(const struct h1_limits *lim, const uint8_t *data, size_t len
 {
 	static uint8_t head[64 * 1024];
 	struct h1_parser p;
-	struct digest d = { UINT64_C(0xcbf29ce484222325), 0 };
-	size_t off[3] = { 0, cut, len };
+	struct digest d = {UINT64_C(0xcbf29ce484222325), 0};
+	size_t off[3] = {0, cut, len};
 
 	CHECK(h1_head_buf_size(lim) <= sizeof(head));
 	CHECK(h1_parser_init(&p, lim, head, (uint32_t)h1_head_buf_size(lim)) == 0);
@@ -146,7 +150,7 @@ static uint64_t run(const struct h1_limits *lim, const uint8_t *data, size_t len
 		CHECK(part != NULL);
 		memcpy(part, data + off[k], n);
 		ok = feed_part(&p, &d, part, n);
-		memset(part, 0xa5, n);  /* a parser keeping pointers into it would notice */
+		memset(part, 0xa5, n); /* a parser keeping pointers into it would notice */
 		free(part);
 		if (!ok)
 			break;

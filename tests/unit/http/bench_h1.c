@@ -41,7 +41,8 @@ static void build_request(void)
 		body[i] = (char)('a' + i % 26);
 	memcpy(body + sizeof(body) - 4, "\"}]}", 4);
 	body[sizeof(body) - 1] = '\0';
-	g_len = (size_t)snprintf(g_req, sizeof(g_req),
+	g_len = (size_t)snprintf(
+		g_req, sizeof(g_req),
 		"POST /v1/chat/completions HTTP/1.1\r\n"
 		"Host: api.twospeed.local\r\n"
 		"Accept-Encoding: gzip, deflate\r\n"
@@ -59,7 +60,8 @@ static void build_request(void)
 		"X-Stainless-Async: false\r\n"
 		"x-stainless-retry-count: 0\r\n"
 		"Content-Length: %zu\r\n"
-		"\r\n%s", strlen(body), body);
+		"\r\n%s",
+		strlen(body), body);
 }
 
 /* Parse the request fed in segments of seg bytes; returns body bytes seen. */
@@ -120,7 +122,8 @@ static void bench_parse(const char *name, size_t seg, long iters)
 		g_sink += lines + (size_t)copy[i % g_len];
 	}
 	b1 = now_ns();
-	printf("parse %-18s %5zu B: %8.1f ns/req  %6.2f GB/s   baseline memcpy+memchr %6.1f ns/req\n",
+	printf("parse %-18s %5zu B: %8.1f ns/req  %6.2f GB/s   baseline memcpy+memchr %6.1f "
+	       "ns/req\n",
 	       name, g_len, (t1 - t0) / (double)iters, (double)g_len * (double)iters / (t1 - t0),
 	       (b1 - b0) / (double)iters);
 }
@@ -132,13 +135,16 @@ static void bench_write(long iters)
 		"{\"id\":\"chatcmpl-1\",\"object\":\"chat.completion.chunk\",\"created\":1,"
 		"\"model\":\"m\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\" world\"},"
 		"\"finish_reason\":null}]}";
-	struct h1_response r = { .status = 200, .content_type = "application/json",
-				 .framing = H1_FRAME_LENGTH, .content_length = 1234 };
+	struct h1_response r = {.status = 200,
+				.content_type = "application/json",
+				.framing = H1_FRAME_LENGTH,
+				.content_length = 1234};
 	double t0, t1;
 
 	t0 = now_ns();
 	for (long i = 0; i < iters; i++)
-		g_sink += (size_t)h1_write_sse_chunk(out, sizeof(out), NULL, delta, sizeof(delta) - 1);
+		g_sink += (size_t)h1_write_sse_chunk(out, sizeof(out), NULL, delta,
+						     sizeof(delta) - 1);
 	t1 = now_ns();
 	printf("write sse chunk (%zu B data):     %8.1f ns/event\n", sizeof(delta) - 1,
 	       (t1 - t0) / (double)iters);

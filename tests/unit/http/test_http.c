@@ -54,7 +54,7 @@ static uint8_t *guard_copy(const struct guard *g, const void *src, size_t n)
 {
 	uint8_t *p = guard_end(g, n);
 
-	memset(g->base, 0xa5, g->size);  /* poison what an earlier part left */
+	memset(g->base, 0xa5, g->size); /* poison what an earlier part left */
 	if (n != 0)
 		memcpy(p, src, n);
 	return p;
@@ -77,8 +77,8 @@ static void o_put(struct out *o, const char *s, size_t n)
 		if (c >= 0x20 && c < 0x7f && c != '\\') {
 			o->s[o->len++] = (char)c;
 		} else {
-			o->len += (size_t)snprintf(o->s + o->len, sizeof(o->s) - o->len,
-						   "\\%02x", c);
+			o->len +=
+				(size_t)snprintf(o->s + o->len, sizeof(o->s) - o->len, "\\%02x", c);
 		}
 	}
 	o->s[o->len] = '\0';
@@ -234,8 +234,8 @@ static void check_all_splits(const char *in, size_t len, const char *expect)
 
 	feed_whole(&g_o1, in, len);
 	if (strcmp(g_o1.s, expect) != 0)
-		fprintf(stderr, "\nwhole feed of [%.*s]:\n got: %s\nwant: %s\n", (int)(len > 200 ? 200 : len),
-			in, g_o1.s, expect);
+		fprintf(stderr, "\nwhole feed of [%.*s]:\n got: %s\nwant: %s\n",
+			(int)(len > 200 ? 200 : len), in, g_o1.s, expect);
 	CU_ASSERT_STRING_EQUAL(g_o1.s, expect);
 	CU_ASSERT_FATAL(len < sizeof(cuts) / sizeof(cuts[0]));
 	for (size_t i = 0; i + 1 < len; i++)
@@ -475,7 +475,9 @@ static void test_errors_syntax(void)
 	CHECK("GET / HTTP/1.1\r\nHost : h\r\n\r\n", "ERR 400 syntax");
 	CHECK("GET / HTTP/1.1\r\n: h\r\n\r\n", "ERR 400 syntax");
 	CHECK("GET / HTTP/1.1\r\nHost h\r\n\r\n", "ERR 400 syntax");
-	CHECK("GET / HTTP/1.1\r\nHost: h\r\nX: a\x01" "b\r\n\r\n", "ERR 400 syntax");
+	CHECK("GET / HTTP/1.1\r\nHost: h\r\nX: a\x01"
+	      "b\r\n\r\n",
+	      "ERR 400 syntax");
 	static const char nul[] = "GET / HTTP/1.1\r\nHost: h\r\nX: a\0b\r\n\r\n";
 	check_all_splits(nul, sizeof(nul) - 1, "ERR 400 syntax");
 	CHECK("GET / HTTP/1.1\r\nHost: h\r\nContent-Type: a\r\nContent-Type: b\r\n\r\n",
@@ -504,19 +506,19 @@ static void test_errors_framing(void)
 	lim_default();
 	/* RFC 9112 6.3: both framings is a smuggling attempt */
 	CHECK("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n"
-	      "Transfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n", "ERR 400 cl_and_te");
+	      "Transfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
+	      "ERR 400 cl_and_te");
 	CHECK("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n"
-	      "Content-Length: 3\r\n\r\n", "ERR 400 cl_and_te");
+	      "Content-Length: 3\r\n\r\n",
+	      "ERR 400 cl_and_te");
 	CHECK("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\n",
 	      "ERR 400 content_length");
 	CHECK("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3, 4\r\n\r\n",
 	      "ERR 400 content_length");
-	CHECK("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: -1\r\n\r\n",
-	      "ERR 400 content_length");
+	CHECK("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: -1\r\n\r\n", "ERR 400 content_length");
 	CHECK("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 1 2\r\n\r\n",
 	      "ERR 400 content_length");
-	CHECK("POST / HTTP/1.1\r\nHost: h\r\nContent-Length:\r\n\r\n",
-	      "ERR 400 content_length");
+	CHECK("POST / HTTP/1.1\r\nHost: h\r\nContent-Length:\r\n\r\n", "ERR 400 content_length");
 	CHECK("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 0x10\r\n\r\n",
 	      "ERR 400 content_length");
 	/* 2^64 overflows; 2^64-1 parses and is then too large */
@@ -529,12 +531,12 @@ static void test_errors_framing(void)
 	CHECK("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip, chunked\r\n\r\n",
 	      "ERR 501 te_unknown");
 	CHECK("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n"
-	      "Transfer-Encoding: identity\r\n\r\n", "ERR 501 te_unknown");
+	      "Transfer-Encoding: identity\r\n\r\n",
+	      "ERR 501 te_unknown");
 	CHECK("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked, chunked\r\n\r\n",
 	      "ERR 400 te_bad");
 	CHECK("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: ,\r\n\r\n", "ERR 400 te_bad");
-	CHECK("POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
-	      "ERR 400 te_bad");
+	CHECK("POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", "ERR 400 te_bad");
 	CHECK("GET / HTTP/2.0\r\nHost: h\r\n\r\n", "ERR 505 version");
 	CHECK("GET / HTTP/0.9\r\n", "ERR 505 version");
 	CHECK("POST / HTTP/1.1\r\nHost: h\r\nExpect: 100-continue, x\r\n\r\n", "ERR 417 expect");
@@ -574,8 +576,8 @@ static void test_limit_request_line(void)
 	/* "GET /" + 'a' * k + " HTTP/1.0" is 14 + k bytes */
 	n = (size_t)snprintf(in, sizeof(in), "GET /%s HTTP/1.0\r\n\r\n",
 			     "aaaaaaaaaaaaaaaaaaaaaaaaaa");
-	snprintf(want, sizeof(want),
-		 "REQ GET(1) /%s 1.0 ka=0 ex=0 bk=0 nh=0\n  body=\n", "aaaaaaaaaaaaaaaaaaaaaaaaaa");
+	snprintf(want, sizeof(want), "REQ GET(1) /%s 1.0 ka=0 ex=0 bk=0 nh=0\n  body=\n",
+		 "aaaaaaaaaaaaaaaaaaaaaaaaaa");
 	CU_ASSERT_EQUAL(n - 4, 40);
 	check_all_splits(in, n, want);
 	n = (size_t)snprintf(in, sizeof(in), "GET /%s HTTP/1.0\r\n\r\n",
@@ -602,15 +604,16 @@ static void test_limit_head_bytes(void)
 	/* "Host: h\r\n" (9) + "X: " + v + "\r\n" (5 + k) + "\r\n" (2) = 16 + k */
 	n = (size_t)snprintf(in, sizeof(in), "GET / HTTP/1.1\r\nHost: h\r\nX: %.*s\r\n\r\n", 48,
 			     "vvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvv");
-	snprintf(want, sizeof(want), "REQ GET(1) / 1.1 ka=1 ex=0 bk=0 host=h nh=2 [X=%.*s]\n  body=\n",
-		 48, "vvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvv");
+	snprintf(want, sizeof(want),
+		 "REQ GET(1) / 1.1 ka=1 ex=0 bk=0 host=h nh=2 [X=%.*s]\n  body=\n", 48,
+		 "vvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvv");
 	CU_ASSERT_EQUAL(n - 16, 64);
 	check_all_splits(in, n, want);
 	n = (size_t)snprintf(in, sizeof(in), "GET / HTTP/1.1\r\nHost: h\r\nX: %.*s\r\n\r\n", 49,
 			     "vvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvv");
 	check_all_splits(in, n, "ERR 431 head_too_large");
 	/* trailers get the same byte limit */
-	g_lim.head_max = 40;  /* the head below takes 39 */
+	g_lim.head_max = 40; /* the head below takes 39 */
 	CHECK(CH_HEAD "0\r\nX: 0123456789abcdef0123456789abcdef0\r\n\r\n", CH_REQ "\n");
 	CHECK(CH_HEAD "0\r\nX: 0123456789abcdef0123456789abcdef01\r\n\r\n",
 	      CH_REQ "\nERR 431 head_too_large");
@@ -647,8 +650,9 @@ static void test_init_args(void)
 	CU_ASSERT_EQUAL(h1_parser_init(&g_p, &l, buf, sizeof(buf)), -EINVAL);
 	CU_ASSERT_EQUAL(h1_parser_init(&g_p, &l, NULL, 0), -EINVAL);
 	l.headers_max = H1_HEADERS_MAX + 1;
-	CU_ASSERT_EQUAL(h1_parser_init(&g_p, &l, guard_end(&g_head, g_head.size),
-				       (uint32_t)g_head.size), -EINVAL);
+	CU_ASSERT_EQUAL(
+		h1_parser_init(&g_p, &l, guard_end(&g_head, g_head.size), (uint32_t)g_head.size),
+		-EINVAL);
 	CU_ASSERT_EQUAL(h1_head_buf_size(NULL), 8u * 1024 + 2 + 16u * 1024);
 	CU_ASSERT_EQUAL(h1_rc_status(H1_E_URI_TOO_LONG), 414);
 	CU_ASSERT_EQUAL(h1_rc_status(H1_E_TOO_MANY_HEADERS), 431);
@@ -665,7 +669,8 @@ static void test_large_body(void)
 	h1_limits_default(&g_lim);
 	hl = (size_t)snprintf(in, sizeof(in),
 			      "POST /v1/chat/completions HTTP/1.1\r\nHost: h\r\n"
-			      "Content-Length: %u\r\n\r\n", 1u << 20);
+			      "Content-Length: %u\r\n\r\n",
+			      1u << 20);
 	for (i = 0; i < (1u << 20); i++)
 		in[hl + i] = (char)('a' + i % 26);
 	n = hl + (1u << 20);
@@ -704,7 +709,7 @@ static void test_error_sticky(void)
  * Expect fn(buf, cap) to produce exactly `want`: at the exact capacity and above, and
  * -ENOSPC at every smaller capacity, with the buffer ending against a guard page.
  */
-typedef ssize_t (write_fn)(uint8_t *buf, size_t cap, const void *arg);
+typedef ssize_t(write_fn)(uint8_t *buf, size_t cap, const void *arg);
 
 static void check_write(write_fn *fn, const void *arg, const char *want, size_t want_len)
 {
@@ -804,48 +809,56 @@ static ssize_t w_json(uint8_t *b, size_t c, const void *a)
 
 static void test_write_head(void)
 {
-	static const struct h1_wheader extra[] = { { "Date", "Sun, 06 Nov 1994 08:49:37 GMT" },
-						   { "X-Route", "local" } };
-	struct h1_response r = { .status = 200, .content_type = "application/json",
-				 .framing = H1_FRAME_LENGTH, .content_length = 1234567,
-				 .extra = extra, .n_extra = 2 };
+	static const struct h1_wheader extra[] = {{"Date", "Sun, 06 Nov 1994 08:49:37 GMT"},
+						  {"X-Route", "local"}};
+	struct h1_response r = {.status = 200,
+				.content_type = "application/json",
+				.framing = H1_FRAME_LENGTH,
+				.content_length = 1234567,
+				.extra = extra,
+				.n_extra = 2};
 
-	CHECK_WRITE(w_head, &r, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-				"Content-Length: 1234567\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT\r\n"
-				"X-Route: local\r\n\r\n");
-	r = (struct h1_response){ .status = 204, .framing = H1_FRAME_NONE,
-				  .connection = H1_CONN_KEEP_ALIVE };
+	CHECK_WRITE(w_head, &r,
+		    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+		    "Content-Length: 1234567\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT\r\n"
+		    "X-Route: local\r\n\r\n");
+	r = (struct h1_response){
+		.status = 204, .framing = H1_FRAME_NONE, .connection = H1_CONN_KEEP_ALIVE};
 	CHECK_WRITE(w_head, &r, "HTTP/1.1 204 No Content\r\nConnection: keep-alive\r\n\r\n");
-	r = (struct h1_response){ .status = 200, .framing = H1_FRAME_CHUNKED,
-				  .connection = H1_CONN_CLOSE, .reason = "Fine" };
-	CHECK_WRITE(w_head, &r, "HTTP/1.1 200 Fine\r\nTransfer-Encoding: chunked\r\n"
-				"Connection: close\r\n\r\n");
+	r = (struct h1_response){.status = 200,
+				 .framing = H1_FRAME_CHUNKED,
+				 .connection = H1_CONN_CLOSE,
+				 .reason = "Fine"};
+	CHECK_WRITE(w_head, &r,
+		    "HTTP/1.1 200 Fine\r\nTransfer-Encoding: chunked\r\n"
+		    "Connection: close\r\n\r\n");
 	/* until-close framing always says Connection: close */
-	r = (struct h1_response){ .status = 599, .framing = H1_FRAME_CLOSE };
+	r = (struct h1_response){.status = 599, .framing = H1_FRAME_CLOSE};
 	CHECK_WRITE(w_head, &r, "HTTP/1.1 599 \r\nConnection: close\r\n\r\n");
-	r = (struct h1_response){ .status = 200, .content_type = "text/plain" };
-	CHECK_WRITE(w_resp, &r, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
-				"Content-Length: 6\r\n\r\nhello\n");
+	r = (struct h1_response){.status = 200, .content_type = "text/plain"};
+	CHECK_WRITE(w_resp, &r,
+		    "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
+		    "Content-Length: 6\r\n\r\nhello\n");
 }
 
 static void test_write_invalid(void)
 {
 	uint8_t buf[512];
-	static const struct h1_wheader inj[] = { { "X", "a\r\nSet-Cookie: x" } };
-	static const struct h1_wheader badname[] = { { "X Y", "a" } };
-	static const struct h1_wheader empty[] = { { "", "a" } };
-	struct h1_response r = { .status = 200, .extra = inj, .n_extra = 1 };
+	static const struct h1_wheader inj[] = {{"X", "a\r\nSet-Cookie: x"}};
+	static const struct h1_wheader badname[] = {{"X Y", "a"}};
+	static const struct h1_wheader empty[] = {{"", "a"}};
+	struct h1_response r = {.status = 200, .extra = inj, .n_extra = 1};
 
 	CU_ASSERT_EQUAL(h1_write_head(buf, sizeof(buf), &r), -EINVAL);
 	r.extra = badname;
 	CU_ASSERT_EQUAL(h1_write_head(buf, sizeof(buf), &r), -EINVAL);
 	r.extra = empty;
 	CU_ASSERT_EQUAL(h1_write_head(buf, sizeof(buf), &r), -EINVAL);
-	r = (struct h1_response){ .status = 99 };
+	r = (struct h1_response){.status = 99};
 	CU_ASSERT_EQUAL(h1_write_head(buf, sizeof(buf), &r), -EINVAL);
-	r = (struct h1_response){ .status = 200, .content_type = "a\nb" };
-	CU_ASSERT_EQUAL(h1_write_head(buf, 0, &r), -EINVAL);  /* -EINVAL wins over ENOSPC */
-	r = (struct h1_response){ .status = 200, .reason = "x\r" };
+	r = (struct h1_response){.status = 200, .content_type = "a\nb"};
+	CU_ASSERT_EQUAL(h1_write_head(buf, 0, &r), -EINVAL); /* -EINVAL wins over ENOSPC */
+	r = (struct h1_response){.status = 200, .reason = "x\r"};
 	CU_ASSERT_EQUAL(h1_write_head(buf, sizeof(buf), &r), -EINVAL);
 	CU_ASSERT_EQUAL(h1_write_chunk(buf, sizeof(buf), "x", 0), -EINVAL);
 	CU_ASSERT_EQUAL(h1_write_sse_event(buf, sizeof(buf), "a\nb", "x", 1), -EINVAL);
@@ -859,7 +872,7 @@ static void test_write_iov(void)
 {
 	uint8_t buf[256], hdr[H1_CHUNK_HDR_MAX];
 	struct iovec iov[3];
-	struct h1_response r = { .status = 200, .framing = H1_FRAME_CHUNKED };
+	struct h1_response r = {.status = 200, .framing = H1_FRAME_CHUNKED};
 	static const char body[] = "{\"ok\":true}";
 	static const char want_head[] = "HTTP/1.1 200 OK\r\nContent-Length: 11\r\n\r\n";
 
@@ -914,11 +927,12 @@ static void test_write_sse(void)
 
 static void test_write_errors(void)
 {
-	static const uint16_t statuses[] = { 400, 408, 413, 414, 417, 431, 500, 501, 503, 505 };
+	static const uint16_t statuses[] = {400, 408, 413, 414, 417, 431, 500, 501, 503, 505};
 	char want[512], body[128];
 
 	for (size_t i = 0; i < sizeof(statuses) / sizeof(statuses[0]); i++) {
-		int bl = snprintf(body, sizeof(body), "%u %s\n", statuses[i], h1_reason(statuses[i]));
+		int bl = snprintf(body, sizeof(body), "%u %s\n", statuses[i],
+				  h1_reason(statuses[i]));
 		int n = snprintf(want, sizeof(want),
 				 "HTTP/1.1 %u %s\r\nContent-Type: text/plain; charset=utf-8\r\n"
 				 "Content-Length: %d\r\n%s\r\n%s",
@@ -940,17 +954,18 @@ static void test_write_errors(void)
 
 static void test_write_json_error(void)
 {
-	static const char *const a1[] = { "Invalid \"model\"\n\tpath\\x\x01", "invalid_request_error",
-					  "model_not_found" };
-	static const char *const a2[] = { "Rate limit", "rate_limit_exceeded", NULL };
+	static const char *const a1[] = {"Invalid \"model\"\n\tpath\\x\x01",
+					 "invalid_request_error", "model_not_found"};
+	static const char *const a2[] = {"Rate limit", "rate_limit_exceeded", NULL};
 
 	g_status = 404;
 	g_close = false;
-	CHECK_WRITE(w_json, a1,
-		    "HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\n"
-		    "Content-Length: 127\r\n\r\n"
-		    "{\"error\":{\"message\":\"Invalid \\\"model\\\"\\n\\tpath\\\\x\\u0001\","
-		    "\"type\":\"invalid_request_error\",\"param\":null,\"code\":\"model_not_found\"}}");
+	CHECK_WRITE(
+		w_json, a1,
+		"HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\n"
+		"Content-Length: 127\r\n\r\n"
+		"{\"error\":{\"message\":\"Invalid \\\"model\\\"\\n\\tpath\\\\x\\u0001\","
+		"\"type\":\"invalid_request_error\",\"param\":null,\"code\":\"model_not_found\"}}");
 	g_status = 429;
 	g_close = true;
 	CHECK_WRITE(w_json, a2,
@@ -986,8 +1001,8 @@ static void test_format_date(void)
  * the parser itself would frame correctly (Content-Length matches the body). */
 static void test_error_roundtrip(void)
 {
-	static const int rcs[] = { H1_E_SYNTAX, H1_E_URI_TOO_LONG, H1_E_HEAD_TOO_LARGE,
-				   H1_E_BODY_TOO_LARGE, H1_E_TE_UNKNOWN, H1_E_VERSION };
+	static const int rcs[] = {H1_E_SYNTAX,	       H1_E_URI_TOO_LONG, H1_E_HEAD_TOO_LARGE,
+				  H1_E_BODY_TOO_LARGE, H1_E_TE_UNKNOWN,	  H1_E_VERSION};
 	uint8_t buf[512];
 
 	for (size_t i = 0; i < sizeof(rcs) / sizeof(rcs[0]); i++) {
@@ -1015,8 +1030,7 @@ int main(void)
 	if (CU_initialize_registry() != CUE_SUCCESS)
 		return 2;
 	s = CU_add_suite("http", NULL, NULL);
-	if (s == NULL ||
-	    !CU_add_test(s, "simple_get", test_simple_get) ||
+	if (s == NULL || !CU_add_test(s, "simple_get", test_simple_get) ||
 	    !CU_add_test(s, "headers_ows_and_other", test_headers_ows_and_other) ||
 	    !CU_add_test(s, "find_header", test_find_header) ||
 	    !CU_add_test(s, "keep_alive_rules", test_keep_alive_rules) ||

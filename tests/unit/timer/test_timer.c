@@ -16,12 +16,12 @@
 struct item {
 	struct tw_timer t;
 	uint32_t id;
-	uint64_t want;    /* tick it must fire on */
+	uint64_t want; /* tick it must fire on */
 	uint64_t fired_at;
 	uint32_t fires;
 };
 
-#define ITEM(tp) ((struct item *)(void *)((char *)(tp) - offsetof(struct item, t)))
+#define ITEM(tp) ((struct item *)(void *)((char *)(tp)-offsetof(struct item, t)))
 
 /* firing log shared by the callbacks of one test */
 static uint32_t g_log[8192];
@@ -114,7 +114,7 @@ static void test_not_early(void)
 	tw_arm_ticks(&g_w, &g_items[0].t, 300, log_cb);
 	/* clock starts at tick -1 (target = first_tick - 1): 300 ticks later is 299 */
 	CU_ASSERT_EQUAL(g_items[0].t.expire, 299);
-	CU_ASSERT_EQUAL(tw_advance(&g_w, 299 * MS, 8), 0);   /* target 298 */
+	CU_ASSERT_EQUAL(tw_advance(&g_w, 299 * MS, 8), 0); /* target 298 */
 	CU_ASSERT_TRUE(tw_timer_armed(&g_items[0].t));
 	CU_ASSERT_EQUAL(tw_ticks_left(&g_w, &g_items[0].t), 1);
 	CU_ASSERT_EQUAL(tw_advance(&g_w, 300 * MS - 1, 8), 0);
@@ -132,7 +132,7 @@ static void test_cancel(void)
 		tw_arm_ticks(&g_w, &g_items[i].t, 10 + i * 37, log_cb);
 	for (i = 0; i < 300; i += 3)
 		CU_ASSERT_TRUE(tw_cancel(&g_w, &g_items[i].t));
-	CU_ASSERT_FALSE(tw_cancel(&g_w, &g_items[0].t));  /* already idle */
+	CU_ASSERT_FALSE(tw_cancel(&g_w, &g_items[0].t));    /* already idle */
 	CU_ASSERT_FALSE(tw_cancel(&g_w, &g_items[4000].t)); /* never armed */
 	CU_ASSERT_EQUAL(tw_armed_count(&g_w), 200);
 	tw_advance(&g_w, 5000 * MS, 1000);
@@ -190,14 +190,14 @@ static void test_callbacks(void)
 	g_spawn = &g_items[4];
 	tw_arm_ticks(&g_w, &g_items[0].t, 10, periodic_cb);
 	tw_arm_ticks(&g_w, &g_items[1].t, 50, killer_cb);
-	tw_arm_ticks(&g_w, &g_items[2].t, 50, log_cb);   /* same tick, after killer */
+	tw_arm_ticks(&g_w, &g_items[2].t, 50, log_cb); /* same tick, after killer */
 	tw_arm_ticks(&g_w, &g_items[3].t, 400, log_cb);
 	/* a poll loop: one advance per ms; the spawned timer fires in the same call */
 	for (uint64_t ms = 1; ms <= 1000; ms++) {
 		unsigned int got = tw_advance(&g_w, ms * MS, 1000);
 
 		if (ms == 50)
-			CU_ASSERT_EQUAL(got, 3);  /* periodic, killer, spawned */
+			CU_ASSERT_EQUAL(got, 3); /* periodic, killer, spawned */
 	}
 	CU_ASSERT_EQUAL(g_items[0].fires, 10);
 	CU_ASSERT_EQUAL(g_items[0].fired_at, 99);
@@ -227,12 +227,28 @@ static void test_rearm_late(void)
 static void test_cascade_boundaries(void)
 {
 	static const uint64_t delays[] = {
-		1, 2, 255, 256, 257, 511, 512, 65535, 65536, 65537, 65792,
-		(1u << 24) - 1, 1u << 24, (1u << 24) + 1, (1u << 24) + 256,
-		UINT64_C(0xffffffff), UINT64_C(0x100000000), UINT64_C(0x100000001),
-		UINT64_C(0x1ffffffff), (UINT64_C(1) << 40) + 12345,
+		1,
+		2,
+		255,
+		256,
+		257,
+		511,
+		512,
+		65535,
+		65536,
+		65537,
+		65792,
+		(1u << 24) - 1,
+		1u << 24,
+		(1u << 24) + 1,
+		(1u << 24) + 256,
+		UINT64_C(0xffffffff),
+		UINT64_C(0x100000000),
+		UINT64_C(0x100000001),
+		UINT64_C(0x1ffffffff),
+		(UINT64_C(1) << 40) + 12345,
 	};
-	static const uint64_t phases[] = { 0, 1, 128, 255, 256, 65535, 0xffffff, 0x1234567 };
+	static const uint64_t phases[] = {0, 1, 128, 255, 256, 65535, 0xffffff, 0x1234567};
 	size_t d, ph;
 
 	for (ph = 0; ph < sizeof(phases) / sizeof(phases[0]); ph++) {
@@ -309,7 +325,7 @@ static void test_arm_while_behind(void)
 	reset(0, 0);
 	for (i = 0; i < 10; i++)
 		tw_arm_ticks(&g_w, &g_items[i].t, 1, log_cb);
-	tw_advance(&g_w, 100 * MS, 2);   /* clock at tick 99, wheel at tick 0 */
+	tw_advance(&g_w, 100 * MS, 2); /* clock at tick 99, wheel at tick 0 */
 	tw_arm_ticks(&g_w, &g_items[100].t, 10, log_cb);
 	CU_ASSERT_EQUAL(g_items[100].t.expire, 109);
 	tw_advance(&g_w, 100 * MS, 100);
@@ -322,8 +338,8 @@ static void test_arm_while_behind(void)
 /* Tick counter wrapping through UINT64_MAX, timers on both sides and across levels. */
 static void test_tick_wrap(void)
 {
-	static const uint64_t delays[] = { 1, 100, 299, 300, 301, 1000, 70000, 20000000 };
-	const uint64_t first = UINT64_MAX - 299;  /* tick 0 comes 300 ticks in */
+	static const uint64_t delays[] = {1, 100, 299, 300, 301, 1000, 70000, 20000000};
+	const uint64_t first = UINT64_MAX - 299; /* tick 0 comes 300 ticks in */
 	size_t i;
 
 	reset(first, 0);
@@ -347,8 +363,8 @@ static void test_ns_wrap_and_backwards(void)
 
 	reset(0, start);
 	tw_arm_ns(&g_w, &g_items[0].t, 10 * MS, log_cb);
-	CU_ASSERT_EQUAL(tw_advance(&g_w, start + 9 * MS, 4), 0);  /* wrapped, 9 ms in */
-	CU_ASSERT_EQUAL(tw_advance(&g_w, start + 5 * MS, 4), 0);  /* backwards: ignored */
+	CU_ASSERT_EQUAL(tw_advance(&g_w, start + 9 * MS, 4), 0); /* wrapped, 9 ms in */
+	CU_ASSERT_EQUAL(tw_advance(&g_w, start + 5 * MS, 4), 0); /* backwards: ignored */
 	CU_ASSERT_EQUAL(g_items[0].fires, 0);
 	CU_ASSERT_EQUAL(tw_advance(&g_w, start + 10 * MS, 4), 1);
 }
@@ -357,9 +373,9 @@ static void test_ns_wrap_and_backwards(void)
 static void test_arm_ns_rounding(void)
 {
 	reset(0, 0);
-	tw_advance(&g_w, 1500000, 4);  /* 1.5 ms: clock at tick 0 + 0.5 ms */
-	tw_arm_ns(&g_w, &g_items[0].t, 1 * MS, log_cb);  /* due at 2.5 ms */
-	tw_arm_ns(&g_w, &g_items[1].t, 0, log_cb);       /* due now: next advance */
+	tw_advance(&g_w, 1500000, 4);			/* 1.5 ms: clock at tick 0 + 0.5 ms */
+	tw_arm_ns(&g_w, &g_items[0].t, 1 * MS, log_cb); /* due at 2.5 ms */
+	tw_arm_ns(&g_w, &g_items[1].t, 0, log_cb);	/* due now: next advance */
 	/* "now" is 1.5 ms, between ticks: the 0-delay timer fires on the next tick */
 	CU_ASSERT_EQUAL(tw_advance(&g_w, 1999999, 4), 0);
 	CU_ASSERT_EQUAL(tw_advance(&g_w, 2000000, 4), 1);
@@ -377,8 +393,7 @@ int main(void)
 	if (CU_initialize_registry() != CUE_SUCCESS)
 		return 2;
 	s = CU_add_suite("timer", NULL, NULL);
-	if (s == NULL ||
-	    !CU_add_test(s, "init_einval", test_init_einval) ||
+	if (s == NULL || !CU_add_test(s, "init_einval", test_init_einval) ||
 	    !CU_add_test(s, "order_exact", test_order_exact) ||
 	    !CU_add_test(s, "not_early", test_not_early) ||
 	    !CU_add_test(s, "cancel", test_cancel) ||
