@@ -118,6 +118,10 @@ void tw_arm_ticks(struct tw_wheel *w, struct tw_timer *t, uint64_t ticks, tw_exp
 	/* Relative to the clock (target), not to cur: when the wheel lags behind on its
 	 * budget, a new timer's delay still counts from the time the caller sees. */
 	t->expire = w->target + ticks;
+	/* Ticks up to the clock are already processed once the wheel caught up: a
+	 * 0-tick timer armed then fires on the next tick, and says so in expire. */
+	if ((int64_t)(t->expire - w->cur) < 0)
+		t->expire = w->cur;
 	t->fn = fn;
 	tw_place(w, t);
 }

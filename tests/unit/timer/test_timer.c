@@ -4,6 +4,7 @@
  */
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -385,6 +386,146 @@ static void test_arm_ns_rounding(void)
 	CU_ASSERT_EQUAL(g_items[0].fires, 1);
 }
 
+/*
+ * Model check: random arms (all levels, beyond the wheel's span), cancels, re-arms
+ * and cross-timer actions from inside callbacks, random clock steps (from sub-tick to
+ * 2^26 ticks) and random budgets, from several tick-counter phases including one
+ * about to wrap. Every expiry must be of an armed timer, exactly on its tick, in tick
+ * order; when tw_advance() is not behind, nothing due may be left armed.
+ */
+#define MODEL_N 512
+
+static uint64_t m_expire[MODEL_N]; /* tick each armed timer must fire on */
+static bool m_armed[MODEL_N];
+static uint64_t m_last_tick;
+static bool m_any_fired;
+static unsigned int m_errors;
+
+static uint64_t model_delay(void)
+{
+	switch (rng() % 8) {
+	case 0:
+		return 0;
+	case 1:
+	case 2:
+		return rng() % 300;
+	case 3:
+	case 4:
+		return rng() % 70000;
+	case 5:
+		return rng() % (UINT64_C(1) << 25);
+	case 6:
+		return rng() % (UINT64_C(1) << 34);
+	default:
+		return 255 + rng() % 3;
+	}
+}
+
+static void model_arm(struct tw_wheel *w, uint32_t i, tw_expire_fn *fn)
+{
+	uint64_t d = model_delay();
+
+	tw_arm_ticks(w, &g_items[i].t, d, fn);
+	m_expire[i] = w->target + d;
+	/* ticks already processed cannot fire any more: the next one does */
+	if ((int64_t)(m_expire[i] - tw_now_tick(w)) < 0)
+		m_expire[i] = tw_now_tick(w);
+	m_armed[i] = true;
+}
+
+static void model_cb(struct tw_wheel *w, struct tw_timer *t)
+{
+	uint32_t i = ITEM(t)->id, j = (uint32_t)(rng() % MODEL_N);
+	uint64_t now = tw_now_tick(w);
+
+	if (!m_armed[i] || m_expire[i] != now || (int64_t)(now - w->target) > 0 ||
+	    (m_any_fired && (int64_t)(now - m_last_tick) < 0)) {
+		if (m_errors++ == 0)
+			fprintf(stderr,
+				"\nmodel: timer %u armed %d want %llu fired %llu clock %llu last "
+				"%llu\n",
+				i, m_armed[i], (unsigned long long)m_expire[i],
+				(unsigned long long)now, (unsigned long long)w->target,
+				(unsigned long long)m_last_tick);
+	}
+	m_armed[i] = false;
+	m_any_fired = true;
+	m_last_tick = now;
+	switch (rng() % 4) {
+	case 0:
+		model_arm(w, i, model_cb); /* re-arm itself */
+		break;
+	case 1:
+		if (tw_cancel(w, &g_items[j].t) != m_armed[j])
+			m_errors++;
+		m_armed[j] = false;
+		break;
+	case 2:
+		model_arm(w, j, model_cb); /* arm or move another one */
+		break;
+	default:
+		break;
+	}
+}
+
+static void test_random_model(void)
+{
+	static const uint64_t starts[] = {0, 1, 255, 65535, UINT64_MAX - 100000, 0x123456789a};
+
+	rng_state = 0x2545f4914f6cdd1du;
+	for (size_t sidx = 0; sidx < sizeof(starts) / sizeof(starts[0]); sidx++) {
+		uint64_t now = 0;
+
+		reset(starts[sidx], 0);
+		memset(m_armed, 0, sizeof(m_armed));
+		m_any_fired = false;
+		m_errors = 0;
+		for (uint32_t i = 0; i < MODEL_N; i++)
+			if (rng() % 2 == 0)
+				model_arm(&g_w, i, model_cb);
+		for (int step = 0; step < 3000; step++) {
+			uint64_t r = rng() % 100, ticks;
+			uint32_t i = (uint32_t)(rng() % MODEL_N);
+
+			if (r < 10)
+				model_arm(&g_w, i, model_cb);
+			else if (r < 15) {
+				if (tw_cancel(&g_w, &g_items[i].t) != m_armed[i])
+					m_errors++;
+				m_armed[i] = false;
+			}
+			r = rng() % 100;
+			ticks = r < 60	 ? rng() % 4
+				: r < 90 ? rng() % 1000
+					 : rng() % (UINT64_C(1) << 26);
+			now += ticks * MS + rng() % MS;
+			tw_advance(&g_w, now, 1 + (unsigned int)(rng() % 64));
+			while (tw_behind(&g_w))
+				tw_advance(&g_w, now, 1 + (unsigned int)(rng() % 64));
+			/* caught up: every armed timer lies in the future */
+			for (uint32_t k = 0; k < MODEL_N; k++)
+				if (m_armed[k] && (int64_t)(m_expire[k] - g_w.target) <= 0 &&
+				    m_errors++ == 0)
+					fprintf(stderr,
+						"\nmodel: timer %u due %llu not fired, clock "
+						"%llu\n",
+						k, (unsigned long long)m_expire[k],
+						(unsigned long long)g_w.target);
+		}
+		/* and the wheel agrees with the model on what is armed */
+		uint64_t armed = 0;
+
+		for (uint32_t k = 0; k < MODEL_N; k++) {
+			armed += m_armed[k];
+			if (m_armed[k] != tw_timer_armed(&g_items[k].t))
+				m_errors++;
+		}
+		CU_ASSERT_EQUAL(armed, tw_armed_count(&g_w));
+		CU_ASSERT_EQUAL(m_errors, 0);
+		CU_ASSERT_TRUE(m_any_fired);
+	}
+}
+
 int main(void)
 {
 	CU_pSuite s;
@@ -406,7 +547,8 @@ int main(void)
 	    !CU_add_test(s, "arm_while_behind", test_arm_while_behind) ||
 	    !CU_add_test(s, "tick_wrap", test_tick_wrap) ||
 	    !CU_add_test(s, "ns_wrap_and_backwards", test_ns_wrap_and_backwards) ||
-	    !CU_add_test(s, "arm_ns_rounding", test_arm_ns_rounding)) {
+	    !CU_add_test(s, "arm_ns_rounding", test_arm_ns_rounding) ||
+	    !CU_add_test(s, "random_model", test_random_model)) {
 		CU_cleanup_registry();
 		return 2;
 	}
