@@ -7,7 +7,7 @@
 #include <stddef.h>
 
 #define CHAT_MAX_SYSTEM 1024 /* bytes of a template's built-in default system prompt */
-#define CHAT_MAX_BOS 64	     /* bytes of the BOS token text a template prints */
+#define CHAT_MAX_BOS 64	     /* bytes of the BOS/EOS token text a template prints */
 #define CHAT_MAX_DATE 32     /* bytes of Llama 3.1's default date_string */
 
 enum chat_role {
@@ -27,6 +27,8 @@ enum chat_kind {
 	CHAT_CHATML = 1,  /* <|im_start|>role\n...<|im_end|>\n (Qwen, SmolLM, ...) */
 	CHAT_LLAMA3 = 2,  /* <|start_header_id|>role<|end_header_id|>\n\n...<|eot_id|> */
 	CHAT_LLAMA31 = 3, /* Llama 3.1/3.2: Llama 3 plus the dated system header */
+	CHAT_LLAMA2 = 4,  /* <s>[INST] <<SYS>>..<</SYS>> ... [/INST] answer </s> */
+	CHAT_ZEPHYR = 5,  /* <|user|>\n...</s>\n (TinyLlama-Chat, Zephyr) */
 };
 
 /* A recognised template. Self-contained (no pointers): copy it freely. */
@@ -36,9 +38,11 @@ struct chat_tmpl {
 	 * message is not a system message; empty when it inserts none. */
 	char default_system[CHAT_MAX_SYSTEM];
 	size_t default_system_len; /* bytes */
-	/* Llama 3: bos_token as the template prints it before the first message. */
+	/* bos_token and eos_token as the template prints them (Llama 2/3, Zephyr). */
 	char bos[CHAT_MAX_BOS];
 	size_t bos_len; /* bytes */
+	char eos[CHAT_MAX_BOS];
+	size_t eos_len; /* bytes */
 	/* Llama 3.1: the template's default date_string ("26 Jul 2024"). */
 	char date[CHAT_MAX_DATE];
 	size_t date_len; /* bytes */

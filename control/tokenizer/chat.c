@@ -20,6 +20,19 @@
  * strftime_now() of Llama 3.2 is deliberately not used: output stays
  * deterministic).
  *
+ * Llama 2 chat (marker "<<SYS>>" with "[INST]"): an optional first system
+ * message goes into the first user turn as "<<SYS>>\n" sys "\n<</SYS>>\n\n";
+ * user turns are bos "[INST] " strip(content) " [/INST]", assistant turns
+ * " " strip(content) " " eos; roles must alternate user/assistant (the
+ * template raises otherwise, here -EINVAL); no generation prompt.
+ *
+ * Zephyr/TinyLlama-Chat (markers "<|user|>", "<|assistant|>", eos_token and
+ * no "<|end|>", which would be Phi-3): "<|" role "|>\n" content eos "\n";
+ * generation prompt "<|assistant|>\n" after the last message.
+ *
+ * Every family's expected strings in the unit suite were checked against
+ * jinja2 rendering the real template.
+ *
  * trim() is Jinja's (Python's str.strip): Unicode White_Space at both ends. */
 #include <errno.h>
 #include <string.h>
@@ -91,9 +104,17 @@ static void llama31_date(struct chat_tmpl *ct, const char *s, size_t len)
 }
 
 int chat_tmpl_init(struct chat_tmpl *ct, const char *tmpl, size_t len, const char *bos,
-		   size_t bos_len)
+		   size_t bos_len, const char *eos, size_t eos_len)
 {
 	memset(ct, 0, sizeof(*ct));
+	if (bos_len > sizeof(ct->bos) || eos_len > sizeof(ct->eos))
+		return -E2BIG;
+	if (bos_len)
+		memcpy(ct->bos, bos, bos_len);
+	ct->bos_len = bos_len;
+	if (eos_len)
+		memcpy(ct->eos, eos, eos_len);
+	ct->eos_len = eos_len;
 	if (!tmpl || len == 0) {
 		ct->kind = CHAT_PLAIN;
 		return 0;
@@ -103,16 +124,20 @@ int chat_tmpl_init(struct chat_tmpl *ct, const char *tmpl, size_t len, const cha
 		return chatml_default_system(ct, tmpl, len);
 	}
 	if (find(tmpl, len, "<|start_header_id|>")) {
-		if (bos_len > sizeof(ct->bos))
-			return -E2BIG;
-		if (bos_len)
-			memcpy(ct->bos, bos, bos_len);
-		ct->bos_len = bos_len;
 		ct->kind = CHAT_LLAMA3;
 		if (find(tmpl, len, "Cutting Knowledge Date")) {
 			ct->kind = CHAT_LLAMA31;
 			llama31_date(ct, tmpl, len);
 		}
+		return 0;
+	}
+	if (find(tmpl, len, "[INST]") && find(tmpl, len, "<<SYS>>")) {
+		ct->kind = CHAT_LLAMA2;
+		return 0;
+	}
+	if (find(tmpl, len, "<|user|>") && find(tmpl, len, "<|assistant|>") &&
+	    find(tmpl, len, "eos_token") && !find(tmpl, len, "<|end|>")) {
+		ct->kind = CHAT_ZEPHYR;
 		return 0;
 	}
 	return -ENOTSUP;
@@ -124,9 +149,13 @@ int chat_tmpl_from_gguf(struct chat_tmpl *ct, const struct gguf_file *f, const s
 	size_t len = 0, bos_len = 0;
 	if (!gguf_get_str(f, "tokenizer.chat_template", &s, &len))
 		len = 0;
+	const char *eos = NULL;
+	size_t eos_len = 0;
 	if (tok_bos(t) != TOK_NULL)
 		bos = tok_text(t, tok_bos(t), &bos_len);
-	return chat_tmpl_init(ct, s, len, bos, bos_len);
+	if (tok_eos(t) != TOK_NULL)
+		eos = tok_text(t, tok_eos(t), &eos_len);
+	return chat_tmpl_init(ct, s, len, bos, bos_len, eos, eos_len);
 }
 
 const char *chat_kind_name(enum chat_kind k)
@@ -140,6 +169,10 @@ const char *chat_kind_name(enum chat_kind k)
 		return "llama3";
 	case CHAT_LLAMA31:
 		return "llama3.1";
+	case CHAT_LLAMA2:
+		return "llama2";
+	case CHAT_ZEPHYR:
+		return "zephyr";
 	}
 	return "?";
 }
@@ -225,6 +258,23 @@ static void trim(const char **s, size_t *len)
 	*len = n;
 }
 
+/* Strip trailing White_Space from the sink's bytes after floor. */
+static void rtrim_sink(struct sink *k, size_t floor)
+{
+	if (k->err)
+		return;
+	for (bool more = true; more && k->n > floor;) {
+		more = false;
+		for (size_t w = 1; w <= 3 && w <= k->n - floor; w++) {
+			if (space_at((const unsigned char *)k->out + k->n - w, w) == w) {
+				k->n -= w;
+				more = true;
+				break;
+			}
+		}
+	}
+}
+
 static void llama3_msg(struct sink *k, const char *role, const char *c, size_t cl)
 {
 	trim(&c, &cl);
@@ -301,6 +351,61 @@ int64_t chat_render(const struct chat_tmpl *ct, const struct chat_msg *msgs, siz
 			puts_(&k, "<|start_header_id|>assistant<|end_header_id|>\n\n");
 		break;
 	}
+	case CHAT_LLAMA2: {
+		const char *sys = NULL;
+		size_t sys_len = 0, first = 0;
+		bool has_sys = n > 0 && msgs[0].role == CHAT_ROLE_SYSTEM;
+		if (has_sys) {
+			sys = msgs[0].content;
+			sys_len = msgs[0].len;
+			first = 1;
+		}
+		for (i = first; i < n; i++) {
+			size_t j = i - first; /* loop.index0 over the messages after the system one */
+			if ((msgs[i].role == CHAT_ROLE_USER) != (j % 2 == 0))
+				return -EINVAL; /* the template's raise_exception */
+			const char *c = msgs[i].content;
+			size_t cl = msgs[i].len;
+			if (msgs[i].role == CHAT_ROLE_USER) {
+				put(&k, ct->bos, ct->bos_len);
+				puts_(&k, "[INST] ");
+				if (j == 0 && has_sys) {
+					/* strip() of the whole "<<SYS>>\n" sys "\n<</SYS>>\n\n"
+					 * content: it starts with "<<SYS>>", so only its end */
+					size_t floor = k.n;
+					puts_(&k, "<<SYS>>\n");
+					put(&k, sys, sys_len);
+					puts_(&k, "\n<</SYS>>\n\n");
+					put(&k, c, cl);
+					rtrim_sink(&k, floor);
+				} else {
+					trim(&c, &cl);
+					put(&k, c, cl);
+				}
+				puts_(&k, " [/INST]");
+			} else if (msgs[i].role == CHAT_ROLE_ASSISTANT) {
+				trim(&c, &cl);
+				puts_(&k, " ");
+				put(&k, c, cl);
+				puts_(&k, " ");
+				put(&k, ct->eos, ct->eos_len);
+			}
+			/* a system message at an odd position renders nothing */
+		}
+		break;
+	}
+	case CHAT_ZEPHYR:
+		for (i = 0; i < n; i++) {
+			puts_(&k, "<|");
+			puts_(&k, role_name(msgs[i].role));
+			puts_(&k, "|>\n");
+			put(&k, msgs[i].content, msgs[i].len);
+			put(&k, ct->eos, ct->eos_len);
+			puts_(&k, "\n");
+			if (i + 1 == n && add_generation_prompt)
+				puts_(&k, "<|assistant|>\n");
+		}
+		break;
 	default:
 		return -EINVAL;
 	}

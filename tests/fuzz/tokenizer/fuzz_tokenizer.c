@@ -202,7 +202,7 @@ static void fuzz_gguf(const uint8_t *s, size_t len)
 static void fuzz_chat(const uint8_t *s, size_t len)
 {
 	struct chat_tmpl ct;
-	if (chat_tmpl_init(&ct, (const char *)s, len, "<s>", 3) != 0)
+	if (chat_tmpl_init(&ct, (const char *)s, len, "<s>", 3, "</s>", 4) != 0)
 		return;
 	const struct chat_msg msgs[] = {
 		{ CHAT_ROLE_SYSTEM, " sys ", 5 }, { CHAT_ROLE_USER, "hello", 5 },

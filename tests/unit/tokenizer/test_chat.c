@@ -105,7 +105,7 @@ static void test_chatml_plain_template(void)
 		"message['content'] + '<|im_end|>' + '\\n'}}{% endfor %}{% if add_generation_prompt "
 		"%}{{ '<|im_start|>assistant\\n' }}{% endif %}";
 	struct chat_tmpl ct;
-	CU_ASSERT_EQUAL_FATAL(chat_tmpl_init(&ct, tmpl, sizeof(tmpl) - 1, NULL, 0), 0);
+	CU_ASSERT_EQUAL_FATAL(chat_tmpl_init(&ct, tmpl, sizeof(tmpl) - 1, NULL, 0, NULL, 0), 0);
 	CU_ASSERT_EQUAL(ct.kind, CHAT_CHATML);
 	CU_ASSERT_EQUAL(ct.default_system_len, 0);
 	const struct chat_msg user[] = { MSG(USER, "Hi") };
@@ -117,7 +117,7 @@ static void test_chatml_plain_template(void)
 		"%}{{ '<|im_start|>system\\nYou are a helpful assistant.<|im_end|>\\n' }}{% endif %}"
 		"{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + "
 		"'\\n'}}{% endfor %}";
-	CU_ASSERT_EQUAL_FATAL(chat_tmpl_init(&ct, qwen2, sizeof(qwen2) - 1, NULL, 0), 0);
+	CU_ASSERT_EQUAL_FATAL(chat_tmpl_init(&ct, qwen2, sizeof(qwen2) - 1, NULL, 0, NULL, 0), 0);
 	expect_render(&ct, user, 1, false,
 		      "<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n"
 		      "<|im_start|>user\nHi<|im_end|>\n");
@@ -167,7 +167,7 @@ static void test_llama31(void)
 		"\\n\\n\" }}\n{{- \"Cutting Knowledge Date: December 2023\\n\" }}\n{{- \"Today Date: "
 		"\" + date_string + \"\\n\\n\" }}";
 	struct chat_tmpl ct;
-	CU_ASSERT_EQUAL_FATAL(chat_tmpl_init(&ct, tmpl, sizeof(tmpl) - 1, "<|begin_of_text|>", 17), 0);
+	CU_ASSERT_EQUAL_FATAL(chat_tmpl_init(&ct, tmpl, sizeof(tmpl) - 1, "<|begin_of_text|>", 17, NULL, 0), 0);
 	CU_ASSERT_EQUAL(ct.kind, CHAT_LLAMA31);
 	const struct chat_msg conv[] = { MSG(SYSTEM, "  Be nice.\n"), MSG(USER, "Hi") };
 	expect_render(&ct, conv, 2, true,
@@ -181,7 +181,7 @@ static void test_llama31(void)
 		"%}{%- set date_string = strftime_now(\"%d %b %Y\") %}{%- else %}{%- set date_string = "
 		"\"26 Jul 2024\" %}{%- endif %}{%- endif %}<|start_header_id|> Cutting Knowledge Date";
 	struct chat_tmpl c32;
-	CU_ASSERT_EQUAL_FATAL(chat_tmpl_init(&c32, t32, sizeof(t32) - 1, "<|begin_of_text|>", 17), 0);
+	CU_ASSERT_EQUAL_FATAL(chat_tmpl_init(&c32, t32, sizeof(t32) - 1, "<|begin_of_text|>", 17, NULL, 0), 0);
 	CU_ASSERT_EQUAL(c32.kind, CHAT_LLAMA31);
 	CU_ASSERT_EQUAL(c32.date_len, 11);
 	CU_ASSERT_EQUAL(memcmp(c32.date, "26 Jul 2024", 11), 0);
@@ -190,6 +190,72 @@ static void test_llama31(void)
 		      "<|begin_of_text|><|start_header_id|>system<|end_header_id|>\n\n"
 		      "Cutting Knowledge Date: December 2023\nToday Date: 26 Jul 2024\n\n"
 		      "<|eot_id|><|start_header_id|>user<|end_header_id|>\n\nHi<|eot_id|>");
+}
+
+/* Meta's Llama 2 chat template. */
+static const char llama2_tmpl[] =
+	"{% if messages[0]['role'] == 'system' %}{% set loop_messages = messages[1:] %}{% set "
+	"system_message = messages[0]['content'] %}{% else %}{% set loop_messages = messages %}{% "
+	"set system_message = false %}{% endif %}{% for message in loop_messages %}{% if "
+	"(message['role'] == 'user') != (loop.index0 % 2 == 0) %}{{ raise_exception('Conversation "
+	"roles must alternate user/assistant/user/assistant/...') }}{% endif %}{% if loop.index0 == "
+	"0 and system_message != false %}{% set content = '<<SYS>>\\n' + system_message + "
+	"'\\n<</SYS>>\\n\\n' + message['content'] %}{% else %}{% set content = message['content'] "
+	"%}{% endif %}{% if message['role'] == 'user' %}{{ bos_token + '[INST] ' + content.strip() "
+	"+ ' [/INST]' }}{% elif message['role'] == 'assistant' %}{{ ' '  + content.strip() + ' ' + "
+	"eos_token }}{% endif %}{% endfor %}";
+
+static void test_llama2(void)
+{
+	struct chat_tmpl ct;
+	CU_ASSERT_EQUAL_FATAL(chat_tmpl_init(&ct, llama2_tmpl, sizeof(llama2_tmpl) - 1, "<s>", 3,
+					     "</s>", 4), 0);
+	CU_ASSERT_EQUAL(ct.kind, CHAT_LLAMA2);
+	const struct chat_msg conv[] = {
+		MSG(SYSTEM, "Be brief."), MSG(USER, " Hi "), MSG(ASSISTANT, " Hello! "),
+		MSG(USER, "2+2?"),
+	};
+	expect_render(&ct, conv, 4, true,
+		      "<s>[INST] <<SYS>>\nBe brief.\n<</SYS>>\n\n Hi [/INST] Hello! </s>"
+		      "<s>[INST] 2+2? [/INST]");
+	expect_render(&ct, conv + 1, 1, true, "<s>[INST] Hi [/INST]");
+	/* an all-blank first turn strips into the system block (str.strip) */
+	const struct chat_msg blank[] = { MSG(SYSTEM, "S"), MSG(USER, " \n ") };
+	expect_render(&ct, blank, 2, true, "<s>[INST] <<SYS>>\nS\n<</SYS>> [/INST]");
+	/* a system message at an odd position renders nothing (as the template) */
+	const struct chat_msg late_sys[] = { MSG(USER, "a"), MSG(SYSTEM, "x") };
+	expect_render(&ct, late_sys, 2, true, "<s>[INST] a [/INST]");
+	/* roles must alternate */
+	char out[256];
+	const struct chat_msg two_users[] = { MSG(USER, "a"), MSG(USER, "b") };
+	CU_ASSERT_EQUAL(chat_render(&ct, two_users, 2, true, out, sizeof(out)), -EINVAL);
+	const struct chat_msg starts_assistant[] = { MSG(ASSISTANT, "a") };
+	CU_ASSERT_EQUAL(chat_render(&ct, starts_assistant, 1, true, out, sizeof(out)), -EINVAL);
+}
+
+/* TinyLlama-1.1B-Chat's (Zephyr) template. */
+static void test_zephyr(void)
+{
+	static const char tmpl[] =
+		"{% for message in messages %}\n{% if message['role'] == 'user' %}\n{{ '<|user|>\n' + "
+		"message['content'] + eos_token }}\n{% elif message['role'] == 'system' %}\n{{ "
+		"'<|system|>\n' + message['content'] + eos_token }}\n{% elif message['role'] == "
+		"'assistant' %}\n{{ '<|assistant|>\n'  + message['content'] + eos_token }}\n{% endif "
+		"%}\n{% if loop.last and add_generation_prompt %}\n{{ '<|assistant|>' }}\n{% endif "
+		"%}\n{% endfor %}";
+	struct chat_tmpl ct;
+	CU_ASSERT_EQUAL_FATAL(chat_tmpl_init(&ct, tmpl, sizeof(tmpl) - 1, "<s>", 3, "</s>", 4), 0);
+	CU_ASSERT_EQUAL(ct.kind, CHAT_ZEPHYR);
+	CU_ASSERT_STRING_EQUAL(chat_kind_name(ct.kind), "zephyr");
+	const struct chat_msg conv[] = {
+		MSG(SYSTEM, "Be brief."), MSG(USER, " Hi "), MSG(ASSISTANT, " Hello! "),
+		MSG(USER, "2+2?"),
+	};
+	expect_render(&ct, conv, 4, true,
+		      "<|system|>\nBe brief.</s>\n<|user|>\n Hi </s>\n<|assistant|>\n Hello! </s>\n"
+		      "<|user|>\n2+2?</s>\n<|assistant|>\n");
+	expect_render(&ct, conv + 1, 1, false, "<|user|>\n Hi </s>\n");
+	expect_render(&ct, NULL, 0, true, "");
 }
 
 static void test_plain(void)
@@ -219,17 +285,20 @@ static void test_plain(void)
 static void test_errors(void)
 {
 	struct chat_tmpl ct;
+	/* Mistral-style [INST] without <<SYS>>, Phi-3's <|end|>: not recognised */
 	static const char unknown[] = "{% for m in messages %}[INST] {{ m.content }} [/INST]{% endfor %}";
-	CU_ASSERT_EQUAL(chat_tmpl_init(&ct, unknown, sizeof(unknown) - 1, NULL, 0), -ENOTSUP);
-	CU_ASSERT_EQUAL(chat_tmpl_init(&ct, NULL, 0, NULL, 0), 0);
+	static const char phi3[] = "{{'<|user|>\\n' + message['content'] + '<|end|>\\n' + eos_token}}<|assistant|>";
+	CU_ASSERT_EQUAL(chat_tmpl_init(&ct, phi3, sizeof(phi3) - 1, NULL, 0, NULL, 0), -ENOTSUP);
+	CU_ASSERT_EQUAL(chat_tmpl_init(&ct, unknown, sizeof(unknown) - 1, NULL, 0, NULL, 0), -ENOTSUP);
+	CU_ASSERT_EQUAL(chat_tmpl_init(&ct, NULL, 0, NULL, 0, NULL, 0), 0);
 	CU_ASSERT_EQUAL(ct.kind, CHAT_PLAIN);
 	char big_bos[CHAT_MAX_BOS + 1];
 	memset(big_bos, 'b', sizeof(big_bos));
-	CU_ASSERT_EQUAL(chat_tmpl_init(&ct, "<|start_header_id|>", 19, big_bos, sizeof(big_bos)),
+	CU_ASSERT_EQUAL(chat_tmpl_init(&ct, "<|start_header_id|>", 19, big_bos, sizeof(big_bos), NULL, 0),
 			-E2BIG);
 
 	static const char tmpl[] = "'<|im_start|>system\\nDefault.<|im_end|>\\n'";
-	CU_ASSERT_EQUAL_FATAL(chat_tmpl_init(&ct, tmpl, sizeof(tmpl) - 1, NULL, 0), 0);
+	CU_ASSERT_EQUAL_FATAL(chat_tmpl_init(&ct, tmpl, sizeof(tmpl) - 1, NULL, 0, NULL, 0), 0);
 	const struct chat_msg user[] = { MSG(USER, "Hi") };
 	char out[128];
 	/* exactly enough, one byte short */
@@ -249,6 +318,8 @@ int add_chat_tests(CU_pSuite s)
 	    !CU_add_test(s, "chat: ChatML without/with other defaults", test_chatml_plain_template) ||
 	    !CU_add_test(s, "chat: Llama 3 and its BOS", test_llama3) ||
 	    !CU_add_test(s, "chat: Llama 3.1 system header", test_llama31) ||
+	    !CU_add_test(s, "chat: Llama 2", test_llama2) ||
+	    !CU_add_test(s, "chat: Zephyr", test_zephyr) ||
 	    !CU_add_test(s, "chat: plain for base models", test_plain) ||
 	    !CU_add_test(s, "chat: errors", test_errors))
 		return -1;
