@@ -95,26 +95,162 @@ static inline bool plain(uint8_t c)
 	return c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
 }
 
-/* First byte in [s, end) that is not plain, or end. */
-static inline const uint8_t *find_special(const uint8_t *s, const uint8_t *end)
+#if defined(__AVX2__)
+/* 16 table bytes repeated in both 128-bit lanes, for _mm256_shuffle_epi8 lookups. */
+#define DUP16(a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, q)                          \
+	_mm256_setr_epi8((char)(a), (char)(b), (char)(c), (char)(d), (char)(e), (char)(f), \
+			 (char)(g), (char)(h), (char)(i), (char)(j), (char)(k), (char)(l), \
+			 (char)(m), (char)(n), (char)(o), (char)(q), (char)(a), (char)(b), \
+			 (char)(c), (char)(d), (char)(e), (char)(f), (char)(g), (char)(h), \
+			 (char)(i), (char)(j), (char)(k), (char)(l), (char)(m), (char)(n), \
+			 (char)(o), (char)(q))
+
+/*
+ * Lanes of the 32 bytes x (loaded from s) that break UTF-8 (RFC 3629 section 4), by
+ * the table method of Keiser and Lemire ("Validating UTF-8 In Less Than One
+ * Instruction Per Byte", 2021).  Each byte is judged with the one before it: the
+ * high nibble of the previous byte, its low nibble and the high nibble of this byte
+ * each look up a set of error classes the pair could be in; the pair is bad when
+ * all three agree.  Two continuations in a row are bad unless a lead two or three
+ * bytes back asks for them.  Reads s[-3..-1], which must be in the buffer; bytes
+ * before a string are ASCII or end a sequence already checked.
+ */
+static inline uint32_t utf8_errors32(const uint8_t *s, __m256i x)
+{
+	enum {
+		SHORT = 1 << 0,	 /* lead then no continuation */
+		LONG = 1 << 1,	 /* ASCII then continuation */
+		OVER3 = 1 << 2,	 /* E0 80..9F */
+		LARGE = 1 << 3,	 /* F4 90..BF, F5..FF 90..BF: above U+10FFFF */
+		SURR = 1 << 4,	 /* ED A0..BF: UTF-16 surrogates */
+		OVER2 = 1 << 5,	 /* C0/C1 then continuation */
+		BIG1000 = 1 << 6, /* F5..FF 80..8F (above U+10FFFF), and F0 80..8F (overlong) */
+		CONTS = 1 << 7,	 /* continuation then continuation */
+		CARRY = SHORT | LONG | CONTS,
+	};
+	const __m256i lo4 = _mm256_set1_epi8(0x0F);
+	/* By the high nibble of the previous byte. */
+	const __m256i t_prev_hi = DUP16(LONG, LONG, LONG, LONG, LONG, LONG, LONG, LONG,
+					CONTS, CONTS, CONTS, CONTS, SHORT | OVER2, SHORT,
+					SHORT | OVER3 | SURR, SHORT | LARGE | BIG1000);
+	/* By the low nibble of the previous byte (which lead: C0/C1, E0, ED, F0, F4, F5+). */
+	const __m256i t_prev_lo = DUP16(CARRY | OVER3 | OVER2 | BIG1000, CARRY | OVER2, CARRY,
+					CARRY, CARRY | LARGE, CARRY | LARGE | BIG1000,
+					CARRY | LARGE | BIG1000, CARRY | LARGE | BIG1000,
+					CARRY | LARGE | BIG1000, CARRY | LARGE | BIG1000,
+					CARRY | LARGE | BIG1000, CARRY | LARGE | BIG1000,
+					CARRY | LARGE | BIG1000, CARRY | LARGE | BIG1000 | SURR,
+					CARRY | LARGE | BIG1000, CARRY | LARGE | BIG1000);
+	/* By the high nibble of this byte. */
+	const __m256i t_cur_hi = DUP16(SHORT, SHORT, SHORT, SHORT, SHORT, SHORT, SHORT, SHORT,
+				       LONG | OVER2 | CONTS | OVER3 | BIG1000,
+				       LONG | OVER2 | CONTS | OVER3 | LARGE,
+				       LONG | OVER2 | CONTS | SURR | LARGE,
+				       LONG | OVER2 | CONTS | SURR | LARGE, SHORT, SHORT, SHORT,
+				       SHORT);
+	__m256i p1 = _mm256_loadu_si256((const __m256i *)(const void *)(s - 1));
+	__m256i p2 = _mm256_loadu_si256((const __m256i *)(const void *)(s - 2));
+	__m256i p3 = _mm256_loadu_si256((const __m256i *)(const void *)(s - 3));
+	__m256i sc = _mm256_and_si256(
+		_mm256_and_si256(
+			_mm256_shuffle_epi8(t_prev_hi,
+					    _mm256_and_si256(_mm256_srli_epi16(p1, 4), lo4)),
+			_mm256_shuffle_epi8(t_prev_lo, _mm256_and_si256(p1, lo4))),
+		_mm256_shuffle_epi8(t_cur_hi, _mm256_and_si256(_mm256_srli_epi16(x, 4), lo4)));
+	/* Bit 7 where a lead 2 back (E0+) or 3 back (F0+) wants this byte continued. */
+	__m256i want = _mm256_and_si256(
+		_mm256_or_si256(_mm256_subs_epu8(p2, _mm256_set1_epi8((char)(0xE0 - 0x80))),
+				_mm256_subs_epu8(p3, _mm256_set1_epi8((char)(0xF0 - 0x80)))),
+		_mm256_set1_epi8((char)0x80));
+	__m256i err = _mm256_xor_si256(want, sc);
+
+	return ~(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(err, _mm256_setzero_si256()));
+}
+
+/* Lanes of x that end a plain run inside a string: '"', '\\' and bytes 0x00..0x1f. */
+static inline uint32_t ascii_special32(__m256i x)
+{
+	__m256i ctl = _mm256_cmpeq_epi8(_mm256_min_epu8(x, _mm256_set1_epi8(0x1F)), x);
+
+	return (uint32_t)_mm256_movemask_epi8(
+		_mm256_or_si256(_mm256_or_si256(_mm256_cmpeq_epi8(x, _mm256_set1_epi8('"')),
+						_mm256_cmpeq_epi8(x, _mm256_set1_epi8('\\'))),
+				ctl));
+}
+
+/*
+ * Whether the non-ASCII bytes of the block x at s, up to and including lane k of its
+ * first special (or all lanes when special is 0), are valid UTF-8.
+ */
+static inline bool block_utf8_ok(const uint8_t *base, const uint8_t *s, __m256i x,
+				 uint32_t special)
+{
+	uint32_t upto = special != 0 ? (2u << __builtin_ctz(special)) - 1 : ~0u;
+
+	/* "2u << 31" is 0, so lane 31 gives 0 - 1: all lanes, as wanted. */
+	if (s - base < 3)
+		return false;
+	return (utf8_errors32(s, x) & upto) == 0;
+}
+
+/*
+ * Where the scalar code must resume after the vector scan stopped at s: at the lead
+ * of a sequence that s cuts (a lead up to 3 bytes back whose length reaches s or
+ * beyond), so the scalar decoder sees whole sequences and reports a cut one.  Never
+ * before lo, where the scan started (a character boundary).
+ */
+static inline const uint8_t *char_start(const uint8_t *s, const uint8_t *lo)
+{
+	int i;
+
+	for (i = 1; i <= 3 && s - i >= lo; i++) {
+		uint8_t b = s[-i];
+
+		if (b < 0x80)
+			break;
+		if (b >= 0xC0) {
+			int len = b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : 2;
+
+			return len > i ? s - i : s;
+		}
+	}
+	return s;
+}
+#endif
+
+/*
+ * First byte in [s, end) the caller must look at: '"', '\\', a control, or a
+ * non-ASCII byte that the vector check did not clear (the scalar decoder then
+ * validates it and reports the exact offset); end when none.  With AVX2, blocks of
+ * valid UTF-8 are passed over; base is the body start (bounds of the look-back).
+ */
+static inline const uint8_t *find_special(const uint8_t *s, const uint8_t *end,
+					  const uint8_t *base)
 {
 #if defined(__AVX2__)
-	const __m256i q32 = _mm256_set1_epi8('"');
-	const __m256i b32 = _mm256_set1_epi8('\\');
-	const __m256i c32 = _mm256_set1_epi8(0x20);
+	const uint8_t *lo = s;
+	uint32_t hi = 0; /* non-ASCII lanes of the previous block */
 
 	while (end - s >= 32) {
 		__m256i x = _mm256_loadu_si256((const __m256i *)(const void *)s);
-		/* Signed compare: 0x20 > x holds for controls and for bytes >= 0x80. */
-		__m256i m = _mm256_or_si256(
-			_mm256_or_si256(_mm256_cmpeq_epi8(x, q32), _mm256_cmpeq_epi8(x, b32)),
-			_mm256_cmpgt_epi8(c32, x));
-		uint32_t bits = (uint32_t)_mm256_movemask_epi8(m);
+		uint32_t special = ascii_special32(x);
 
-		if (bits != 0)
-			return s + __builtin_ctz(bits);
+		/*
+		 * An ASCII block must still be checked when the block before ended
+		 * inside a sequence, which then holds its last lane.
+		 */
+		if ((hi >> 31) != 0 || (hi = (uint32_t)_mm256_movemask_epi8(x)) != 0) {
+			hi = (uint32_t)_mm256_movemask_epi8(x);
+			if (!block_utf8_ok(base, s, x, special))
+				break;
+		}
+		if (special != 0)
+			return s + __builtin_ctz(special);
 		s += 32;
 	}
+	s = char_start(s, lo);
+#else
+	(void)base;
 #endif
 #if defined(__SSE2__)
 	{
@@ -124,6 +260,7 @@ static inline const uint8_t *find_special(const uint8_t *s, const uint8_t *end)
 
 		while (end - s >= 16) {
 			__m128i x = _mm_loadu_si128((const __m128i *)(const void *)s);
+			/* Signed compare: 0x20 > x holds for controls and for bytes >= 0x80. */
 			__m128i m = _mm_or_si128(
 				_mm_or_si128(_mm_cmpeq_epi8(x, q16), _mm_cmpeq_epi8(x, b16)),
 				_mm_cmpgt_epi8(c16, x));
@@ -361,31 +498,31 @@ scan_string(struct rv_p *p, uint8_t *dst, uint32_t cap, uint32_t *outlen, bool *
 #if defined(__AVX2__)
 			/*
 			 * Copy while scanning: store every 32-byte block, then keep only
-			 * the plain prefix.  Needs 32 bytes of room, so the tail of the
-			 * arena takes the memcpy path below.
+			 * the part before its first special byte.  Needs 32 bytes of room,
+			 * so the tail of the arena takes the memcpy path below.
 			 */
-			const __m256i q32 = _mm256_set1_epi8('"');
-			const __m256i b32 = _mm256_set1_epi8('\\');
-			const __m256i c32 = _mm256_set1_epi8(0x20);
+			const uint8_t *lo = s;
+			uint32_t hi = 0; /* non-ASCII lanes of the previous block */
 
 			while (end - s >= 32 && cap - n >= 32) {
 				__m256i x = _mm256_loadu_si256((const __m256i *)(const void *)s);
-				__m256i m = _mm256_or_si256(
-					_mm256_or_si256(_mm256_cmpeq_epi8(x, q32),
-							_mm256_cmpeq_epi8(x, b32)),
-					_mm256_cmpgt_epi8(c32, x));
-				uint32_t bits = (uint32_t)_mm256_movemask_epi8(m);
+				uint32_t special = ascii_special32(x);
 
 				_mm256_storeu_si256((__m256i *)(void *)(dst + n), x);
-				if (bits != 0) {
-					uint32_t k = (uint32_t)__builtin_ctz(bits);
-					uint32_t qb = (uint32_t)_mm256_movemask_epi8(
-						_mm256_cmpeq_epi8(x, q32));
+				/* Same as in find_special(). */
+				if ((hi >> 31) != 0 ||
+				    (hi = (uint32_t)_mm256_movemask_epi8(x)) != 0) {
+					hi = (uint32_t)_mm256_movemask_epi8(x);
+					if (!block_utf8_ok(p->base, s, x, special))
+						break;
+				}
+				if (special != 0) {
+					uint32_t k = (uint32_t)__builtin_ctz(special);
 
 					s += k;
 					n += k;
-					/* The usual end: the closing quote, known from the mask. */
-					if (qb >> k & 1) {
+					/* The usual end: the closing quote. */
+					if (*s == '"') {
 						p->p = s + 1;
 						if (outlen != NULL)
 							*outlen = n;
@@ -396,8 +533,14 @@ scan_string(struct rv_p *p, uint8_t *dst, uint32_t cap, uint32_t *outlen, bool *
 				s += 32;
 				n += 32;
 			}
+			{
+				const uint8_t *b = char_start(s, lo);
+
+				n -= (uint32_t)(s - b);
+				s = b;
+			}
 #endif
-			q = find_special(s, end);
+			q = find_special(s, end, p->base);
 			run = (size_t)(q - s);
 			if (run > cap - n)
 				return fail(p, RV_ERR_TEXT_TOO_LARGE, s);
@@ -405,7 +548,7 @@ scan_string(struct rv_p *p, uint8_t *dst, uint32_t cap, uint32_t *outlen, bool *
 			n += (uint32_t)run;
 			s = q;
 		} else {
-			s = find_special(s, end);
+			s = find_special(s, end, p->base);
 		}
 #if defined(__AVX2__)
 special:
@@ -452,22 +595,43 @@ special:
 		if (c < 0x20)
 			return fail(p, RV_ERR_CONTROL_CHAR, q);
 		{
-			int k = utf8_len(q, end);
+			/*
+			 * Non-ASCII: stay in a scalar loop over whole UTF-8 sequences and
+			 * the ASCII between them (CJK text is all 3-byte sequences: going
+			 * back to the vector scan after each would cost a restart per
+			 * character).  Leave on a byte that needs a look, or after 16 ASCII
+			 * bytes in a row, where the vector scan is faster again.
+			 */
+			const uint8_t *r = q;
+			unsigned ascii = 0;
 
-			if (k < 0)
-				return fail(p, RV_ERR_TRUNCATED, end);
-			if (k == 0)
-				return fail(p, RV_ERR_BAD_UTF8, q);
-			if (dst != NULL) {
-				if ((uint32_t)k > cap - n)
-					return fail(p, RV_ERR_TEXT_TOO_LARGE, q);
-				if (cap - n >= 4 && end - q >= 4)
-					memcpy(dst + n, q, 4);
-				else
-					memcpy(dst + n, q, (size_t)k);
-				n += (uint32_t)k;
+			while (r < end && ascii < 16) {
+				int k;
+
+				if (*r < 0x80) {
+					if (!plain(*r))
+						break;
+					r++;
+					ascii++;
+					continue;
+				}
+				k = utf8_len(r, end);
+				if (k < 0)
+					return fail(p, RV_ERR_TRUNCATED, end);
+				if (k == 0)
+					return fail(p, RV_ERR_BAD_UTF8, r);
+				r += k;
+				ascii = 0;
 			}
-			s = q + k;
+			if (dst != NULL) {
+				size_t run = (size_t)(r - q);
+
+				if (run > cap - n)
+					return fail(p, RV_ERR_TEXT_TOO_LARGE, q);
+				memcpy(dst + n, q, run);
+				n += (uint32_t)run;
+			}
+			s = r;
 		}
 	}
 }

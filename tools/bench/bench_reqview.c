@@ -2,7 +2,8 @@
 /*
  * bench_reqview - ns per rv_parse() on generated /v1/chat/completions bodies of about
  * 0.5, 2, 8, 32 and 200 KB (multi-turn, a tool, stream options) with two kinds of
- * text: "plain" English prose and "mixed" text dense in escapes and non-ASCII, beside a baseline measured in the same run: memcpy of the same
+ * text: "plain" English prose, "mixed" text dense in escapes and non-ASCII, and "cjk"
+ * Chinese/Japanese (3-byte UTF-8 characters), beside a baseline measured in the same run: memcpy of the same
  * body (the least any pass over it can cost).  Prints median and p99 of many runs.
  * Never fails on a timing.  Usage: bench_reqview [iterations-scale]
  */
@@ -31,6 +32,17 @@ static const char *const mixed[] = {
 	"for (int i = 0; i < n; i++) { sum += a[i] * b[i]; }\\n",
 	"Summarise the key points of the meeting in three bullet points.",
 	"What is the integral of x^2 * sin(x) dx? Show each step.",
+};
+
+/* CJK: Chinese and Japanese prose, 3-byte UTF-8 characters, ASCII punctuation. */
+static const char *const cjk[] = {
+	"\xe8\xaf\xb7\xe8\xa7\xa3\xe9\x87\x8a\xe4\xb8\x80\xe4\xb8\x8b\xe8\xbf\x99\xe6\xae\xb5\xe4\xbb\xa3"
+	"\xe7\xa0\x81\xe4\xb8\xba\xe4\xbb\x80\xe4\xb9\x88\xe4\xbc\x9a\xe5\x86\x85\xe5\xad\x98\xe6\xb3\x84"
+	"\xe6\xbc\x8f\xef\xbc\x8c\xe5\xb9\xb6\xe7\xbb\x99\xe5\x87\xba\xe4\xbf\xae\xe5\xa4\x8d\xe6\x96\xb9"
+	"\xe6\xa1\x88\xe3\x80\x82",
+	"\xe4\xbb\x8a\xe6\x97\xa5\xe3\x81\xaf\xe3\x81\x84\xe3\x81\x84\xe5\xa4\xa9\xe6\xb0\x97\xe3\x81\xa7"
+	"\xe3\x81\x99\xe3\x81\xad\xe3\x80\x82\xe6\x95\xa3\xe6\xad\xa9\xe3\x81\xab\xe8\xa1\x8c\xe3\x81\x8d"
+	"\xe3\x81\xbe\xe3\x81\x97\xe3\x82\x87\xe3\x81\x86\xe3\x81\x8b\xef\xbc\x9f",
 };
 
 /* Plain: English prose, one escaped newline per paragraph (typical chat text). */
@@ -145,10 +157,11 @@ int main(int argc, char **argv)
 	}
 	printf("%-6s %-8s %8s %6s %12s %12s %10s %12s %12s\n", "text", "target", "bytes", "msgs",
 	       "parse_med_ns", "parse_p99_ns", "MB/s", "memcpy_med", "memcpy_p99");
-	for (k = 0; k < 2; k++) {
+	for (k = 0; k < 3; k++) {
 		for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
-			size_t len = k == 0 ? make_body(buf, 300000, sizes[i], plain, 4)
-					    : make_body(buf, 300000, sizes[i], mixed, 8);
+			size_t len = k == 0   ? make_body(buf, 300000, sizes[i], plain, 4)
+				     : k == 1 ? make_body(buf, 300000, sizes[i], mixed, 8)
+					      : make_body(buf, 300000, sizes[i], cjk, 2);
 			int inner = sizes[i] >= 32768 ? 20 : 200;
 			double r[4] = { 0 };
 			struct rv_view v;
@@ -160,7 +173,7 @@ int main(int argc, char **argv)
 			}
 			measure(&ctx, buf, len, copy, 200 * scale, inner, r);
 			printf("%-6s %-8zu %8zu %6u %12.0f %12.0f %10.0f %12.0f %12.0f\n",
-			       k == 0 ? "plain" : "mixed", sizes[i], len, v.nmsgs, r[0], r[1],
+			       k == 0 ? "plain" : k == 1 ? "mixed" : "cjk", sizes[i], len, v.nmsgs, r[0], r[1],
 			       r[0] > 0 ? (double)len / r[0] * 1e3 : 0.0, r[2], r[3]);
 		}
 	}

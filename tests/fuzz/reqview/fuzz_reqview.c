@@ -28,6 +28,52 @@ static void setup(void)
 	ready = true;
 }
 
+/*
+ * Offset of the first byte that does not start a well-formed UTF-8 sequence (RFC 3629
+ * table 3-7 of Unicode), or n when all of b is well-formed; a sequence cut by the end
+ * counts as well-formed (the parser calls that TRUNCATED).  Written independently of
+ * the parser's decoder, as the reference for its vector check.
+ */
+static size_t first_bad_utf8(const uint8_t *b, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n) {
+		uint8_t c = b[i];
+		uint8_t lo = 0x80, hi = 0xBF;
+		size_t len, j;
+
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		if (c >= 0xC2 && c <= 0xDF)
+			len = 2;
+		else if (c >= 0xE0 && c <= 0xEF)
+			len = 3;
+		else if (c >= 0xF0 && c <= 0xF4)
+			len = 4;
+		else
+			return i;
+		if (c == 0xE0)
+			lo = 0xA0;
+		if (c == 0xED)
+			hi = 0x9F;
+		if (c == 0xF0)
+			lo = 0x90;
+		if (c == 0xF4)
+			hi = 0x8F;
+		for (j = 1; j < len; j++) {
+			if (i + j >= n)
+				return n;
+			if (j == 1 ? (b[i + 1] < lo || b[i + 1] > hi) : (b[i + j] & 0xC0) != 0x80)
+				return i;
+		}
+		i += len;
+	}
+	return n;
+}
+
 static bool inside(const char *p, uint32_t len, const char *lo, size_t n)
 {
 	return p >= lo && p + len <= lo + n;
@@ -66,12 +112,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		if (rv_strerror(v.err) == NULL)
 			abort();
+		/* Everything before a BAD_UTF8 was accepted, so it is the first bad byte. */
+		if (v.err == RV_ERR_BAD_UTF8 &&
+		    first_bad_utf8((const uint8_t *)body, n) != v.err_off)
+			abort();
 	} else {
 		if ((size_t)rc != n || v.nmsgs > c->lim.max_messages ||
 		    v.text.len > c->lim.max_text || v.ntools > c->lim.max_tools ||
 		    v.ncalls > c->lim.max_tools || v.text.p != c->arena)
 			abort();
 		if (!str_ok(v.model, c, body, n) || !str_ok(v.user, c, body, n))
+			abort();
+		/* An accepted body is valid UTF-8 throughout, and so is its text. */
+		if (first_bad_utf8((const uint8_t *)body, n) != n ||
+		    first_bad_utf8((const uint8_t *)v.text.p, v.text.len) != v.text.len)
 			abort();
 		if (v.model_span.off + (uint64_t)v.model_span.len > n ||
 		    v.stop.off + (uint64_t)v.stop.len > n ||

@@ -558,6 +558,202 @@ static void test_escapes(void)
 	CU_ASSERT_EQUAL(v.model_span.len, 12);
 }
 
+/* UTF-8 sequences for the position sweep; bad_at: offset of the byte reported. */
+static const struct {
+	const char *seq;
+	enum rv_err err;
+	size_t bad_at;
+} utf8_cases[] = {
+	/* valid: every length, the edges of each range */
+	{ "\xc2\x80", RV_OK, 0 },
+	{ "\xdf\xbf", RV_OK, 0 },
+	{ "\xc3\xa9", RV_OK, 0 },
+	{ "\xe0\xa0\x80", RV_OK, 0 },
+	{ "\xe2\x82\xac", RV_OK, 0 },
+	{ "\xed\x9f\xbf", RV_OK, 0 },
+	{ "\xee\x80\x80", RV_OK, 0 },
+	{ "\xef\xbf\xbf", RV_OK, 0 },
+	{ "\xf0\x90\x80\x80", RV_OK, 0 },
+	{ "\xf0\x9f\x98\x80", RV_OK, 0 },
+	{ "\xf4\x8f\xbf\xbf", RV_OK, 0 },
+	/* stray continuations, extra continuations */
+	{ "\x80", RV_ERR_BAD_UTF8, 0 },
+	{ "\xbf", RV_ERR_BAD_UTF8, 0 },
+	{ "\xc3\xa9\xa9", RV_ERR_BAD_UTF8, 2 },
+	{ "\xe2\x82\xac\x80", RV_ERR_BAD_UTF8, 3 },
+	{ "\xf0\x9f\x98\x80\x80", RV_ERR_BAD_UTF8, 4 },
+	/* overlong 2, 3, 4 bytes */
+	{ "\xc0\xaf", RV_ERR_BAD_UTF8, 0 },
+	{ "\xc1\xbf", RV_ERR_BAD_UTF8, 0 },
+	{ "\xe0\x80\xaf", RV_ERR_BAD_UTF8, 0 },
+	{ "\xe0\x9f\xbf", RV_ERR_BAD_UTF8, 0 },
+	{ "\xf0\x80\x80\xaf", RV_ERR_BAD_UTF8, 0 },
+	{ "\xf0\x8f\xbf\xbf", RV_ERR_BAD_UTF8, 0 },
+	/* UTF-16 surrogates encoded in UTF-8 */
+	{ "\xed\xa0\x80", RV_ERR_BAD_UTF8, 0 },
+	{ "\xed\xbf\xbf", RV_ERR_BAD_UTF8, 0 },
+	/* above U+10FFFF, 5-byte forms, bytes never in UTF-8 */
+	{ "\xf4\x90\x80\x80", RV_ERR_BAD_UTF8, 0 },
+	{ "\xf5\x80\x80\x80", RV_ERR_BAD_UTF8, 0 },
+	{ "\xf7\xbf\xbf\xbf", RV_ERR_BAD_UTF8, 0 },
+	{ "\xf8\x88\x80\x80\x80", RV_ERR_BAD_UTF8, 0 },
+	{ "\xfe", RV_ERR_BAD_UTF8, 0 },
+	{ "\xff", RV_ERR_BAD_UTF8, 0 },
+	/* a lead without its continuations, before ASCII, a lead, or the closing quote */
+	{ "\xc3" "a", RV_ERR_BAD_UTF8, 0 },
+	{ "\xe2\x82" "a", RV_ERR_BAD_UTF8, 0 },
+	{ "\xf0\x9f\x98" "a", RV_ERR_BAD_UTF8, 0 },
+	{ "\xc3\xc3\xa9", RV_ERR_BAD_UTF8, 0 },
+	{ "\xe2\xe2\x82\xac", RV_ERR_BAD_UTF8, 0 },
+	{ "\xf0\x9f\x98", RV_ERR_BAD_UTF8, 0 },
+	{ "\xe2", RV_ERR_BAD_UTF8, 0 },
+};
+
+/*
+ * Each sequence at every offset of a long string (so the vector check sees it in
+ * every lane and across block edges), in text that is copied (content), skipped
+ * (an unknown field) and in a short string (name), after ASCII or after CJK: the
+ * same verdict and the same offset as the byte-wise decoder gives.
+ */
+static void test_utf8_every_position(void)
+{
+	static const char cjk3[] = "\xe4\xb8\xad";
+	static const char *const fields[] = { "content", "x", "name" };
+	char body[512], want[256];
+	size_t c, f, off, ctx;
+
+	for (c = 0; c < sizeof(utf8_cases) / sizeof(utf8_cases[0]); c++) {
+		for (f = 0; f < 3; f++) {
+			for (ctx = 0; ctx < 2; ctx++) {
+				for (off = 0; off < 70; off++) {
+					size_t n, pre, start, wl = 0, i;
+					int rc;
+
+					n = (size_t)sprintf(body, "{\"messages\":[{\"%s\":\"", fields[f]);
+					start = n;
+					/* padding: off bytes of ASCII, or of CJK then ASCII */
+					for (i = 0; ctx == 1 && i + 3 <= off; i += 3) {
+						memcpy(body + n, cjk3, 3);
+						memcpy(want + wl, cjk3, 3);
+						n += 3;
+						wl += 3;
+					}
+					for (; i < off; i++) {
+						body[n++] = 'a';
+						want[wl++] = 'a';
+					}
+					pre = n;
+					n += (size_t)sprintf(body + n, "%s", utf8_cases[c].seq);
+					memcpy(want + wl, utf8_cases[c].seq, n - pre);
+					wl += n - pre;
+					for (i = 0; i < 40; i++) {
+						body[n++] = 'b';
+						want[wl++] = 'b';
+					}
+					n += (size_t)sprintf(body + n, "\"}]}");
+					rc = parse_n(&dflt, RV_EP_CHAT, body, n);
+					if (utf8_cases[c].err == RV_OK) {
+						CU_ASSERT_EQUAL(rc, (int)n);
+						CU_ASSERT_TRUE(f != 0 || (v.text.len == wl &&
+								   memcmp(v.text.p, want, wl) == 0));
+						CU_ASSERT_TRUE(f != 2 || (v.msgs[0].name.len == wl &&
+								   memcmp(v.msgs[0].name.p, want, wl) == 0));
+					} else {
+						CU_ASSERT_EQUAL(rc, -(int)utf8_cases[c].err);
+						CU_ASSERT_EQUAL(v.err_off, pre + utf8_cases[c].bad_at);
+						if (v.err_off != pre + utf8_cases[c].bad_at)
+							fprintf(stderr, "\ncase %zu field %zu ctx %zu off %zu: "
+								"%d at %u, want %zu\n", c, f, ctx, off, rc,
+								v.err_off, pre + utf8_cases[c].bad_at);
+					}
+					(void)start;
+				}
+			}
+		}
+	}
+}
+
+/* Reference: offset of the first byte not starting a well-formed sequence, or n. */
+static size_t ref_first_bad(const uint8_t *b, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n) {
+		uint8_t c = b[i], lo = 0x80, hi = 0xBF;
+		size_t len, j;
+
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		len = c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3
+		      : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
+		if (len == 0)
+			return i;
+		lo = c == 0xE0 ? 0xA0 : c == 0xF0 ? 0x90 : 0x80;
+		hi = c == 0xED ? 0x9F : c == 0xF4 ? 0x8F : 0xBF;
+		for (j = 1; j < len; j++)
+			if (i + j >= n || (j == 1 ? b[i + 1] < lo || b[i + 1] > hi
+						  : (b[i + j] & 0xC0) != 0x80))
+				return i;
+		i += len;
+	}
+	return n;
+}
+
+/*
+ * 20000 pseudo-random strings of ASCII, valid sequences and now and then a random
+ * high byte, in content: the parser's verdict and offset must match the reference
+ * decoder (deterministic xorshift, so a failure reproduces).
+ */
+static void test_utf8_random(void)
+{
+	static const char *const pieces[] = { "a", "bc", " ", "\xc3\xa9", "\xe4\xb8\xad",
+					      "\xf0\x9f\x98\x80", "\xed\x9f\xbf", "\xf4\x8f\xbf\xbf",
+					      "\xe0\xa0\x80", "\xdf\xbf" };
+	uint64_t x = 0x9E3779B97F4A7C15ull;
+	char body[1024];
+	int it;
+
+	for (it = 0; it < 20000; it++) {
+		size_t n = (size_t)sprintf(body, "{\"messages\":[{\"content\":\""), start = n;
+		size_t want_bad, len;
+		int parts, k, rc;
+
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		parts = (int)(x % 120);
+		for (k = 0; k < parts; k++) {
+			uint32_t r;
+
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			r = (uint32_t)(x >> 32);
+			if (r % 61 == 0) {
+				body[n++] = (char)(0x80 | (r >> 8 & 0x7F));
+			} else {
+				const char *pc = pieces[r % 10];
+
+				memcpy(body + n, pc, strlen(pc));
+				n += strlen(pc);
+			}
+		}
+		len = n - start;
+		want_bad = ref_first_bad((const uint8_t *)body + start, len);
+		n += (size_t)sprintf(body + n, "\"}]}");
+		rc = parse_n(&dflt, RV_EP_CHAT, body, n);
+		if (want_bad == len) {
+			CU_ASSERT_EQUAL(rc, (int)n);
+			CU_ASSERT_TRUE(v.text.len == len && memcmp(v.text.p, body + start, len) == 0);
+		} else {
+			CU_ASSERT_EQUAL(rc, -RV_ERR_BAD_UTF8);
+			CU_ASSERT_EQUAL(v.err_off, start + want_bad);
+		}
+	}
+}
+
 /*
  * Every strict prefix of a valid body that stops before its final '}' is TRUNCATED,
  * and never reads past its end (guard page).
@@ -587,6 +783,15 @@ static void test_truncation_everywhere(void)
 		sweep(RV_EP_CHAT, valid_chat[i]);
 	for (i = 0; i < sizeof(valid_compl) / sizeof(valid_compl[0]); i++)
 		sweep(RV_EP_COMPLETIONS, valid_compl[i]);
+	/* long non-ASCII strings: cuts inside sequences seen by the vector check */
+	sweep(RV_EP_CHAT, "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\""
+			  "\xe4\xbb\x8a\xe6\x97\xa5\xe3\x81\xaf\xe3\x81\x84\xe3\x81\x84\xe5\xa4\xa9"
+			  "\xe6\xb0\x97\xe3\x81\xa7\xe3\x81\x99\xe3\x81\xad\xe3\x80\x82 caf\xc3\xa9 "
+			  "\xf0\x9f\x98\x80\xf0\x9f\x98\x80\xf0\x9f\x98\x80 \xe6\x95\xa3\xe6\xad\xa9"
+			  "\xe3\x81\xab\xe8\xa1\x8c\xe3\x81\x8d\xe3\x81\xbe\xe3\x81\x97\xe3\x82\x87\"},"
+			  "{\"role\":\"assistant\",\"x\":\"\xe3\x81\x86\xe3\x81\x8b\xef\xbc\x9f\xe3\x81"
+			  "\x86\xe3\x81\x8b\xef\xbc\x9f\xe3\x81\x86\xe3\x81\x8b\xef\xbc\x9f\xe3\x81\x86"
+			  "\xe3\x81\x8b\xef\xbc\x9f\"}]}");
 	/* mid-escape and mid-UTF-8 cuts inside a string */
 	sweep(RV_EP_CHAT, "{\"messages\":[{\"content\":\"\\ud83d\\ude00 \\u00e9 \xf0\x9f\x98\x80 "
 			  "\xe2\x82\xac\"}]}");
@@ -881,6 +1086,8 @@ int main(void)
 		{ "numbers", test_numbers },
 		{ "bad bodies", test_bad_bodies },
 		{ "escapes", test_escapes },
+		{ "UTF-8 at every position", test_utf8_every_position },
+		{ "UTF-8 random against a reference", test_utf8_random },
 		{ "truncation at every offset", test_truncation_everywhere },
 		{ "bad bodies truncated", test_bad_truncated },
 		{ "depth", test_depth },
