@@ -256,37 +256,37 @@ struct tok *tok_new(const struct tok_vocab_desc *d, char *err, size_t errlen)
 
 	if (d->kind != TOK_KIND_SPM && d->kind != TOK_KIND_BPE) {
 		set_err(err, errlen, "unknown tokenizer kind %d", (int)d->kind);
-		goto fail;
+		goto free_tok;
 	}
 	if (d->kind == TOK_KIND_BPE && (d->pre == TOK_PRE_NONE || d->pre > TOK_PRE_SMOLLM)) {
 		set_err(err, errlen, "byte-level BPE needs a pre-tokenizer");
-		goto fail;
+		goto free_tok;
 	}
 	if (n == 0 || n > TOK_MAX_VOCAB) {
 		set_err(err, errlen, "vocabulary size %u out of range 1..%u", n, TOK_MAX_VOCAB);
-		goto fail;
+		goto free_tok;
 	}
 	if (d->n_merges > TOK_MAX_MERGES) {
 		set_err(err, errlen, "%u merges, more than %u", d->n_merges, TOK_MAX_MERGES);
-		goto fail;
+		goto free_tok;
 	}
 	if (!d->texts || !d->lens || (d->n_merges && (!d->merges || !d->merge_lens))) {
 		set_err(err, errlen, "vocabulary description without token texts or merges");
-		goto fail;
+		goto free_tok;
 	}
 	for (uint32_t i = 0; i < n; i++) {
 		if (d->lens[i] && !d->texts[i]) {
 			set_err(err, errlen, "token %u has no text", i);
-			goto fail;
+			goto free_tok;
 		}
 		if (d->lens[i] > TOK_MAX_TOKEN_LEN) {
 			set_err(err, errlen, "token %u is %zu bytes, more than %u", i, d->lens[i],
 				TOK_MAX_TOKEN_LEN);
-			goto fail;
+			goto free_tok;
 		}
 		if (d->types && (d->types[i] < TOK_TYPE_UNDEFINED || d->types[i] > TOK_TYPE_BYTE)) {
 			set_err(err, errlen, "token %u has unknown type %d", i, (int)d->types[i]);
-			goto fail;
+			goto free_tok;
 		}
 		total += d->lens[i] + 1;
 	}
@@ -318,7 +318,7 @@ struct tok *tok_new(const struct tok_vocab_desc *d, char *err, size_t errlen)
 	if ((t->add_bos && t->bos == TOK_NULL) || (t->add_eos && t->eos == TOK_NULL)) {
 		set_err(err, errlen, "add_%s_token is set but the vocabulary has no such id",
 			t->add_bos && t->bos == TOK_NULL ? "bos" : "eos");
-		goto fail;
+		goto free_tok;
 	}
 
 	size_t at = 0;
@@ -368,7 +368,7 @@ struct tok *tok_new(const struct tok_vocab_desc *d, char *err, size_t errlen)
 	}
 
 	if (d->kind == TOK_KIND_BPE && build_merges(t, d, err, errlen) < 0)
-		goto fail;
+		goto free_tok;
 
 	/* SPM chunking is exact when no token has U+2581 after another
 	 * character (see tok_spm.c). */
@@ -428,7 +428,7 @@ struct tok *tok_new(const struct tok_vocab_desc *d, char *err, size_t errlen)
 
 nomem:
 	set_err(err, errlen, "out of memory for a vocabulary of %u tokens", n);
-fail:
+free_tok:
 	tok_free(t);
 	return NULL;
 }
@@ -485,7 +485,7 @@ struct tok *tok_from_gguf(const struct gguf_file *f, char *err, size_t errlen)
 
 	if (!gguf_get_str(f, "tokenizer.ggml.model", &s, &sl)) {
 		set_err(err, errlen, "tokenizer.ggml.model missing or not a string");
-		goto out;
+		goto free_arrays;
 	}
 	if (sl == 5 && memcmp(s, "llama", 5) == 0) {
 		d.kind = TOK_KIND_SPM;
@@ -497,22 +497,22 @@ struct tok *tok_from_gguf(const struct gguf_file *f, char *err, size_t errlen)
 		    !tok_pre_from_name(s, sl, &d.pre)) {
 			set_err(err, errlen, "unsupported tokenizer.ggml.pre \"%.*s\"",
 				(int)(sl > 64 ? 64 : sl), s);
-			goto out;
+			goto free_arrays;
 		}
 	} else {
 		set_err(err, errlen, "unsupported tokenizer.ggml.model \"%.*s\"",
 			(int)(sl > 64 ? 64 : sl), s);
-		goto out;
+		goto free_arrays;
 	}
 
 	if (!gguf_get_arr(f, "tokenizer.ggml.tokens", &et, &n) || et != GGUF_TYPE_STRING) {
 		set_err(err, errlen, "tokenizer.ggml.tokens missing or not an array of strings");
-		goto out;
+		goto free_arrays;
 	}
 	if (n == 0 || n > TOK_MAX_VOCAB) {
 		set_err(err, errlen, "vocabulary size %llu out of range 1..%u",
 			(unsigned long long)n, TOK_MAX_VOCAB);
-		goto out;
+		goto free_arrays;
 	}
 	d.n_tokens = (uint32_t)n;
 	texts = tok_malloc(n * sizeof(*texts));
@@ -523,7 +523,7 @@ struct tok *tok_from_gguf(const struct gguf_file *f, char *err, size_t errlen)
 		if (!gguf_arr_str(f, "tokenizer.ggml.tokens", i, &texts[i], &lens[i])) {
 			set_err(err, errlen, "tokenizer.ggml.tokens[%llu] unreadable",
 				(unsigned long long)i);
-			goto out;
+			goto free_arrays;
 		}
 	}
 	d.texts = texts;
@@ -533,7 +533,7 @@ struct tok *tok_from_gguf(const struct gguf_file *f, char *err, size_t errlen)
 		if (et != GGUF_TYPE_FLOAT32 || n != d.n_tokens) {
 			set_err(err, errlen, "tokenizer.ggml.scores: want %u FLOAT32, have %llu of type %d",
 				d.n_tokens, (unsigned long long)n, (int)et);
-			goto out;
+			goto free_arrays;
 		}
 		scores = tok_malloc(n * sizeof(*scores));
 		if (!scores)
@@ -545,7 +545,7 @@ struct tok *tok_from_gguf(const struct gguf_file *f, char *err, size_t errlen)
 		if ((et != GGUF_TYPE_INT32 && et != GGUF_TYPE_UINT32) || n != d.n_tokens) {
 			set_err(err, errlen, "tokenizer.ggml.token_type: want %u INT32, have %llu of type %d",
 				d.n_tokens, (unsigned long long)n, (int)et);
-			goto out;
+			goto free_arrays;
 		}
 		types = tok_malloc(n * sizeof(*types));
 		if (!types)
@@ -556,12 +556,12 @@ struct tok *tok_from_gguf(const struct gguf_file *f, char *err, size_t errlen)
 	if (d.kind == TOK_KIND_BPE) {
 		if (!gguf_get_arr(f, "tokenizer.ggml.merges", &et, &n) || et != GGUF_TYPE_STRING) {
 			set_err(err, errlen, "tokenizer.ggml.merges missing or not an array of strings");
-			goto out;
+			goto free_arrays;
 		}
 		if (n > TOK_MAX_MERGES) {
 			set_err(err, errlen, "%llu merges, more than %u", (unsigned long long)n,
 				TOK_MAX_MERGES);
-			goto out;
+			goto free_arrays;
 		}
 		d.n_merges = (uint32_t)n;
 		merges = tok_malloc((n ? n : 1) * sizeof(*merges));
@@ -572,7 +572,7 @@ struct tok *tok_from_gguf(const struct gguf_file *f, char *err, size_t errlen)
 			if (!gguf_arr_str(f, "tokenizer.ggml.merges", i, &merges[i], &mlens[i])) {
 				set_err(err, errlen, "tokenizer.ggml.merges[%llu] unreadable",
 					(unsigned long long)i);
-				goto out;
+				goto free_arrays;
 			}
 		}
 		d.merges = merges;
@@ -596,11 +596,11 @@ struct tok *tok_from_gguf(const struct gguf_file *f, char *err, size_t errlen)
 	d.add_space_prefix = gguf_flag(f, "tokenizer.ggml.add_space_prefix", d.kind == TOK_KIND_SPM);
 	d.ignore_merges = d.pre == TOK_PRE_LLAMA3;
 	t = tok_new(&d, err, errlen);
-	goto out;
+	goto free_arrays;
 
 nomem:
 	set_err(err, errlen, "out of memory reading the vocabulary");
-out:
+free_arrays:
 	free(mlens);
 	free(merges);
 	free(types);
@@ -700,7 +700,7 @@ int64_t tok_encode(const struct tok *t, const char *text, size_t len, unsigned f
 			   special_at(t, text, len, 0, true) != NULL &&
 			   special_at(t, text, len, 0, true)->id == t->bos;
 	if (add && t->add_bos && !bos_in_text && (rc = tok_out_push(&o, t->bos)) < 0)
-		goto done;
+		goto free_scratch;
 	while (i < len) {
 		const struct tok_special *sp =
 			t->spec_first[(uint8_t)text[i]] < t->spec_first[(uint8_t)text[i] + 1]
@@ -711,18 +711,18 @@ int64_t tok_encode(const struct tok *t, const char *text, size_t len, unsigned f
 			continue;
 		}
 		if (i > frag && (rc = encode_raw(t, &sc, text + frag, i - frag, after_special, &o)) < 0)
-			goto done;
+			goto free_scratch;
 		if ((rc = tok_out_push(&o, sp->id)) < 0)
-			goto done;
+			goto free_scratch;
 		after_special = true;
 		i += sp->len;
 		frag = i;
 	}
 	if (frag < len && (rc = encode_raw(t, &sc, text + frag, len - frag, after_special, &o)) < 0)
-		goto done;
+		goto free_scratch;
 	if (add && t->add_eos && (rc = tok_out_push(&o, t->eos)) < 0)
-		goto done;
-done:
+		goto free_scratch;
+free_scratch:
 	tok_scratch_free(&sc);
 	return rc < 0 ? rc : (int64_t)o.n;
 }
