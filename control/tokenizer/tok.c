@@ -673,11 +673,14 @@ static const struct tok_special *special_at(const struct tok *t, const char *tex
 	return NULL;
 }
 
+/* A raw fragment always starts the text or follows a special token, and
+ * SentencePiece gives exactly those the dummy space prefix (llama.cpp's
+ * is_prev_special). */
 static int encode_raw(const struct tok *t, struct tok_scratch *sc, const char *s, size_t len,
-		      bool after_special, struct tok_out *o)
+		      struct tok_out *o)
 {
 	if (t->kind == TOK_KIND_SPM)
-		return tok_spm_encode(t, sc, s, len, t->add_space_prefix && after_special, o);
+		return tok_spm_encode(t, sc, s, len, t->add_space_prefix, o);
 	return tok_bpe_encode(t, sc, s, len, o);
 }
 
@@ -687,7 +690,6 @@ int64_t tok_encode(const struct tok *t, const char *text, size_t len, unsigned f
 	struct tok_out o = { out, 0, cap };
 	struct tok_scratch sc = { 0 };
 	bool add = flags & TOK_ENC_ADD_SPECIAL, parse = flags & TOK_ENC_PARSE_SPECIAL;
-	bool after_special = true; /* the start of text counts as after a special */
 	size_t frag = 0, i = 0;
 	int rc = 0;
 
@@ -710,15 +712,14 @@ int64_t tok_encode(const struct tok *t, const char *text, size_t len, unsigned f
 			i++;
 			continue;
 		}
-		if (i > frag && (rc = encode_raw(t, &sc, text + frag, i - frag, after_special, &o)) < 0)
+		if (i > frag && (rc = encode_raw(t, &sc, text + frag, i - frag, &o)) < 0)
 			goto free_scratch;
 		if ((rc = tok_out_push(&o, sp->id)) < 0)
 			goto free_scratch;
-		after_special = true;
 		i += sp->len;
 		frag = i;
 	}
-	if (frag < len && (rc = encode_raw(t, &sc, text + frag, len - frag, after_special, &o)) < 0)
+	if (frag < len && (rc = encode_raw(t, &sc, text + frag, len - frag, &o)) < 0)
 		goto free_scratch;
 	if (add && t->add_eos && (rc = tok_out_push(&o, t->eos)) < 0)
 		goto free_scratch;
