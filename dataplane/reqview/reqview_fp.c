@@ -7,15 +7,18 @@
  * memcpy/memcmp/memset.
  *
  * Strings are scanned 32 bytes at a time with AVX2 (16 with SSE2) for the bytes that
- * end a plain run: '"', '\\', controls (< 0x20) and non-ASCII (>= 0x80, then checked
- * as one UTF-8 sequence by a scalar decoder per RFC 3629 section 4).  Text is copied
- * while it is scanned: each 32-byte block is stored to the arena and only its plain
- * prefix is kept.  Keys and short values whose closing quote is in their first 32
- * bytes take one vector compare.
+ * end a plain run: '"', '\\' and controls (< 0x20).  Blocks holding non-ASCII bytes
+ * are checked as UTF-8 in the vector unit too (RFC 3629 section 4, by the
+ * Keiser-Lemire table method); a block that fails, and the tail of the body, go to a
+ * scalar decoder that finds the exact offset.  Text is copied while it is scanned:
+ * each 32-byte block is stored to the arena and only the part before its first
+ * special byte is kept.  Keys and short values whose closing quote is in their first
+ * 32 bytes take one vector compare.
  *
- * Cost (bench_reqview, this machine): about 360 ns for 2 KB of plain prose, 650 ns
- * for 2 KB dense in escapes and non-ASCII; each escape, multi-byte character, key or
- * value costs a mispredictable branch or two (about 10 ns), plain text ~12 GB/s.
+ * Cost (bench_reqview, this machine, median per call): about 350 ns for 2 KB of
+ * plain prose, 560 ns for 2 KB dense in escapes and accents, 530 ns for 2 KB of CJK;
+ * each escape, key or value costs a mispredictable branch or two (about 10 ns);
+ * long text runs at 6-12 GB/s.
  *
  * Errors: the first one wins; the offset is where it was seen.  When the body ends
  * where more JSON was required, the error is RV_ERR_TRUNCATED, so a prefix of a valid
