@@ -458,6 +458,25 @@ static void test_pipelined(void)
 	      "REQ GET(1) /a 1.1 ka=1 ex=0 bk=0 host=h nh=1\n  body=\nERR 400 host");
 }
 
+static void test_methods_and_10_keep_alive(void)
+{
+	lim_default();
+	/* each method the front door may see, back to back on one 1.0 keep-alive
+	 * connection, bodies on PUT and PATCH */
+	CHECK("PUT /v1/files/1 HTTP/1.0\r\nConnection: keep-alive\r\nContent-Length: 2\r\n\r\nab"
+	      "PATCH /x HTTP/1.0\r\nConnection: keep-alive\r\nContent-Length: 1\r\n\r\nc"
+	      "DELETE /v1/files/1 HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"
+	      "TRACE / HTTP/1.0\r\n\r\n",
+	      "REQ PUT(4) /v1/files/1 1.0 ka=1 ex=0 bk=1 cl=2 conn=keep-alive clh=2 nh=2\n"
+	      "  body=ab\n"
+	      "REQ PATCH(7) /x 1.0 ka=1 ex=0 bk=1 cl=1 conn=keep-alive clh=1 nh=2\n  body=c\n"
+	      "REQ DELETE(5) /v1/files/1 1.0 ka=1 ex=0 bk=0 conn=keep-alive nh=1\n  body=\n"
+	      "REQ TRACE(9) / 1.0 ka=0 ex=0 bk=0 nh=0\n  body=\n");
+	/* methods are case-sensitive (RFC 9110 9.1): "get" is an extension method */
+	CHECK("get / HTTP/1.1\r\nHost: h\r\n\r\n",
+	      "REQ get(0) / 1.1 ka=1 ex=0 bk=0 host=h nh=1\n  body=\n");
+}
+
 /* ---- parser: errors ---- */
 
 static void test_errors_syntax(void)
@@ -1039,6 +1058,7 @@ int main(void)
 	    !CU_add_test(s, "expect_continue", test_expect_continue) ||
 	    !CU_add_test(s, "chunked", test_chunked) ||
 	    !CU_add_test(s, "pipelined", test_pipelined) ||
+	    !CU_add_test(s, "methods_and_10_keep_alive", test_methods_and_10_keep_alive) ||
 	    !CU_add_test(s, "errors_syntax", test_errors_syntax) ||
 	    !CU_add_test(s, "errors_cr_fold_host", test_errors_cr_fold_host) ||
 	    !CU_add_test(s, "errors_framing", test_errors_framing) ||
