@@ -1011,6 +1011,76 @@ static void test_ctx_and_config(void)
 	tsconf_destroy(tc);
 }
 
+/* Whole file into a NUL-terminated malloc'd buffer, or NULL. */
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	long n;
+
+	if (f == NULL)
+		return NULL;
+	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0) {
+		buf = malloc((size_t)n + 1);
+		if (buf != NULL && fread(buf, 1, (size_t)n, f) == (size_t)n) {
+			buf[n] = '\0';
+		} else {
+			free(buf);
+			buf = NULL;
+		}
+	}
+	fclose(f);
+	return buf;
+}
+
+/* Text of tsconf_print_help(fmt) for the [request] table. */
+static char *help_text(struct tsconf *tc, enum tsconf_help fmt)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (f == NULL)
+		return NULL;
+	tsconf_print_help(tc, fmt, f);
+	fclose(f);
+	return buf;
+}
+
+/*
+ * The shipped conf/twospeed.conf and conf/README.md carry the generated [request]
+ * text unchanged, and the config file loads to the production defaults.
+ */
+static void test_shipped_conf(void)
+{
+	struct tsconf *tc = tsconf_create();
+	struct rv_limits lim;
+	char err[TSCONF_ERR_MAX];
+	char *conf = slurp(RV_CONF_DIR "/twospeed.conf");
+	char *readme = slurp(RV_CONF_DIR "/README.md");
+	char *gen_conf, *gen_md;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(tc);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(conf);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(readme);
+	CU_ASSERT_EQUAL_FATAL(rv_conf_register(tc, &lim, err, sizeof(err)), 0);
+	gen_conf = help_text(tc, TSCONF_HELP_CONF);
+	gen_md = help_text(tc, TSCONF_HELP_MD);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(gen_conf);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(gen_md);
+	CU_ASSERT_PTR_NOT_NULL(strstr(conf, gen_conf));
+	CU_ASSERT_PTR_NOT_NULL(strstr(readme, gen_md));
+	lim.max_body = 0;
+	CU_ASSERT_EQUAL(tsconf_load_file(tc, RV_CONF_DIR "/twospeed.conf", err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(lim.max_body, 1u << 20);
+	CU_ASSERT_EQUAL(lim.max_tools, 128);
+	free(gen_md);
+	free(gen_conf);
+	free(readme);
+	free(conf);
+	tsconf_destroy(tc);
+}
+
 static void test_strerror(void)
 {
 	int e;
@@ -1094,6 +1164,7 @@ int main(void)
 		{ "limits", test_limits },
 		{ "huge string", test_huge_string },
 		{ "context and config", test_ctx_and_config },
+		{ "shipped conf matches the table", test_shipped_conf },
 		{ "strerror", test_strerror },
 		{ "timing (printed)", test_timing_print },
 	};
