@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: proprietary */
 /*
- * Micro-benchmark of the HTTP/1.1 parser and writer (not a test: never fails on a
- * timing). Prints ns per request beside a baseline measured in the same run: copying
- * the same bytes and finding their line ends (memcpy + memchr), the least any parser
- * that keeps the head has to do.
+ * Micro-benchmark (thread CPU time, so a loaded machine inflates it less) of the HTTP/1.1 parser
+ * and writer (not a test: never fails on a timing). Prints ns per request beside a baseline
+ * measured in the same run: copying the same bytes and finding their line ends (memcpy + memchr),
+ * the least any parser that keeps the head has to do.
  *
  *   build-x/tests/unit/http/bench_h1 [iterations]
  */
@@ -18,12 +18,13 @@ static double now_ns(void)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
 	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
 }
 
 static char g_req[4096];
 static size_t g_len;
+static size_t g_head_len; /* bytes up to and including the empty line */
 static uint8_t g_head[32 * 1024];
 static volatile size_t g_sink;
 
@@ -62,6 +63,7 @@ static void build_request(void)
 		"Content-Length: %zu\r\n"
 		"\r\n%s",
 		strlen(body), body);
+	g_head_len = (size_t)(strstr(g_req, "\r\n\r\n") + 4 - g_req);
 }
 
 /* Parse the request fed in segments of seg bytes; returns body bytes seen. */
@@ -122,10 +124,12 @@ static void bench_parse(const char *name, size_t seg, long iters)
 		g_sink += lines + (size_t)copy[i % g_len];
 	}
 	b1 = now_ns();
-	printf("parse %-18s %5zu B: %8.1f ns/req  %6.2f GB/s   baseline memcpy+memchr %6.1f "
-	       "ns/req\n",
-	       name, g_len, (t1 - t0) / (double)iters, (double)g_len * (double)iters / (t1 - t0),
-	       (b1 - b0) / (double)iters);
+	/* the body is handed out as one slice, not scanned: ns/req is the number to
+	 * read, GB/s counts every byte of the request */
+	printf("parse %-16s %zu B (head %zu B): %7.1f ns/req %5.2f GB/s | baseline "
+	       "memcpy+memchr %6.1f ns/req\n",
+	       name, g_len, g_head_len, (t1 - t0) / (double)iters,
+	       (double)g_len * (double)iters / (t1 - t0), (b1 - b0) / (double)iters);
 }
 
 static void bench_write(long iters)
