@@ -1815,7 +1815,9 @@ int rv_parse(struct rv_ctx *ctx, enum rv_endpoint ep, const char *body, size_t l
 		v->err_off = (uint32_t)ctx->lim.max_body;
 		return -(int)RV_ERR_BODY_TOO_LARGE;
 	}
-	p.base = (const uint8_t *)body;
+	if (body == NULL)
+		len = 0;
+	p.base = body != NULL ? (const uint8_t *)body : (const uint8_t *)"";
 	p.p = p.base;
 	p.end = p.base + len;
 	p.arena = ctx->arena;

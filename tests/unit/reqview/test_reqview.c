@@ -1092,6 +1092,9 @@ static void test_strerror(void)
 	CU_ASSERT_STRING_EQUAL(rv_strerror(RV_ERR_BAD_UTF8),
 			       "request body contains invalid UTF-8 in a string");
 	CU_ASSERT_STRING_EQUAL(rv_strerror((enum rv_err)999), "unknown request error");
+	/* no body at all is a body that ended before the first byte */
+	CU_ASSERT_EQUAL(rv_parse(&dflt, RV_EP_CHAT, NULL, 0, &v), -RV_ERR_TRUNCATED);
+	CU_ASSERT_EQUAL(v.err_off, 0);
 }
 
 /* A 2 KB chat body, timed: printed for the record, never asserted. */
