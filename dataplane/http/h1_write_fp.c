@@ -25,7 +25,8 @@ struct h1_wb {
 
 static inline void h1_wb_put(struct h1_wb *w, const void *s, size_t n)
 {
-	if (w->len <= w->cap && n <= w->cap - w->len)
+	/* n == 0 may come with a NULL buffer (dry runs) or NULL data: no memcpy then */
+	if (n != 0 && w->len <= w->cap && n <= w->cap - w->len)
 		memcpy(w->p + w->len, s, n);
 	w->len += n;
 }
@@ -372,6 +373,10 @@ ssize_t h1_write_sse_head(uint8_t *buf, size_t cap, bool http10)
 static void h1_wb_sse(struct h1_wb *w, const char *event, const uint8_t *d, size_t len)
 {
 	size_t i = 0, start = 0;
+	/* next CR and LF at or after i (NULL: none left); memchr keeps the usual
+	 * single-line JSON payload at two vector scans, and each byte is passed once */
+	const uint8_t *cr = len != 0 ? memchr(d, '\r', len) : NULL;
+	const uint8_t *lf = len != 0 ? memchr(d, '\n', len) : NULL;
 
 	if (event != NULL) {
 		H1_WB_LIT(w, "event: ");
@@ -379,10 +384,18 @@ static void h1_wb_sse(struct h1_wb *w, const char *event, const uint8_t *d, size
 		H1_WB_LIT(w, "\n");
 	}
 	for (;;) {
-		while (i < len && d[i] != '\r' && d[i] != '\n')
-			i++;
+		if (cr != NULL && cr < d + i)
+			cr = memchr(d + i, '\r', len - i);
+		if (lf != NULL && lf < d + i)
+			lf = memchr(d + i, '\n', len - i);
+		i = len;
+		if (cr != NULL)
+			i = (size_t)(cr - d);
+		if (lf != NULL && (size_t)(lf - d) < i)
+			i = (size_t)(lf - d);
 		H1_WB_LIT(w, "data: ");
-		h1_wb_put(w, d + start, i - start);
+		if (i != start)
+			h1_wb_put(w, d + start, i - start);
 		H1_WB_LIT(w, "\n");
 		if (i == len)
 			break;

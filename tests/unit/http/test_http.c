@@ -941,6 +941,10 @@ static void test_write_sse(void)
 	CHECK_WRITE(w_sse_named, "x", "event: delta\ndata: x\n\n");
 	CHECK_WRITE(w_sse_chunk, "[DONE]", "e\r\ndata: [DONE]\n\n\r\n");
 	CU_ASSERT_EQUAL(h1_sse_event_len("delta", "x", 1), 22);
+	/* no data at all: one empty data line, through the dry run as well */
+	CU_ASSERT_EQUAL(h1_sse_event_len(NULL, NULL, 0), 8);
+	CU_ASSERT_EQUAL(h1_write_sse_chunk(guard_end(&g_out, 13), 13, NULL, NULL, 0), 13);
+	CU_ASSERT(memcmp(guard_end(&g_out, 13), "8\r\ndata: \n\n\r\n", 13) == 0);
 	CU_ASSERT_EQUAL(h1_sse_event_len(NULL, "a\nb", 3), 17);
 }
 
