@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <CUnit/Basic.h>
 #include <hs/hs.h>
@@ -255,6 +256,76 @@ static void test_rollback_and_multi(void)
 	CU_ASSERT_STRING_EQUAL(set->rules[0].file, "one.rules");
 	CU_ASSERT_STRING_EQUAL(set->rules[1].file, "t.rules");
 	rules_set_free(set);
+}
+
+/* Writes text to dir/name. */
+static void write_file(const char *dir, const char *name, const char *text)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	CU_ASSERT_FATAL(f != NULL);
+	fputs(text, f);
+	fclose(f);
+}
+
+/* Directories load *.rules files in name order; errors name the file. */
+static void test_paths(void)
+{
+	char dir[] = "/tmp/ts-rules-test-XXXXXX";
+	char path[600];
+	char err[512] = "";
+	struct rules_set *set;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+	set = rules_set_new();
+	CU_ASSERT_EQUAL(rules_parse_path(set, dir, err, sizeof(err)), -ENOENT);
+	snprintf(path, sizeof(path), "%s: no *.rules files", dir);
+	CU_ASSERT_STRING_EQUAL(err, path);
+
+	write_file(dir, "b.rules", "b.one code score 1 /b1/\n");
+	write_file(dir, "a.rules", "# first by name\na.one math score 1 /a1/\na.two math score 1 /a2/\n");
+	write_file(dir, "notes.txt", "not a rule file\n");
+	write_file(dir, ".hidden.rules", "junk\n");
+	CU_ASSERT_EQUAL_FATAL(rules_parse_path(set, dir, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL_FATAL(set->n, 3);
+	CU_ASSERT_STRING_EQUAL(set->rules[0].id, "a.one");
+	CU_ASSERT_EQUAL(set->rules[0].line, 2);
+	CU_ASSERT_STRING_EQUAL(set->rules[1].id, "a.two");
+	CU_ASSERT_STRING_EQUAL(set->rules[2].id, "b.one");
+	snprintf(path, sizeof(path), "%s/b.rules", dir);
+	CU_ASSERT_STRING_EQUAL(set->rules[2].file, path);
+	rules_set_free(set);
+
+	/* A bad file in the directory: its name and line, and nothing loaded. */
+	write_file(dir, "c.rules", "c.one code score 1 /c1/\nc.two code nope 1 /c2/\n");
+	set = rules_set_new();
+	CU_ASSERT_EQUAL(rules_parse_path(set, dir, err, sizeof(err)), -EINVAL);
+	snprintf(path, sizeof(path), "%s/c.rules:2: unknown action 'nope'", dir);
+	CU_ASSERT_STRING_EQUAL(err, path);
+	CU_ASSERT_EQUAL(set->n, 0);
+
+	/* A single file, and a missing one. */
+	snprintf(path, sizeof(path), "%s/b.rules", dir);
+	CU_ASSERT_EQUAL(rules_parse_path(set, path, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(set->n, 1);
+	snprintf(path, sizeof(path), "%s/missing.rules", dir);
+	CU_ASSERT_EQUAL(rules_parse_file(set, path, err, sizeof(err)), -ENOENT);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "missing.rules: No such file or directory"));
+	CU_ASSERT_EQUAL(rules_parse_file(set, dir, err, sizeof(err)), -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, ": not a regular file"));
+	CU_ASSERT_EQUAL(set->n, 1);
+	rules_set_free(set);
+
+	for (const char *const *n = (const char *const[]){"a.rules", "b.rules", "c.rules",
+							   "notes.txt", ".hidden.rules", NULL};
+	     *n != NULL; n++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, *n);
+		unlink(path);
+	}
+	rmdir(dir);
 }
 
 struct hits {
@@ -669,6 +740,7 @@ int main(int argc, char **argv)
 	    CU_add_test(s, "bad lines", test_bad_lines) == NULL ||
 	    CU_add_test(s, "bounds", test_bounds) == NULL ||
 	    CU_add_test(s, "rollback and multiple buffers", test_rollback_and_multi) == NULL ||
+	    CU_add_test(s, "paths", test_paths) == NULL ||
 	    CU_add_test(s, "compile ids", test_compile_ids) == NULL ||
 	    CU_add_test(s, "compile error line", test_compile_error_line) == NULL ||
 	    CU_add_test(s, "targets", test_targets) == NULL ||
