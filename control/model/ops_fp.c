@@ -319,9 +319,14 @@ void mdl_quantize_q8(const float *x, const struct mdl_q8 *q, uint32_t t)
 			amax = fmaxf(amax, fabsf(x[j]));
 		float d = amax / 127.0f, id = d != 0.0f ? 1.0f / d : 0.0f;
 		dd[b] = d;
-		/* roundf: half away from zero, as ggml's quantize_row_q8_0 */
+		/* roundf: half away from zero, as ggml's quantize_row_q8_0; the
+		 * clamp keeps a non-finite activation (a broken model) from an
+		 * undefined float-to-int conversion */
 		for (int j = 0; j < MDL_QK; j++) {
-			qs[j] = (int8_t)roundf(x[j] * id);
+			float v = roundf(x[j] * id);
+			v = v >= -127.0f ? v : -127.0f; /* NaN lands here too */
+			v = v <= 127.0f ? v : 127.0f;
+			qs[j] = (int8_t)v;
 			s += qs[j];
 		}
 		sum[b] = s;

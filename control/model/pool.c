@@ -2,6 +2,9 @@
  * task range each per parallel region. Workers spin briefly before sleeping
  * so back-to-back matmuls of a decode step do not pay a futex wake each;
  * they are meant to own their (pinned) cores. Control plane, init + step. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* pthread_setaffinity_np, CPU_SET (the build defines it too) */
+#endif
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
