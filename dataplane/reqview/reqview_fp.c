@@ -344,7 +344,7 @@ static inline int32_t hex4(const uint8_t *s, const uint8_t *end)
 	for (i = 0; i < 4; i++) {
 		int h;
 
-		if (s + i >= end)
+		if (i >= end - s)
 			return -2;
 		h = hexval(s[i]);
 		if (h < 0)
@@ -599,11 +599,11 @@ special:
 			return fail(p, RV_ERR_CONTROL_CHAR, q);
 		{
 			/*
-			 * Non-ASCII: stay in a scalar loop over whole UTF-8 sequences and
-			 * the ASCII between them (CJK text is all 3-byte sequences: going
-			 * back to the vector scan after each would cost a restart per
-			 * character).  Leave on a byte that needs a look, or after 16 ASCII
-			 * bytes in a row, where the vector scan is faster again.
+			 * Non-ASCII the vector check did not clear (a block with an error,
+			 * the last 31 bytes of the body, or no AVX2): a scalar loop over
+			 * whole UTF-8 sequences and the ASCII between them, which gives the
+			 * exact offset of a bad one.  Leave on a byte that needs a look, or
+			 * after 16 ASCII bytes in a row, where the vector scan is faster.
 			 */
 			const uint8_t *r = q;
 			unsigned ascii = 0;
