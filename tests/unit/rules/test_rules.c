@@ -562,6 +562,9 @@ static void test_shipped_matches(void)
 	CU_ASSERT_EQUAL(hits_of("script.cyrillic", "plain ascii text"), 0);
 	CU_ASSERT_EQUAL(hits_of("greet.start", "Hello there!"), 1);
 	CU_ASSERT_EQUAL(hits_of("greet.start", "I said hello"), 0);
+	CU_ASSERT_EQUAL(hits_of("greet.start", "History of Rome, briefly"), 0);
+	CU_ASSERT_EQUAL(hits_of("greet.start", "hey"), 1);
+	CU_ASSERT_EQUAL(hits_of("code.js.decl", "const items = [];\nlet me know"), 1);
 	CU_ASSERT_EQUAL(hits_of("translate.verb", "Translate to French: good morning"), 1);
 	CU_ASSERT_EQUAL(hits_of("classify.sentiment", "What is the sentiment of this review?"), 1);
 	CU_ASSERT_EQUAL(hits_of("creative.write", "write a poem about the sea"), 1);
