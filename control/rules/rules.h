@@ -79,11 +79,15 @@ bool rules_shape_bad(const struct rules_rule *rule, char *hint, size_t hintlen);
  * text per regular file, dot files skipped), compiles each rule alone and scans
  * the corpus opts->reps times (median), then the whole set; prints to out
  *   file:line: id: cost N ns/KB [flag: reason; hint]
- * one line per rule, most expensive first, followed by "# " summary lines (set
- * cost in ns/KB and ns per 2 KB prompt, target, and per-target costs when
- * asked). A rule is flagged when its alone cost exceeds opts->max_ns_per_kb or
+ * one line per rule, most expensive first (", marginal N ns/KB" added with
+ * opts->marginal), followed by "# " summary lines (target, corpus, a baseline
+ * literal timed in the same run, set cost in ns/KB and ns per 2 KB prompt, and
+ * per-target costs with opts->compare_targets). A rule is flagged when its
+ * cost (alone, or marginal when larger) exceeds opts->max_ns_per_kb or
  * opts->max_share of the set's cost, or its shape is known to be bad. opts may
- * be NULL (defaults). corpus_path may be NULL with opts->static_only.
+ * be NULL (defaults). corpus_path may be NULL with opts->static_only. Timing is
+ * thread CPU time; the call takes about reps * (n + 1) corpus scans plus n + 1
+ * compiles (n more of each with marginal).
  * Errors are also printed to out as one "# error: reason" line.
  * Returns the number of flagged rules (>= 0), or -errno (-EINVAL for an empty set
  * or a rule that does not compile, -ENOENT/-EIO for the corpus, -E2BIG for a

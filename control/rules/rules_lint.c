@@ -817,6 +817,8 @@ int rules_lint(const struct rules_set *set, const char *corpus_path,
 		o = *opts;
 	if (o.reps == 0)
 		o.reps = RULES_LINT_REPS;
+	if (o.reps > 64) /* time_db's sample buffer; more passes add nothing to a median */
+		o.reps = 64;
 	if (o.max_ns_per_kb <= 0.0)
 		o.max_ns_per_kb = RULES_LINT_MAX_NS_PER_KB;
 	if (o.max_share <= 0.0)
