@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# In-memory benchmark, no kernel on the packet path: bench_memif (a scripted
+# segment generator, core 0) <-net_memif-> twospeed-dataplane (one worker,
+# core 1), POST /echo with 2 KB bodies on keep-alive connections.
+# Not a test: prints requests/s and cycles per request; exits non-zero only
+# when the run itself failed (no responses, bad responses, resets).
+# Usage: bench_memif.sh DATAPLANE_EXE BENCH_MEMIF_EXE [--seconds N] [--conns N]
+set -uo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/../../../tools/scripts/netns.sh"
+dp=${1:-}
+gen=${2:-}
+shift 2 || true
+secs=10
+conns=16
+while [ $# -gt 0 ]; do
+	case $1 in
+	--seconds) secs=$2; shift 2 ;;
+	--conns) conns=$2; shift 2 ;;
+	*) echo "unknown option $1" >&2; exit 2 ;;
+	esac
+done
+[ -x "$dp" ] && [ -x "$gen" ] || { echo "usage: $0 DATAPLANE_EXE BENCH_MEMIF_EXE [--seconds N] [--conns N]" >&2; exit 2; }
+ns_require_root
+ns_hugepages 512
+NS_TAG=bench-memif
+NS_WORKDIR=$(mktemp -d /tmp/ts-bench-memif.XXXXXX)
+trap ns_cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+sock=$NS_WORKDIR/memif.sock
+cat > "$NS_WORKDIR/dp.conf" << CONF
+# written by tools/bench/dataplane/bench_memif.sh
+[net]
+address = $NS_DP_ADDR/$NS_PREFIX_LEN
+
+[http]
+port = 80
+CONF
+
+# The generator is the memif server (it creates the socket and waits up to
+# 20 s for the link), the dataplane connects as the client.
+"$gen" -l 0 --no-pci --no-huge -m 512 --file-prefix "tsbg$$" \
+	--vdev "net_memif0,role=server,socket=$sock,socket-abstract=no" -- \
+	--src "$NS_CL_ADDR" --dst "$NS_DP_ADDR" --port 80 --conns "$conns" --seconds "$secs" --warmup 2 \
+	> "$NS_WORKDIR/gen.log" 2>&1 &
+gen_pid=$!
+NS_PIDS+=("$gen_pid")
+for i in $(seq 50); do [ -S "$sock" ] && break; sleep 0.1; done
+[ -S "$sock" ] || { cat "$NS_WORKDIR/gen.log" >&2; ns_die "generator did not create $sock"; }
+"$dp" -l 1 --no-pci --file-prefix "tsbd$$" --vdev "net_memif0,role=client,socket=$sock,socket-abstract=no" \
+	-- --config "$NS_WORKDIR/dp.conf" > "$NS_WORKDIR/dp.log" 2>&1 &
+dp_pid=$!
+NS_PIDS+=("$dp_pid")
+wait "$gen_pid"
+rc=$?
+ns_forget "$gen_pid"
+kill -TERM "$dp_pid" 2> /dev/null
+for i in $(seq 100); do kill -0 "$dp_pid" 2> /dev/null || break; sleep 0.1; done
+grep -v '^EAL\|^TELEMETRY\|^memif' "$NS_WORKDIR/gen.log"
+if [ "$rc" != 0 ]; then
+	echo "bench_memif exited $rc; dataplane log tail:" >&2
+	tail -n 30 "$NS_WORKDIR/dp.log" >&2
+	exit 1
+fi
