@@ -89,6 +89,43 @@ static void on_head(struct digest *d, const struct h1_request *r)
 				  !r->keep_alive) == -ENOSPC);
 }
 
+/*
+ * Body bytes as an SSE event: the exact size is predicted, one byte less is -ENOSPC,
+ * and reading the event back (data lines joined with LF) gives the data with CRLF
+ * and CR turned into LF and one trailing line end dropped.
+ */
+static void check_sse(const uint8_t *data, size_t len)
+{
+	size_t n = h1_sse_event_len(NULL, data, len), j = 0, k = 0;
+	uint8_t *out = malloc(n), *norm = malloc(len + 1), *back = malloc(n);
+
+	CHECK(out != NULL && norm != NULL && back != NULL);
+	CHECK(h1_write_sse_event(out, n, NULL, data, len) == (ssize_t)n);
+	CHECK(h1_write_sse_event(out, n - 1, NULL, data, len) == -ENOSPC);
+	for (size_t i = 0; i < len; i++) {
+		if (data[i] == '\r' && i + 1 < len && data[i + 1] == '\n')
+			continue; /* the LF that follows ends the line */
+		norm[k++] = data[i] == '\r' ? '\n' : data[i];
+	}
+	if (k > 0 && norm[k - 1] == '\n')
+		k--;
+	/* out = ("data: " line "\n")+ "\n" */
+	for (size_t i = 0; i + 1 < n;) {
+		CHECK(n - i >= 7 && memcmp(out + i, "data: ", 6) == 0);
+		i += 6;
+		if (i > 6) /* not the first line: lines are joined with LF */
+			back[j++] = '\n';
+		while (out[i] != '\n')
+			back[j++] = out[i++];
+		i++;
+	}
+	CHECK(out[n - 1] == '\n' && out[n - 2] == '\n');
+	CHECK(j == k && memcmp(back, norm, k) == 0);
+	free(out);
+	free(norm);
+	free(back);
+}
+
 /* Feed one part; returns false once the parser failed (its error is in the digest). */
 static bool feed_part(struct h1_parser *p, struct digest *d, const uint8_t *buf, size_t len)
 {
@@ -115,6 +152,7 @@ static bool feed_part(struct h1_parser *p, struct digest *d, const uint8_t *buf,
 			CHECK(ev.len > 0 && ev.data >= buf && ev.data + ev.len <= buf + rc);
 			mix(d, ev.data, ev.len);
 			d->body_len += ev.len;
+			check_sse(ev.data, ev.len);
 			CHECK(d->body_len <= p->lim.body_max);
 			break;
 		case H1_EV_DONE: {
