@@ -25,7 +25,7 @@ enum h1_rc {
 	H1_E_SYNTAX = -2,	     /* 400 malformed request line or header line */
 	H1_E_BARE_CR = -3,	     /* 400 CR not followed by LF */
 	H1_E_OBS_FOLD = -4,	     /* 400 line folding (RFC 9112 5.2) */
-	H1_E_HOST = -5,		     /* 400 Host missing in 1.1, duplicated or empty */
+	H1_E_HOST = -5,		     /* 400 Host missing in 1.1, duplicated or invalid */
 	H1_E_CONTENT_LENGTH = -6,    /* 400 invalid, overflowing or disagreeing CL */
 	H1_E_CL_AND_TE = -7,	     /* 400 both framings: smuggling (RFC 9112 6.3) */
 	H1_E_TE_BAD = -8,	     /* 400 chunked twice, or TE in an HTTP/1.0 request */

@@ -45,7 +45,10 @@ void h1_next(struct h1_parser *p);
  *   < 0       an enum h1_rc error; answer h1_rc_status(rc) and close. Sticky.
  * After DONE, bytes of a pipelined next request stay unconsumed until h1_next().
  * Request-head bytes are copied to the head buffer; body events point into buf.
- * The caller's timer supplies 408 (see h1_parser_started()). Fast path.
+ * The caller's timer supplies 408 (see h1_parser_started()). p and ev must be valid;
+ * buf may be NULL only with len 0; at most INT32_MAX bytes are taken per call.
+ * Borrows buf (nothing is kept after return but BODY slices the caller consumes
+ * before freeing buf). Fast path.
  */
 int h1_parse(struct h1_parser *p, const uint8_t *buf, size_t len, struct h1_event *ev);
 

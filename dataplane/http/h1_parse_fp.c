@@ -132,7 +132,7 @@ size_t h1_head_buf_size(const struct h1_limits *lim)
 	struct h1_limits l;
 
 	h1_limits_fill(&l, lim);
-	/* the request line may carry its CRLF; the header count includes its CRLFs */
+	/* the request line may carry its CRLF; the header byte limit counts its CRLFs */
 	return (size_t)l.request_line_max + 2 + l.head_max;
 }
 
