@@ -230,9 +230,16 @@ def attack(args):
         t = tmpl_spoof[i % len(tmpl_spoof)] if i % 2 == 0 else tmpl_own
         flood.append(raw(t / TCP(sport=1024 + (i * 7919) % 60000, dport=args.dport, flags="S",
                                  seq=random.getrandbits(32), window=65535)))
+    # paced over --flood-seconds so the normal client's fresh connections
+    # overlap it (bursts of 500: the receive ring also sees back-to-back frames)
     t1 = time.monotonic()
-    for b in flood:
-        l2.send(b)
+    step = args.flood_seconds / max(1, len(flood) // 500)
+    for k in range(0, len(flood), 500):
+        for b in flood[k:k + 500]:
+            l2.send(b)
+        pause = t1 + (k // 500 + 1) * step - time.monotonic()
+        if pause > 0:
+            time.sleep(pause)
     t2 = time.monotonic()
     report["sent"]["syn_flood"] = len(flood)
     report["syn_flood_build_s"] = round(t1 - t0, 2)
@@ -265,6 +272,7 @@ def main():
     a.add_argument("--closed-port", type=int, default=81)
     a.add_argument("--count", type=int, default=200, help="packets per hostile kind")
     a.add_argument("--flood", type=int, default=20000)
+    a.add_argument("--flood-seconds", type=float, default=3.0)
     a.add_argument("--out", required=True)
     c = sub.add_parser("client")
     c.add_argument("--dst", required=True)
