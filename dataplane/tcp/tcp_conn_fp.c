@@ -400,7 +400,7 @@ void tcp_established(struct tcp_stack *ts, struct tcp_conn *c)
 	if (c->nrtx == 0 && c->srtt_ns == 0 && c->rto_ns > ts->cfg.rto_init_ns)
 		c->rto_ns = ts->cfg.rto_init_ns;
 	c->ssthresh = 0x7fffffff;
-	c->recover = c->snd_una;
+	c->recover = c->iss; /* RFC 6582 3.2 step 1 */
 	tw_cancel(&ts->wheel, &c->t_rtx);
 	tcp_arm_life(ts, c);
 }
@@ -608,17 +608,14 @@ int tcp_consume(struct tcp_stack *ts, struct tcp_conn *conn, uint32_t n)
 	}
 	if (conn->rq_head == NULL)
 		conn->rq_tail = NULL;
-	/* RFC 9293 3.8.6.2.2: announce a window update once the window can move right
-	 * by min(RCV.BUFF / 2, Eff.snd.MSS) (or more) past what we advertised */
+	/* Window update after reading (RFC 9293 3.8.6.2.2 with Linux's rule against
+	 * chatty updates): only when the window we could offer now is at least twice
+	 * the one the peer knows and at least one MSS larger (this reopens a closed
+	 * window at once) */
 	if (tcp_synchronized(conn) && !(conn->flags & TCF_FIN_RCVD)) {
-		uint32_t space = (uint32_t)ts->cfg.rcv_buf - conn->rq_len;
-		uint32_t step = (uint32_t)ts->cfg.rcv_buf / 2 < conn->mss
-					? (uint32_t)ts->cfg.rcv_buf / 2
-					: conn->mss;
+		uint32_t now_wnd = tcp_rcv_space(ts, conn);
 
-		if (space >= before + step && space - before >= 2u * conn->mss)
-			tcp_send_ack(ts, conn);
-		else if (space >= before + step && before < conn->mss)
+		if (now_wnd >= 2 * before && now_wnd - before >= conn->mss)
 			tcp_send_ack(ts, conn);
 	}
 	return 0;

@@ -683,7 +683,7 @@ static bool tcp_ack_input(struct tcp_stack *ts, struct tcp_conn *c, const struct
 			c->cwnd += c->mss;
 			if (c->nsack > 0 && seq_lt(c->high_rxt, c->sack[c->nsack - 1].start))
 				tcp_retransmit_una(ts, c);
-		} else if (c->dupacks == 3 && seq_gt(s->ack - 1, c->recover - 1)) {
+		} else if (c->dupacks == 3 && seq_gt(s->ack, c->recover)) {
 			/* RFC 6582 3.2 step 2 (the "recover" check), RFC 5681 eq. 4 */
 			uint32_t half = tcp_flight(c) / 2;
 

@@ -118,6 +118,8 @@ void tcp_reply_rst(struct tcp_stack *ts, uint32_t laddr, uint16_t lport, uint32_
 void tcp_send_cookie_synack(struct tcp_stack *ts, uint32_t laddr, uint16_t lport,
 			    uint32_t raddr, uint16_t rport, const struct tcp_seg *s,
 			    uint32_t isn, uint16_t mss, uint8_t rcv_wscale);
+/* Receive space we could offer now (bytes, bounded by what the field can say). */
+uint32_t tcp_rcv_space(const struct tcp_stack *ts, const struct tcp_conn *c);
 /* Window field value to advertise now (and update rcv_adv). */
 uint16_t tcp_rcv_window(struct tcp_stack *ts, struct tcp_conn *c);
 /* Retransmit from snd_una (RTO) or the first hole (fast retransmit). */

@@ -45,9 +45,17 @@ void tcp_set_mss(struct tcp_stack *ts, struct tcp_conn *c)
 	c->mss = (uint16_t)mss;
 }
 
-uint16_t tcp_rcv_window(struct tcp_stack *ts, struct tcp_conn *c)
+uint32_t tcp_rcv_space(const struct tcp_stack *ts, const struct tcp_conn *c)
 {
 	uint32_t space = c->rq_len >= ts->cfg.rcv_buf ? 0 : (uint32_t)ts->cfg.rcv_buf - c->rq_len;
+	uint8_t sh = (c->flags & TCF_WS) ? c->rcv_wscale : 0;
+
+	return space > (65535u << sh) ? (65535u << sh) : space;
+}
+
+uint16_t tcp_rcv_window(struct tcp_stack *ts, struct tcp_conn *c)
+{
+	uint32_t space = tcp_rcv_space(ts, c);
 	uint32_t old = seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
 	uint8_t sh = (c->flags & TCF_WS) ? c->rcv_wscale : 0;
 	uint32_t step = (uint32_t)ts->cfg.rcv_buf / 2 < c->mss ? (uint32_t)ts->cfg.rcv_buf / 2
@@ -470,7 +478,7 @@ static uint32_t tcp_rexmit_from(struct tcp_stack *ts, struct tcp_conn *c, uint32
 		flags |= TCP_FIN;
 	if (len == 0 && !(flags & TCP_FIN))
 		return 0;
-	if (len > 0)
+	if (len > 0 && seq + len == end)
 		flags |= TCP_PSH;
 	tcp_xmit(ts, c, seq, len, flags);
 	return len + ((flags & TCP_FIN) ? 1u : 0u);
@@ -488,9 +496,8 @@ void tcp_retransmit_una(struct tcp_stack *ts, struct tcp_conn *c)
 		/* fast retransmit / partial ACK: the next hole, snd_nxt untouched */
 		uint32_t from = seq_gt(c->high_rxt, c->snd_una) ? c->high_rxt : c->snd_una;
 
+		/* RFC 6675 NextSeg: holes below HighRxt were retransmitted already */
 		sent = tcp_rexmit_from(ts, c, from);
-		if (sent == 0 && from != c->snd_una)
-			sent = tcp_rexmit_from(ts, c, c->snd_una), from = c->snd_una;
 		if (sent != 0)
 			c->high_rxt = tcp_next_hole(c, from) + sent;
 		return;
