@@ -656,6 +656,7 @@ static bool tcp_ack_input(struct tcp_stack *ts, struct tcp_conn *c, const struct
 		fin_acked = (c->flags & TCF_FIN_SENT) && c->snd_una == c->snd_max &&
 			    c->sq_len == 0;
 		if (fin_acked) {
+			c->flags |= TCF_FIN_ACKED;
 			switch (c->state) {
 			case TCP_ST_FIN_WAIT_1:
 				c->state = TCP_ST_FIN_WAIT_2;

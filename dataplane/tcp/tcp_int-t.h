@@ -63,6 +63,7 @@
 #define TCF_WANT_WRITE 0x0800u /* tcp_write() fell short: writable() owed */
 #define TCF_PERSIST 0x1000u    /* t_rtx is the persist timer (zero window) */
 #define TCF_CLOSED_APP 0x2000u /* app called tcp_close(): receive side is dead */
+#define TCF_FIN_ACKED 0x4000u  /* our FIN is acknowledged: nothing more to send */
 
 /* Pending upcalls, delivered at the end of the step that raised them. */
 #define TCE_ACCEPTED 0x01u

@@ -511,7 +511,7 @@ void tcp_retransmit_una(struct tcp_stack *ts, struct tcp_conn *c)
 
 void tcp_output(struct tcp_stack *ts, struct tcp_conn *c)
 {
-	if (!tcp_synchronized(c) || c->state == TCP_ST_TIME_WAIT) {
+	if (!tcp_synchronized(c) || c->state == TCP_ST_TIME_WAIT || (c->flags & TCF_FIN_ACKED)) {
 		if (c->flags & TCF_ACK_NOW)
 			tcp_send_ack(ts, c);
 		return;
