@@ -15,7 +15,7 @@
  * Initialize a wheel whose clock currently reads now_ns, ticking every tick_ns.
  * first_tick is the tick number the wheel starts counting from: 0 in production; tests
  * start near UINT64_MAX to run the tick counter through its wrap-around.
- * Returns 0, or -EINVAL when w is NULL or tick_ns is 0. Init path.
+ * Returns 0, or -EINVAL when w is NULL or tick_ns is 0 or above 2^40. Init path.
  */
 int tw_init(struct tw_wheel *w, uint64_t tick_ns, uint64_t now_ns, uint64_t first_tick,
 	    void *owner);

@@ -36,7 +36,9 @@ int tw_init(struct tw_wheel *w, uint64_t tick_ns, uint64_t now_ns, uint64_t firs
 {
 	unsigned int l, s;
 
-	if (w == NULL || tick_ns == 0)
+	/* a tick above 2^40 ns (~18 min) is no timer granularity; the bound also keeps
+	 * rem_ns + tick_ns + delay arithmetic in tw_arm_ns() far from overflow */
+	if (w == NULL || tick_ns == 0 || tick_ns > (UINT64_C(1) << 40))
 		return -EINVAL;
 	memset(w, 0, sizeof(*w));
 	w->cur = first_tick;

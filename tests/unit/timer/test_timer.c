@@ -71,6 +71,7 @@ static void test_init_einval(void)
 {
 	CU_ASSERT_EQUAL(tw_init(NULL, MS, 0, 0, NULL), -EINVAL);
 	CU_ASSERT_EQUAL(tw_init(&g_w, 0, 0, 0, NULL), -EINVAL);
+	CU_ASSERT_EQUAL(tw_init(&g_w, (UINT64_C(1) << 40) + 1, 0, 0, NULL), -EINVAL);
 	CU_ASSERT_EQUAL(tw_init(&g_w, MS, 0, 0, NULL), 0);
 	CU_ASSERT_EQUAL(tw_armed_count(&g_w), 0);
 	/* nothing armed: advancing far is one step, and fires nothing */
