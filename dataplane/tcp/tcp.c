@@ -264,7 +264,7 @@ void tcp_stack_set_seed(struct tcp_stack *ts, uint64_t seed)
 		if (i < sizeof(ts->isn_secret))
 			memcpy(ts->isn_secret + i, &z, 8);
 		else if (i < sizeof(ts->isn_secret) + sizeof(ts->cookie_secret))
-			memcpy(ts->cookie_secret + i - sizeof(ts->isn_secret), &z, 8);
+			memcpy(ts->cookie_secret + (i - sizeof(ts->isn_secret)), &z, 8);
 		else if (i == sizeof(ts->isn_secret) + sizeof(ts->cookie_secret))
 			ts->flow_seed = z;
 		else

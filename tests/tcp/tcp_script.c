@@ -32,8 +32,9 @@
 #include "tcp.h"
 #include "tsconf.h"
 
-#define LOCAL_IP RTE_IPV4(198, 18, 0, 1)
-#define REMOTE_IP RTE_IPV4(198, 18, 0, 2)
+/* 198.18.0.1 and .2 (benchmarking range), host order */
+#define LOCAL_IP UINT32_C(0xc6120001)
+#define REMOTE_IP UINT32_C(0xc6120002)
 #define LOCAL_PORT 8080
 #define REMOTE_PORT 40000
 #define T0_NS 1000000000ull /* the simulated clock starts at 1 s */
@@ -264,6 +265,8 @@ static int start_stack(void)
 
 	if (H.started)
 		return 0;
+	/* the offload flags are not in the file: zero = software checksums */
+	memset(&cfg, 0, sizeof(cfg));
 	tc = tsconf_create();
 	if (tc == NULL) {
 		fail("tsconf_create");
