@@ -34,8 +34,9 @@ struct rte_ring;
 
 /* The [net] section of the config. */
 struct net_conf {
-	uint32_t addr;	       /* our IPv4 address, network order */
-	uint64_t prefix;       /* on-link prefix length of addr, bits */
+	char address[32];      /* "A.B.C.D/N" as configured; net_conf_resolve() parses it */
+	uint32_t addr;	       /* derived: our IPv4 address, network order */
+	uint64_t prefix;       /* derived: on-link prefix length of addr, bits */
 	uint32_t gateway;      /* next hop for off-link destinations, network order; 0 none */
 	uint64_t ttl;	       /* TTL of the datagrams we send */
 	uint64_t arp_timeout;  /* a resolved entry is re-confirmed after this, ns */

@@ -79,10 +79,9 @@ const char *const net_ctr_names[NET_C_COUNT] = {
 	  .def = d_, .min = lo_, .max = hi_, .doc = doc_ }
 
 const struct tsconf_key net_conf_keys[] = {
-	NK("addr", TSCONF_IPV4, addr, "198.18.0.1", NULL, NULL,
-	   "our IPv4 address: answered in ARP, ping, and the source of what we send"),
-	NK("prefix", TSCONF_U64, prefix, "24", "1", "32",
-	   "on-link prefix length of addr (destinations inside are resolved directly)"),
+	NK("address", TSCONF_STRING, address, "198.18.0.1/24", NULL, NULL,
+	   "our IPv4 address and on-link prefix, A.B.C.D/N: answered in ARP and ping, the "
+	   "source of what we send; destinations inside the prefix are resolved directly"),
 	NK("gateway", TSCONF_IPV4, gateway, "0.0.0.0", NULL, NULL,
 	   "next hop for off-link destinations; 0.0.0.0: none (they are dropped)"),
 	NK("ttl", TSCONF_U64, ttl, "64", "1", "255", "TTL of the datagrams we send"),
@@ -109,17 +108,64 @@ static uint32_t prefix_mask_be(uint64_t prefix)
 	return rte_cpu_to_be_32(prefix >= 32 ? UINT32_MAX : ~(UINT32_MAX >> prefix));
 }
 
-int net_conf_check(const struct net_conf *conf, char *err, size_t errlen)
+/* "A.B.C.D" or "A.B.C.D/N", decimal, no spaces. */
+static int parse_address(const char *s, uint32_t *addr_be, uint64_t *prefix)
 {
-	uint32_t a = rte_be_to_cpu_32(conf->addr);
-	uint32_t mask = prefix_mask_be(conf->prefix);
+	uint32_t a = 0;
+	unsigned int part = 0;
 
+	for (;;) {
+		unsigned int v = 0, digits = 0;
+
+		while (*s >= '0' && *s <= '9' && digits < 4) {
+			v = v * 10 + (unsigned int)(*s++ - '0');
+			digits++;
+		}
+		if (digits == 0 || digits > 3 || v > 255)
+			return -EINVAL;
+		a = (a << 8) | v;
+		if (++part == 4)
+			break;
+		if (*s++ != '.')
+			return -EINVAL;
+	}
+	*prefix = 32;
+	if (*s == '/') {
+		unsigned int n = 0, digits = 0;
+
+		s++;
+		while (*s >= '0' && *s <= '9' && digits < 3) {
+			n = n * 10 + (unsigned int)(*s++ - '0');
+			digits++;
+		}
+		if (digits == 0 || n < 1 || n > 32)
+			return -EINVAL;
+		*prefix = n;
+	}
+	if (*s != '\0')
+		return -EINVAL;
+	*addr_be = rte_cpu_to_be_32(a);
+	return 0;
+}
+
+int net_conf_resolve(struct net_conf *conf, char *err, size_t errlen)
+{
+	uint32_t a, mask;
+
+	if (parse_address(conf->address, &conf->addr, &conf->prefix) != 0) {
+		snprintf(err, errlen, "net.address: '%s' is not A.B.C.D/N (N 1..32)",
+			 conf->address);
+		return -EINVAL;
+	}
+	a = rte_be_to_cpu_32(conf->addr);
+	mask = prefix_mask_be(conf->prefix);
 	if (a == 0 || a == UINT32_MAX || (a >> 28) >= 0xe || (a >> 24) == 127) {
-		snprintf(err, errlen, "net.addr: not a unicast host address");
+		snprintf(err, errlen, "net.address: %s is not a unicast host address",
+			 conf->address);
 		return -EINVAL;
 	}
 	if (conf->gateway != 0 && ((conf->gateway ^ conf->addr) & mask) != 0) {
-		snprintf(err, errlen, "net.gateway: not inside addr/prefix");
+		snprintf(err, errlen, "net.gateway: not inside %s", conf->address);
 		return -EINVAL;
 	}
 	if (conf->gateway == conf->addr) {

@@ -27,9 +27,10 @@ extern const size_t net_conf_nkeys;
 /* Registers [net] against c with conf as the settings struct (defaults written). */
 int net_conf_register(struct tsconf *c, struct net_conf *conf, char *err, size_t errlen);
 
-/* Checks what the key table cannot: addr not 0/multicast/broadcast, the gateway
- * on-link. Returns 0 or -EINVAL with a reason in err. */
-int net_conf_check(const struct net_conf *conf, char *err, size_t errlen);
+/* After loading: parses conf->address ("A.B.C.D/N"; without /N a /32) into addr and
+ * prefix and checks what the key table cannot: a unicast host address, the gateway
+ * on-link. Returns 0 or -EINVAL with "net.KEY: reason" in err. */
+int net_conf_resolve(struct net_conf *conf, char *err, size_t errlen);
 
 /* Creates the ARP-learning rings of nworkers workers (none for one worker). Returns 0
  * or -ENOMEM with a reason in err. */

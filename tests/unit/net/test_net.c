@@ -117,8 +117,9 @@ static int suite_init(void)
 	if (net_conf_register(c, &nconf, err, sizeof(err)) != 0)
 		return -1;
 	tsconf_destroy(c);
-	nconf.addr = rte_cpu_to_be_32(OUR_IP);
-	nconf.prefix = 24;
+	if (net_conf_resolve(&nconf, err, sizeof(err)) != 0 ||
+	    nconf.addr != rte_cpu_to_be_32(OUR_IP) || nconf.prefix != 24)
+		return -1;
 	nconf.arp_retry = 1 * SEC;
 	nconf.arp_retries = 3;
 	nconf.arp_queue = 4;
@@ -872,17 +873,38 @@ static void test_arp_shared(void)
 	free(b);
 }
 
-static void test_conf_check(void)
+static int resolve(const char *address, uint32_t gw)
 {
 	struct net_conf c = nconf;
 	char err[128];
 
-	CU_ASSERT(net_conf_check(&c, err, sizeof(err)) == 0);
-	c.gateway = rte_cpu_to_be_32(FAR_IP);
-	CU_ASSERT(net_conf_check(&c, err, sizeof(err)) == -EINVAL);
-	c = nconf;
-	c.addr = rte_cpu_to_be_32(IP4(224, 1, 1, 1));
-	CU_ASSERT(net_conf_check(&c, err, sizeof(err)) == -EINVAL);
+	snprintf(c.address, sizeof(c.address), "%s", address);
+	c.gateway = gw;
+	return net_conf_resolve(&c, err, sizeof(err));
+}
+
+static void test_conf_resolve(void)
+{
+	struct net_conf c = nconf;
+	char err[128];
+
+	snprintf(c.address, sizeof(c.address), "10.1.2.3");
+	CU_ASSERT(net_conf_resolve(&c, err, sizeof(err)) == 0);
+	CU_ASSERT(c.addr == rte_cpu_to_be_32(IP4(10, 1, 2, 3)) && c.prefix == 32);
+	CU_ASSERT(resolve("198.18.0.1/24", rte_cpu_to_be_32(GW_IP)) == 0);
+	CU_ASSERT(resolve("198.18.0.1/24", rte_cpu_to_be_32(FAR_IP)) == -EINVAL);
+	CU_ASSERT(resolve("198.18.0.1/24", rte_cpu_to_be_32(OUR_IP)) == -EINVAL);
+	CU_ASSERT(resolve("224.1.1.1/24", 0) == -EINVAL);
+	CU_ASSERT(resolve("127.0.0.1/8", 0) == -EINVAL);
+	CU_ASSERT(resolve("0.0.0.0/8", 0) == -EINVAL);
+	CU_ASSERT(resolve("1.2.3.256/24", 0) == -EINVAL);
+	CU_ASSERT(resolve("1.2.3/24", 0) == -EINVAL);
+	CU_ASSERT(resolve("1.2.3.4/0", 0) == -EINVAL);
+	CU_ASSERT(resolve("1.2.3.4/33", 0) == -EINVAL);
+	CU_ASSERT(resolve("1.2.3.4/", 0) == -EINVAL);
+	CU_ASSERT(resolve("1.2.3.4 /24", 0) == -EINVAL);
+	CU_ASSERT(resolve("01234.2.3.4/24", 0) == -EINVAL);
+	CU_ASSERT(resolve("", 0) == -EINVAL);
 }
 
 int main(int argc, char **argv)
@@ -923,7 +945,7 @@ int main(int argc, char **argv)
 	    !CU_add_test(s, "tx_short_count", test_tx_short_count) ||
 	    !CU_add_test(s, "sw_dispatch", test_sw_dispatch) ||
 	    !CU_add_test(s, "arp_shared", test_arp_shared) ||
-	    !CU_add_test(s, "conf_check", test_conf_check)) {
+	    !CU_add_test(s, "conf_resolve", test_conf_resolve)) {
 		CU_cleanup_registry();
 		return 1;
 	}

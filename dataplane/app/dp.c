@@ -1,0 +1,280 @@
+/* SPDX-License-Identifier: proprietary */
+/*
+ * twospeed-dataplane, init and control path: the [dataplane] and [http] config
+ * tables, the clock, HTTP session pools, the counter dump, and the worker's run loop
+ * with its idle back-off and shutdown drain.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <rte_cycles.h>
+#include <rte_malloc.h>
+#include <rte_pause.h>
+
+#include "dp.h"
+#include "h1.h"
+#include "net.h"
+#include "port.h"
+#include "tcp.h"
+#include "tsconf.h"
+#include "tw.h"
+
+extern const struct tcp_ops dp_http_ops;
+
+const char *const dp_ctr_names[DP_C_COUNT] = {
+	[DP_C_LOOPS] = "loops",
+	[DP_C_RX_BURSTS] = "rx_bursts",
+	[DP_C_IDLE_SLEEPS] = "idle_sleeps",
+	[DP_C_TX_EMIT_FAIL] = "tcp_emit_fail",
+	[DP_C_HTTP_ACCEPTED] = "http_accepted",
+	[DP_C_HTTP_NO_SESSION] = "http_503_no_session",
+	[DP_C_HTTP_REQUESTS] = "http_requests",
+	[DP_C_HTTP_HEALTHZ] = "http_healthz",
+	[DP_C_HTTP_ECHO] = "http_echo",
+	[DP_C_HTTP_ECHO_BYTES] = "http_echo_bytes",
+	[DP_C_HTTP_NOT_FOUND] = "http_404",
+	[DP_C_HTTP_BAD_METHOD] = "http_405",
+	[DP_C_HTTP_CONTINUE] = "http_100_continue",
+	[DP_C_HTTP_PARSE_ERROR] = "http_parse_error",
+	[DP_C_HTTP_RESP_2XX] = "http_resp_2xx",
+	[DP_C_HTTP_RESP_4XX] = "http_resp_4xx",
+	[DP_C_HTTP_RESP_5XX] = "http_resp_5xx",
+	[DP_C_HTTP_TIMEOUT_408] = "http_408_timeout",
+	[DP_C_HTTP_IDLE_CLOSE] = "http_idle_close",
+	[DP_C_HTTP_PEER_CLOSED] = "http_peer_closed",
+	[DP_C_HTTP_CONN_LOST] = "http_conn_lost",
+	[DP_C_HTTP_CLOSED] = "http_sessions_closed",
+	[DP_C_HTTP_TX_BLOCKED] = "http_input_blocked_on_send",
+	[DP_C_HTTP_SHORT_WRITE] = "http_short_write_abort",
+};
+
+#define DK(k_, t_, f_, d_, lo_, hi_, doc_)                                                \
+	{ .section = "dataplane", .key = k_, .type = t_, TSCONF_FIELD(struct dp_conf, f_),     \
+	  .def = d_, .min = lo_, .max = hi_, .doc = doc_ }
+#define HK(k_, t_, f_, d_, lo_, hi_, doc_)                                                \
+	{ .section = "http", .key = k_, .type = t_, TSCONF_FIELD(struct dp_http_conf, f_),     \
+	  .def = d_, .min = lo_, .max = hi_, .doc = doc_ }
+
+static const struct tsconf_key dp_conf_keys[] = {
+	DK("idle_spin", TSCONF_U64, idle_spin, "2048", "0", "100000000",
+	   "empty polls in a row before an idle worker starts to pause and sleep"),
+	DK("idle_sleep_max", TSCONF_DURATION, idle_sleep_max_ns, "100us", "0", "10ms",
+	   "longest sleep of an idle worker (the sleep doubles from 1us up to this); 0: busy-poll"),
+	DK("drain_timeout", TSCONF_DURATION, drain_timeout_ns, "2s", "0", "60s",
+	   "at SIGINT/SIGTERM, time given to open connections to close before they are reset"),
+};
+
+static const struct tsconf_key http_conf_keys[] = {
+	HK("port", TSCONF_U64, port, "80", "0", "65535",
+	   "TCP port of the plain HTTP/1.1 listener (GET /healthz, POST /echo); 0: none"),
+	HK("max_conns", TSCONF_U64, max_conns, "1024", "1", "1048576",
+	   "HTTP sessions per worker, allocated at start; a connection over it gets 503"),
+	HK("max_body", TSCONF_SIZE, max_body, "1G", "0", "1T",
+	   "largest request body accepted (413 above); /echo streams it back, never buffers it"),
+	HK("head_max", TSCONF_SIZE, head_max, "16K", "1K", "64K",
+	   "largest request header section in bytes (431 above); sizes each session's buffer"),
+	HK("idle_timeout", TSCONF_DURATION, idle_timeout_ns, "60s", "1ms", "3600s",
+	   "a connection silent for this long is closed (408 first if a request was started)"),
+};
+
+int dp_conf_register(struct tsconf *c, struct dp_conf *dc, struct dp_http_conf *hc, char *err,
+		     size_t errlen)
+{
+	int rc = tsconf_register(c, "dataplane", dp_conf_keys,
+				 sizeof(dp_conf_keys) / sizeof(dp_conf_keys[0]), dc, err, errlen);
+
+	if (rc != 0)
+		return rc;
+	return tsconf_register(c, "http", http_conf_keys,
+			       sizeof(http_conf_keys) / sizeof(http_conf_keys[0]), hc, err, errlen);
+}
+
+/* ---- clock ---- */
+
+static uint64_t tsc_hz;
+
+void dp_clock_init(void)
+{
+	tsc_hz = rte_get_tsc_hz();
+}
+
+uint64_t dp_now_ns(void)
+{
+	uint64_t c = rte_get_tsc_cycles();
+
+	/* split so that c * 1e9 cannot overflow */
+	return c / tsc_hz * UINT64_C(1000000000) + c % tsc_hz * UINT64_C(1000000000) / tsc_hz;
+}
+
+/* ---- HTTP sessions ---- */
+
+int dp_http_init(struct dp_lcore *lc, int socket, uint64_t now_ns)
+{
+	const struct dp_http_conf *hc = lc->http_conf;
+	size_t head;
+
+	h1_limits_default(&lc->h1_lim);
+	lc->h1_lim.body_max = hc->max_body;
+	lc->h1_lim.head_max = (uint32_t)hc->head_max;
+	if (lc->h1_lim.request_line_max > lc->h1_lim.head_max)
+		lc->h1_lim.request_line_max = lc->h1_lim.head_max;
+	head = h1_head_buf_size(&lc->h1_lim);
+	lc->head_size = (uint32_t)RTE_ALIGN_CEIL(head, 64);
+	if (tw_init(&lc->wheel, 10 * 1000 * 1000, now_ns, 0, lc) != 0)
+		return -EINVAL;
+	if (hc->port == 0)
+		return 0;
+	lc->sessions = rte_zmalloc_socket("dp_sessions", sizeof(lc->sessions[0]) * hc->max_conns,
+					  RTE_CACHE_LINE_SIZE, socket);
+	lc->heads = rte_malloc_socket("dp_heads", (size_t)lc->head_size * hc->max_conns,
+				      RTE_CACHE_LINE_SIZE, socket);
+	if (lc->sessions == NULL || lc->heads == NULL) {
+		dp_http_fini(lc);
+		return -ENOMEM;
+	}
+	for (uint32_t i = 0; i < hc->max_conns; i++) {
+		lc->sessions[i].lc = lc;
+		lc->sessions[i].next_free = i + 1 < hc->max_conns ? i + 2 : 0;
+	}
+	lc->free_head = 1;
+	lc->listener = tcp_listen(&lc->tcp, 0, (uint16_t)hc->port, (uint32_t)hc->max_conns + 64,
+				  &dp_http_ops, lc);
+	if (lc->listener == NULL) {
+		dp_http_fini(lc);
+		return -EADDRINUSE;
+	}
+	return 0;
+}
+
+void dp_http_fini(struct dp_lcore *lc)
+{
+	rte_free(lc->sessions);
+	lc->sessions = NULL;
+	rte_free(lc->heads);
+	lc->heads = NULL;
+	lc->free_head = 0;
+}
+
+/* ---- counters ---- */
+
+static uint64_t rd(const uint64_t *v)
+{
+	/* another lcore is the single writer; an aligned u64 load is never torn */
+	return __atomic_load_n(v, __ATOMIC_RELAXED);
+}
+
+/* Prints one block of counters: totals, then per-worker lines when n > 1. */
+static void print_block(FILE *out, struct dp_lcore *const *lcs, uint16_t n, const char *module,
+			const char *const *names, size_t count,
+			const uint64_t *(*get)(const struct dp_lcore *lc))
+{
+	for (size_t i = 0; i < count; i++) {
+		uint64_t total = 0;
+
+		for (uint16_t w = 0; w < n; w++)
+			total += rd(&get(lcs[w])[i]);
+		if (total == 0)
+			continue;
+		fprintf(out, "%s.%s %" PRIu64 "\n", module, names[i], total);
+		for (uint16_t w = 0; n > 1 && w < n; w++) {
+			uint64_t v = rd(&get(lcs[w])[i]);
+
+			if (v != 0)
+				fprintf(out, "%s.%s %" PRIu64 " @lcore%u\n", module, names[i], v,
+					lcs[w]->lcore_id);
+		}
+	}
+}
+
+static const uint64_t *get_port(const struct dp_lcore *lc)
+{
+	return lc->pw->ctr.v;
+}
+
+static const uint64_t *get_net(const struct dp_lcore *lc)
+{
+	return lc->net.ctr.v;
+}
+
+static const uint64_t *get_tcp(const struct dp_lcore *lc)
+{
+	return tcp_counters(&lc->tcp);
+}
+
+static const uint64_t *get_dp(const struct dp_lcore *lc)
+{
+	return lc->ctr.v;
+}
+
+static const uint64_t *get_h1(const struct dp_lcore *lc)
+{
+	return lc->ctr.h1_err;
+}
+
+void dp_counters_print(FILE *out, struct dp_lcore *const *lcs, uint16_t n, const char *why)
+{
+	static char h1_names[DP_H1_ERR_MAX][40];
+	static const char *h1_ptrs[DP_H1_ERR_MAX];
+
+	for (int i = 0; i < DP_H1_ERR_MAX; i++) {
+		snprintf(h1_names[i], sizeof(h1_names[i]), "parse_%s", h1_rc_name(-i));
+		h1_ptrs[i] = h1_names[i];
+	}
+	fprintf(out, "--- twospeed-dataplane counters (%s), %u workers ---\n", why, n);
+	print_block(out, lcs, n, "port", port_ctr_names, PORT_C_COUNT, get_port);
+	print_block(out, lcs, n, "net", net_ctr_names, NET_C_COUNT, get_net);
+	print_block(out, lcs, n, "tcp", tcp_counter_names, TCP_C_COUNT, get_tcp);
+	print_block(out, lcs, n, "app", dp_ctr_names, DP_C_COUNT, get_dp);
+	print_block(out, lcs, n, "http", h1_ptrs, DP_H1_ERR_MAX, get_h1);
+	fprintf(out, "--- end of counters ---\n");
+	fflush(out);
+}
+
+/* ---- the run loop ---- */
+
+/* Idle back-off: spin, then rte_pause, then sleeps doubling from 1 us to the
+ * configured maximum (the one syscall of a worker, and only when idle). */
+static void idle_backoff(struct dp_lcore *lc)
+{
+	const struct dp_conf *c = lc->conf;
+
+	if (++lc->idle_polls <= c->idle_spin)
+		return;
+	if (lc->idle_polls <= 2 * c->idle_spin || c->idle_sleep_max_ns == 0) {
+		rte_pause();
+		return;
+	}
+	lc->sleep_ns = lc->sleep_ns == 0 ? 1000 : lc->sleep_ns * 2;
+	if (lc->sleep_ns > c->idle_sleep_max_ns)
+		lc->sleep_ns = c->idle_sleep_max_ns;
+	lc->ctr.v[DP_C_IDLE_SLEEPS]++;
+	rte_delay_us_sleep((unsigned int)(lc->sleep_ns / 1000 > 0 ? lc->sleep_ns / 1000 : 1));
+}
+
+void dp_run(struct dp_lcore *lc)
+{
+	struct dp_ctl *ctl = lc->ctl;
+	uint64_t deadline;
+
+	while (atomic_load_explicit(&ctl->stop, memory_order_relaxed) == 0) {
+		if (dp_poll(lc) != 0) {
+			lc->idle_polls = 0;
+			lc->sleep_ns = 0;
+		} else {
+			idle_backoff(lc);
+		}
+		if (lc->idx == 0 &&
+		    atomic_exchange_explicit(&ctl->dump, 0, memory_order_relaxed) != 0)
+			dp_counters_print(stdout, ctl->lcs, ctl->nworkers, "SIGUSR1");
+	}
+	/* drain: no new connections, FIN on every session, then wait for the peers */
+	dp_http_stop(lc);
+	deadline = dp_now_ns() + lc->conf->drain_timeout_ns;
+	while (lc->tcp.nconns > 0 && dp_now_ns() < deadline)
+		dp_poll(lc);
+	tcp_abort_all(&lc->tcp);
+	for (int i = 0; i < 100 && port_tx_flush(&lc->pw->txq) > 0; i++)
+		rte_delay_us_sleep(100);
+}
