@@ -56,20 +56,31 @@ struct mm_job {
 	float *const *yrows; /* output matmul: per-token destination rows */
 };
 
+/* Work items are groups of MM_GROUP rows of each part in turn (the last
+ * group of a part may be short), so a thread's rows always start at a group
+ * boundary and the kernel choice per row is the same for any thread count. */
+#define MM_GROUP 8
+
+static uint32_t n_groups(uint32_t rows)
+{
+	return (rows + MM_GROUP - 1) / MM_GROUP;
+}
+
 static void mm_task(void *arg, uint32_t i0, uint32_t i1, uint32_t tid)
 {
 	const struct mm_job *j = arg;
 	uint32_t base = 0;
 	(void)tid;
-	for (uint32_t p = 0; p < j->n_parts; p++) {
+	for (uint32_t p = 0; p < j->n_parts && base < i1; p++) {
 		const struct mm_part *pt = &j->part[p];
+		uint32_t ng = n_groups(pt->w->rows);
 		uint32_t lo = i0 > base ? i0 - base : 0;
-		uint32_t hi = i1 - base < pt->w->rows ? i1 - base : pt->w->rows;
-		if (i1 > base && lo < hi)
-			mdl_matmul_rows(pt->w, j->x, j->xq, j->T, pt->y, pt->w->rows, j->yrows, lo, hi);
-		base += pt->w->rows;
-		if (base >= i1)
-			break;
+		uint32_t hi = i1 - base < ng ? i1 - base : ng;
+		if (lo < hi) {
+			uint32_t r1 = hi * MM_GROUP < pt->w->rows ? hi * MM_GROUP : pt->w->rows;
+			mdl_matmul_rows(pt->w, j->x, j->xq, j->T, pt->y, pt->w->rows, j->yrows, lo * MM_GROUP, r1);
+		}
+		base += ng;
 	}
 }
 
@@ -84,7 +95,7 @@ static bool any_q8(const struct mm_job *j)
 /* Run a job: quantize the input once if any weight is Q8_0, split rows. */
 static void mm_run(struct mdl_ctx *c, struct mm_job *j)
 {
-	uint32_t cols = j->part[0].w->cols, rows = 0;
+	uint32_t cols = j->part[0].w->cols, groups = 0;
 	j->xq = NULL;
 	if (any_q8(j)) {
 		c->xq.nb = cols / MDL_QK;
@@ -93,8 +104,8 @@ static void mm_run(struct mdl_ctx *c, struct mm_job *j)
 		j->xq = &c->xq;
 	}
 	for (uint32_t p = 0; p < j->n_parts; p++)
-		rows += j->part[p].w->rows;
-	mdl_pool_run(c->pool, mm_task, j, rows);
+		groups += n_groups(j->part[p].w->rows);
+	mdl_pool_run(c->pool, mm_task, j, groups);
 }
 
 static void rope(const struct mdl_model *m, float *vec, uint32_t n_heads, uint32_t pos)
