@@ -41,7 +41,7 @@ else
 fi
 
 # 2. Fast-path discipline.
-if run_stage "fast-path check" bash tools/scripts/check-fastpath.sh; then
+if run_stage "fast-path check" /usr/bin/python3 tools/scripts/check-fastpath.py; then
 	passed=$((passed + 1))
 else
 	failed=$((failed + 1))
