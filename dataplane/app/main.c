@@ -71,6 +71,7 @@ static void usage(FILE *out, const char *prog)
 		"usage: %s [EAL options] -- [--config FILE] [--help-config]\n"
 		"  --config FILE   appliance config (conf/twospeed.conf); without it the defaults\n"
 		"  --help-config   list every config key with its type, default and range\n"
+		"                  (--help-config=md: Markdown rows, =conf: a commented config)\n"
 		"example: %s -l 1 --no-pci --vdev net_af_packet0,iface=veth0 -- --config dp.conf\n",
 		prog, prog);
 }
@@ -176,11 +177,17 @@ int main(int argc, char **argv)
 	}
 	/* --help-config needs no EAL (no hugepages, no root) */
 	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--help-config") == 0) {
-			tsconf_print_help(conf, TSCONF_HELP_TEXT, stdout);
-			tsconf_destroy(conf);
-			return EXIT_SUCCESS;
-		}
+		enum tsconf_help fmt = TSCONF_HELP_TEXT;
+
+		if (strcmp(argv[i], "--help-config=md") == 0)
+			fmt = TSCONF_HELP_MD;
+		else if (strcmp(argv[i], "--help-config=conf") == 0)
+			fmt = TSCONF_HELP_CONF;
+		else if (strcmp(argv[i], "--help-config") != 0)
+			continue;
+		tsconf_print_help(conf, fmt, stdout);
+		tsconf_destroy(conf);
+		return EXIT_SUCCESS;
 	}
 	n = rte_eal_init(argc, argv);
 	if (n < 0) {

@@ -80,8 +80,7 @@ const char *const net_ctr_names[NET_C_COUNT] = {
 
 const struct tsconf_key net_conf_keys[] = {
 	NK("address", TSCONF_STRING, address, "198.18.0.1/24", NULL, NULL,
-	   "our IPv4 address and on-link prefix, A.B.C.D/N: answered in ARP and ping, the "
-	   "source of what we send; destinations inside the prefix are resolved directly"),
+	   "our IPv4 address/on-link prefix (A.B.C.D/N): answered in ARP and ping, source of all we send"),
 	NK("gateway", TSCONF_IPV4, gateway, "0.0.0.0", NULL, NULL,
 	   "next hop for off-link destinations; 0.0.0.0: none (they are dropped)"),
 	NK("ttl", TSCONF_U64, ttl, "64", "1", "255", "TTL of the datagrams we send"),
