@@ -11,7 +11,7 @@ fail=0
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 for exe in "$bdir"/tests/fuzz/*/fuzz_*; do
-	[ -x "$exe" ] || continue
+	[ -f "$exe" ] && [ -x "$exe" ] || continue
 	name=$(basename "$exe")
 	sub=$(basename "$(dirname "$exe")")
 	mkdir -p "$work/$name"
