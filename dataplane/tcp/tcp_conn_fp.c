@@ -528,9 +528,8 @@ static void tcp_life_expire(struct tw_wheel *w, struct tw_timer *t)
 void tcp_timers(struct tcp_stack *ts, uint64_t now_ns)
 {
 	ts->now_ns = now_ns;
+	/* timer callbacks make their closed() upcalls themselves; none raises others */
 	tw_advance(&ts->wheel, now_ns, TCP_TIMER_BUDGET);
-	/* upcalls raised by timers (writable after a window probe was answered does not
-	 * happen here; readable never does): nothing to deliver */
 }
 
 /* ---- stream API ---- */
