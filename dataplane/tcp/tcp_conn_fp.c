@@ -487,7 +487,7 @@ static void tcp_life_expire(struct tw_wheel *w, struct tw_timer *t)
 		tcp_conn_drop(ts, c, -ETIMEDOUT);
 		return;
 	case TCP_ST_TIME_WAIT:
-		tcp_conn_free(ts, c);
+		tcp_conn_drop(ts, c, 0); /* closed(0) when the app never closed it */
 		return;
 	case TCP_ST_FIN_WAIT_2:
 		if (c->flags & TCF_CLOSED_APP) {

@@ -925,17 +925,9 @@ out:
 	if (m != NULL)
 		rte_pktmbuf_free(m);
 	tcp_output(ts, c);
-	if (!tcp_deliver(ts, c))
-		return;
-	if (c->state == TCP_ST_TIME_WAIT && (c->flags & TCF_APP)) {
-		/* both directions closed in order: the app is done with it */
-		c->events = 0;
-		if (c->ops.closed != NULL) {
-			c->flags &= (uint16_t)~TCF_APP;
-			c->ops.closed(c, c->ctx, 0);
-		}
-		c->flags &= (uint16_t)~TCF_APP;
-	}
+	/* in TIME_WAIT an app still attached keeps the conn (and its unread bytes)
+	 * until it closes it or 2 MSL run out (closed(0) then) */
+	tcp_deliver(ts, c);
 	return;
 drop:
 	rte_pktmbuf_free(m);

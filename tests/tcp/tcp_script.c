@@ -93,12 +93,15 @@ struct harness {
 };
 
 static struct harness H;
+struct lex;
+static char *word(struct lex *x, char *out, size_t n);
+static bool parse_u64(const char *w, uint64_t *v);
+static void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static bool failed;
+static uint8_t pat(uint64_t k);
 static struct rte_mempool *pool;
 static bool quiet;
 
-static bool failed;
-
-static void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void fail(const char *fmt, ...)
 {
 	va_list ap;
@@ -150,6 +153,307 @@ static struct flow *flow_of_conn(const struct tcp_conn *c)
 	return flow_get(rport);
 }
 
+
+/* ---- pair mode: two stacks over a lossy, delaying simulated link ----
+ *
+ * `pair BYTES [loss=PCT] [delay=MS] [jitter=MS] [seed=N] [limit=S]`: a second stack
+ * (the peer, 198.18.0.2) connects to the script's listener on 8080 and sends BYTES
+ * stream bytes; our side echoes everything back through a 64 KB buffer (so a slow
+ * echo closes windows), both sides check every byte, the peer half-closes when done
+ * and both close on end of stream. Segments are dropped with probability loss% and
+ * delayed by delay + random(jitter) ms (jitter reorders). Fails unless everything
+ * arrives intact and both connections close within `limit` simulated seconds.
+ */
+#define LINK_MAX 16384
+#define ECHO_BUF (64 * 1024)
+
+struct link_pkt {
+	struct rte_mbuf *m;
+	uint64_t due;
+	struct tcp_stack *dst;
+	uint32_t saddr, daddr;
+};
+
+struct pair {
+	bool on;
+	struct tcp_stack peer;
+	struct link_pkt q[LINK_MAX];
+	unsigned int nq;
+	uint64_t rng;
+	uint32_t loss_pct;
+	uint64_t delay_ns, jitter_ns;
+	uint64_t dropped, sent;
+	struct tcp_conn *a, *b; /* a: our side (accepted), b: the peer's (connected) */
+	bool a_closed, b_closed, b_connected;
+	int a_err, b_err;
+};
+
+static struct pair *P;
+
+static uint64_t pair_rand(void)
+{
+	/* xorshift64*: deterministic per seed */
+	P->rng ^= P->rng >> 12;
+	P->rng ^= P->rng << 25;
+	P->rng ^= P->rng >> 27;
+	return P->rng * 0x2545f4914f6cdd1dull;
+}
+
+static bool pair_emit(struct tcp_stack *ts, struct rte_mbuf *m, uint32_t saddr_be,
+		      uint32_t daddr_be)
+{
+	struct link_pkt *p;
+
+	if (P == NULL || !P->on)
+		return false;
+	P->sent++;
+	if (P->nq >= LINK_MAX || pair_rand() % 100 < P->loss_pct) {
+		P->dropped++;
+		rte_pktmbuf_free(m);
+		return true;
+	}
+	p = &P->q[P->nq++];
+	p->m = m;
+	p->due = H.now + P->delay_ns + (P->jitter_ns ? pair_rand() % P->jitter_ns : 0);
+	p->dst = ts == &H.ts ? &P->peer : &H.ts;
+	p->saddr = saddr_be;
+	p->daddr = daddr_be;
+	return true;
+}
+
+static int pa_accepted(struct tcp_conn *conn, void *lctx)
+{
+	(void)lctx;
+	P->a = conn;
+	tcp_set_ctx(conn, &P->a);
+	return 0;
+}
+
+static void pa_closed(struct tcp_conn *conn, void *ctx, int err)
+{
+	(void)conn;
+	if (ctx == &P->a) {
+		P->a = NULL;
+		P->a_closed = true;
+		P->a_err = err;
+	} else {
+		P->b = NULL;
+		P->b_closed = true;
+		P->b_err = err;
+	}
+}
+
+static void pb_connected(struct tcp_conn *conn, void *ctx)
+{
+	(void)conn;
+	(void)ctx;
+	P->b_connected = true;
+}
+
+static const struct tcp_ops pair_a_ops = { .accepted = pa_accepted, .closed = pa_closed };
+static const struct tcp_ops pair_b_ops = { .connected = pb_connected, .closed = pa_closed };
+
+static void pair_deliver(void)
+{
+	unsigned int k = 0;
+
+	for (unsigned int i = 0; i < P->nq; i++) {
+		struct link_pkt p = P->q[i];
+
+		if (p.due > H.now) {
+			P->q[k++] = p;
+			continue;
+		}
+		tcp_input(p.dst, p.m, p.saddr, p.daddr, H.now);
+	}
+	P->nq = k;
+}
+
+static void do_pair(struct lex *x)
+{
+	static uint8_t echo[ECHO_BUF], buf[16384];
+	uint64_t bytes = 0, limit_ns = 120000000000ull, seed = 1, v;
+	uint64_t b_sent = 0, b_rcvd = 0, a_rcvd = 0, e_head = 0, e_len = 0, t_end;
+	bool b_shut = false, b_done = false;
+	struct tcp_listener *l;
+	struct tcp_conn *b;
+	char w[64];
+	int rc;
+
+	/* struct tcp_stack is cache-line aligned (its counters): so must P be */
+	P = aligned_alloc(64, (sizeof(*P) + 63) & ~(size_t)63);
+	if (P == NULL) {
+		fail("pair: out of memory");
+		return;
+	}
+	memset(P, 0, sizeof(*P));
+	P->loss_pct = 0;
+	P->delay_ns = 5000000;
+	for (;;) {
+		word(x, w, sizeof(w));
+		if (w[0] == '\0')
+			break;
+		if (bytes == 0 && parse_u64(w, &bytes))
+			continue;
+		if (strncmp(w, "loss=", 5) == 0 && parse_u64(w + 5, &v) && v < 100)
+			P->loss_pct = (uint32_t)v;
+		else if (strncmp(w, "delay=", 6) == 0 && parse_u64(w + 6, &v))
+			P->delay_ns = v * 1000000ull;
+		else if (strncmp(w, "jitter=", 7) == 0 && parse_u64(w + 7, &v))
+			P->jitter_ns = v * 1000000ull;
+		else if (strncmp(w, "seed=", 5) == 0 && parse_u64(w + 5, &v))
+			seed = v;
+		else if (strncmp(w, "limit=", 6) == 0 && parse_u64(w + 6, &v))
+			limit_ns = v * 1000000000ull;
+		else {
+			fail("pair BYTES [loss=PCT] [delay=MS] [jitter=MS] [seed=N] [limit=S]");
+			goto free_p;
+		}
+	}
+	if (bytes == 0) {
+		fail("pair needs BYTES > 0");
+		goto free_p;
+	}
+	P->rng = seed * 0x9e3779b97f4a7c15ull + 1;
+	l = tcp_listen(&H.ts, 0, LOCAL_PORT, 0, &pair_a_ops, NULL);
+	if (l == NULL) {
+		fail("pair: listen failed (is 8080 already listened on?)");
+		goto free_p;
+	}
+	rc = tcp_stack_init(&P->peer, &H.ts.cfg, pool, 0, H.now, NULL);
+	if (rc < 0) {
+		fail("pair: peer stack init %d", rc);
+		goto unlisten;
+	}
+	tcp_stack_set_seed(&P->peer, seed + 1000);
+	P->on = true;
+	rc = tcp_connect(&P->peer, rte_cpu_to_be_32(REMOTE_IP), rte_cpu_to_be_32(LOCAL_IP),
+			 LOCAL_PORT, &pair_b_ops, &P->b, H.now, &b);
+	if (rc < 0) {
+		fail("pair: connect %d", rc);
+		goto fini_peer;
+	}
+	P->b = b;
+	t_end = H.now + limit_ns;
+	while (!(P->a_closed && P->b_closed) && H.now < t_end && !failed) {
+		H.now += 100000; /* 100 us steps */
+		tcp_timers(&H.ts, H.now);
+		tcp_timers(&P->peer, H.now);
+		pair_deliver();
+		/* peer: send the stream, then half-close */
+		while (P->b != NULL && P->b_connected && b_sent < bytes) {
+			uint32_t n = (uint32_t)(bytes - b_sent < sizeof(buf) ? bytes - b_sent
+									  : sizeof(buf));
+			int32_t k;
+
+			for (uint32_t i = 0; i < n; i++)
+				buf[i] = pat(b_sent + i);
+			k = tcp_write(&P->peer, P->b, buf, n);
+			if (k <= 0)
+				break;
+			b_sent += (uint64_t)k;
+		}
+		if (P->b != NULL && b_sent == bytes && !b_shut) {
+			tcp_shutdown(&P->peer, P->b);
+			b_shut = true;
+		}
+		/* our side: zero-copy read into the echo buffer while it has room */
+		if (P->a != NULL) {
+			struct tcp_rx_seg segs[TCP_PEEK_MAX];
+			unsigned int ns = tcp_peek(P->a, segs, TCP_PEEK_MAX);
+			uint32_t took = 0;
+
+			for (unsigned int i = 0; i < ns && e_len < ECHO_BUF; i++) {
+				uint32_t k = segs[i].len;
+
+				if (k > ECHO_BUF - e_len)
+					k = (uint32_t)(ECHO_BUF - e_len);
+				for (uint32_t j = 0; j < k; j++) {
+					if (segs[i].data[j] != pat(a_rcvd + j)) {
+						fail("pair: byte %" PRIu64 " received corrupt",
+						     a_rcvd + j);
+						break;
+					}
+					echo[(e_head + e_len + j) % ECHO_BUF] = segs[i].data[j];
+				}
+				a_rcvd += k;
+				e_len += k;
+				took += k;
+				if (k < segs[i].len)
+					break;
+			}
+			if (took > 0)
+				tcp_consume(&H.ts, P->a, took);
+		}
+		while (P->a != NULL && e_len > 0) {
+			uint32_t n = (uint32_t)(ECHO_BUF - e_head < e_len ? ECHO_BUF - e_head : e_len);
+			int32_t k = tcp_write(&H.ts, P->a, echo + e_head, n);
+
+			if (k <= 0)
+				break;
+			e_head = (e_head + (uint64_t)k) % ECHO_BUF;
+			e_len -= (uint64_t)k;
+		}
+		if (P->a != NULL && e_len == 0 && tcp_rx_eof(P->a) && tcp_rx_avail(P->a) == 0) {
+			struct tcp_conn *a = P->a;
+
+			P->a = NULL;
+			P->a_closed = true;
+			tcp_close(&H.ts, a);
+		}
+		/* peer: check the echo, close at its end */
+		if (P->b != NULL) {
+			uint32_t n;
+
+			while ((n = tcp_read(&P->peer, P->b, buf, sizeof(buf))) > 0) {
+				for (uint32_t i = 0; i < n; i++)
+					if (buf[i] != pat(b_rcvd + i)) {
+						fail("pair: echo byte %" PRIu64 " corrupt", b_rcvd + i);
+						break;
+					}
+				b_rcvd += n;
+			}
+			if (tcp_rx_eof(P->b) && !b_done) {
+				struct tcp_conn *bc = P->b;
+
+				b_done = true;
+				P->b = NULL;
+				P->b_closed = true;
+				tcp_close(&P->peer, bc);
+			}
+		}
+	}
+	if (!failed && !(P->a_closed && P->b_closed))
+		fail("pair: not done after the limit: sent %" PRIu64 ", echoed back %" PRIu64
+		     " of %" PRIu64 " (a %s, b %s)", b_sent, b_rcvd, bytes,
+		     P->a_closed ? "closed" : "open", P->b_closed ? "closed" : "open");
+	else if (!failed && (b_rcvd != bytes || a_rcvd != bytes))
+		fail("pair: %" PRIu64 " bytes in, %" PRIu64 " echoed, of %" PRIu64, a_rcvd, b_rcvd,
+		     bytes);
+	else if (!failed && (P->a_err != 0 || P->b_err != 0))
+		fail("pair: closed with errors %d / %d", P->a_err, P->b_err);
+	if (!quiet)
+		printf("pair: %" PRIu64 " bytes echoed in %.3f s simulated, %" PRIu64
+		       " segments, %" PRIu64 " dropped\n", b_rcvd, (double)(H.now - (t_end - limit_ns)) / 1e9,
+		       P->sent, P->dropped);
+	if (getenv("PAIR_DEBUG") != NULL)
+		for (unsigned int i = 0; i < TCP_C_COUNT; i++)
+			if (H.ts.ctr.v[i] || P->peer.ctr.v[i])
+				printf("%-24s %12" PRIu64 " %12" PRIu64 "\n", tcp_counter_names[i],
+				       H.ts.ctr.v[i], P->peer.ctr.v[i]);
+fini_peer:
+	P->on = false;
+	for (unsigned int i = 0; i < P->nq; i++)
+		rte_pktmbuf_free(P->q[i].m);
+	P->nq = 0;
+	tcp_stack_fini(&P->peer);
+unlisten:
+	tcp_unlisten(&H.ts, l);
+free_p:
+	free(P);
+	P = NULL;
+}
+
 /* ---- the seam: capture what the stack sends ---- */
 
 int tcp_emit(struct tcp_stack *ts, struct rte_mbuf *m, uint32_t saddr_be, uint32_t daddr_be)
@@ -158,7 +462,8 @@ int tcp_emit(struct tcp_stack *ts, struct rte_mbuf *m, uint32_t saddr_be, uint32
 	struct cap *c;
 	uint32_t hlen, s;
 
-	(void)ts;
+	if (pair_emit(ts, m, saddr_be, daddr_be))
+		return 0;
 	if (H.ncap >= CAP_MAX) {
 		fail("more than %d segments captured", CAP_MAX);
 		rte_pktmbuf_free(m);
@@ -1117,8 +1422,14 @@ static void do_counter(struct lex *x)
 	uint64_t v;
 	int r;
 
+	size_t n = 0;
+
 	word(x, name, sizeof(name));
-	word(x, op, sizeof(op));
+	/* the operator is made of < > = ! (which end a word elsewhere) */
+	skip_ws(x);
+	while (n + 1 < sizeof(op) && *x->p != '\0' && strchr("<>=!", *x->p) != NULL)
+		op[n++] = *x->p++;
+	op[n] = '\0';
 	word(x, val, sizeof(val));
 	if (!parse_u64(val, &v)) {
 		fail("counter NAME OP VALUE");
@@ -1254,6 +1565,10 @@ static void run_line(char *line)
 	}
 	if (strcmp(w, "counter") == 0) {
 		do_counter(&x);
+		return;
+	}
+	if (strcmp(w, "pair") == 0) {
+		do_pair(&x);
 		return;
 	}
 	fail("unknown line");
