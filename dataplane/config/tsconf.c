@@ -12,18 +12,17 @@
  * "file:line: reason".  Loading is all or nothing (see tsconf.h).
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <arpa/inet.h>
 
 #include "tsconf.h"
+#include "tserr.h"
+#include "tsfile.h"
 
 struct tsconf_reg {
 	const char *module;
@@ -77,20 +76,6 @@ const char *tsconf_type_name(enum tsconf_type t)
 	if ((unsigned)t >= TSCONF_TYPE_COUNT)
 		return "?";
 	return type_names[t];
-}
-
-static void errf(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void errf(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
 }
 
 static bool is_name_char(char ch)
@@ -573,18 +558,18 @@ int tsconf_register(struct tsconf *c, const char *module, const struct tsconf_ke
 	size_t i;
 
 	if (c == NULL || module == NULL || (keys == NULL && n != 0) || base == NULL) {
-		errf(err, errlen, "%s: bad arguments", module ? module : "?");
+		tserr(err, errlen, "%s: bad arguments", module ? module : "?");
 		return -EINVAL;
 	}
 	for (i = 0; i < n; i++) {
 		const struct tsconf_key *k = &keys[i];
 
 		if (!valid_name(k->section) || !valid_name(k->key)) {
-			errf(err, errlen, "%s: entry %zu: bad section or key name", module, i);
+			tserr(err, errlen, "%s: entry %zu: bad section or key name", module, i);
 			return -EINVAL;
 		}
 		if (check_key(c, keys, i, &why) < 0) {
-			errf(err, errlen, "%s: %s.%s: %s", module, k->section, k->key, why);
+			tserr(err, errlen, "%s: %s.%s: %s", module, k->section, k->key, why);
 			return -EINVAL;
 		}
 	}
@@ -593,7 +578,7 @@ int tsconf_register(struct tsconf *c, const char *module, const struct tsconf_ke
 		struct tsconf_reg *nr = realloc(c->regs, ncap * sizeof(*nr));
 
 		if (nr == NULL) {
-			errf(err, errlen, "%s: out of memory", module);
+			tserr(err, errlen, "%s: out of memory", module);
 			return -ENOMEM;
 		}
 		c->regs = nr;
@@ -647,7 +632,7 @@ static int lerr(struct loader *ld, unsigned line, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(reason, sizeof(reason), fmt, ap);
 	va_end(ap);
-	errf(ld->err, ld->errlen, "%s:%u: %s", ld->name, line, reason);
+	tserr(ld->err, ld->errlen, "%s:%u: %s", ld->name, line, reason);
 	return -EINVAL;
 }
 
@@ -852,7 +837,7 @@ int tsconf_load_buf(struct tsconf *c, const char *name, const char *buf, size_t 
 	if (c == NULL || (buf == NULL && len != 0))
 		return -EINVAL;
 	if (len > TSCONF_FILE_MAX) {
-		errf(err, errlen, "%s:0: larger than %u bytes", ld.name, TSCONF_FILE_MAX);
+		tserr(err, errlen, "%s:0: larger than %u bytes", ld.name, TSCONF_FILE_MAX);
 		return -EFBIG;
 	}
 	ld.pend = calloc(c->nkeys ? c->nkeys : 1, sizeof(*ld.pend));
@@ -876,63 +861,24 @@ int tsconf_load_buf(struct tsconf *c, const char *name, const char *buf, size_t 
 fail_arena:
 	free(ld.pend);
 fail_pend:
-	errf(err, errlen, "%s:0: out of memory", ld.name);
+	tserr(err, errlen, "%s:0: out of memory", ld.name);
 	return -ENOMEM;
 }
 
 int tsconf_load_file(struct tsconf *c, const char *path, char *err, size_t errlen)
 {
-	struct stat st;
+	char why[128];
+	size_t len;
 	char *buf;
-	size_t got = 0;
-	int fd, rc;
+	int rc;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		rc = -errno;
-		errf(err, errlen, "%s:0: %s", path, strerror(-rc));
+	rc = tsfile_read(path, TSCONF_FILE_MAX, &buf, &len, why, sizeof(why));
+	if (rc < 0) {
+		tserr(err, errlen, "%s:0: %s", path, why);
 		return rc;
 	}
-	if (fstat(fd, &st) < 0) {
-		rc = -errno;
-		errf(err, errlen, "%s:0: %s", path, strerror(-rc));
-		goto close_fd;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		rc = -EINVAL;
-		errf(err, errlen, "%s:0: not a regular file", path);
-		goto close_fd;
-	}
-	if (st.st_size > (off_t)TSCONF_FILE_MAX) {
-		rc = -EFBIG;
-		errf(err, errlen, "%s:0: larger than %u bytes", path, TSCONF_FILE_MAX);
-		goto close_fd;
-	}
-	/* One byte more than allowed, so a file that grew after fstat is still caught. */
-	buf = malloc(TSCONF_FILE_MAX + 1);
-	if (buf == NULL) {
-		rc = -ENOMEM;
-		errf(err, errlen, "%s:0: out of memory", path);
-		goto close_fd;
-	}
-	for (;;) {
-		ssize_t r = read(fd, buf + got, TSCONF_FILE_MAX + 1 - got);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			rc = -errno;
-			errf(err, errlen, "%s:0: %s", path, strerror(-rc));
-			goto free_buf;
-		}
-		if (r == 0 || (got += (size_t)r) == TSCONF_FILE_MAX + 1)
-			break;
-	}
-	rc = tsconf_load_buf(c, path, buf, got, err, errlen);
-free_buf:
+	rc = tsconf_load_buf(c, path, buf, len, err, errlen);
 	free(buf);
-close_fd:
-	close(fd);
 	return rc;
 }
 

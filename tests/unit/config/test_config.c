@@ -11,11 +11,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <arpa/inet.h>
 
 #include <CUnit/Basic.h>
 
 #include "tsconf.h"
+#include "tsfile.h"
 
 struct demo {
 	uint64_t workers;
@@ -388,6 +390,55 @@ static void test_file(void)
 	teardown_conf();
 }
 
+/* The bounded whole-file reader every loader shares: contents, bounds, refusals. */
+static void test_tsfile_read(void)
+{
+	char dir[] = "/tmp/tsfile-XXXXXX", path[64], fifo[64], why[128];
+	size_t len = 1;
+	char *buf;
+	int fd;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/f", dir);
+	snprintf(fifo, sizeof(fifo), "%s/p", dir);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	CU_ASSERT_FATAL(fd >= 0);
+	CU_ASSERT_EQUAL(write(fd, "abc\0de", 6), 6);
+	close(fd);
+
+	/* whole contents, NUL bytes kept, a NUL after them; the bound itself is fine */
+	CU_ASSERT_EQUAL(tsfile_read(path, 6, &buf, &len, why, sizeof(why)), 0);
+	CU_ASSERT_FATAL(buf != NULL);
+	CU_ASSERT_EQUAL(len, 6);
+	CU_ASSERT_EQUAL(memcmp(buf, "abc\0de", 7), 0);
+	free(buf);
+	/* one byte over the bound is refused before anything is allocated */
+	CU_ASSERT_EQUAL(tsfile_read(path, 5, &buf, &len, why, sizeof(why)), -EFBIG);
+	CU_ASSERT_PTR_NULL(buf);
+	CU_ASSERT_EQUAL(len, 0);
+	CU_ASSERT_STRING_EQUAL(why, "larger than 5 bytes (6)");
+	/* a directory and a FIFO (no writer: must not block) are not regular files */
+	CU_ASSERT_EQUAL(tsfile_read(dir, 1024, &buf, &len, why, sizeof(why)), -EINVAL);
+	CU_ASSERT_STRING_EQUAL(why, "not a regular file");
+	CU_ASSERT_EQUAL_FATAL(mkfifo(fifo, 0600), 0);
+	CU_ASSERT_EQUAL(tsfile_read(fifo, 1024, &buf, &len, NULL, 0), -EINVAL);
+	CU_ASSERT_PTR_NULL(buf);
+	unlink(fifo);
+	/* an empty file is an empty buffer, still NUL-terminated */
+	fd = open(path, O_WRONLY | O_TRUNC);
+	CU_ASSERT_FATAL(fd >= 0);
+	close(fd);
+	CU_ASSERT_EQUAL(tsfile_read(path, 0, &buf, &len, why, sizeof(why)), 0);
+	CU_ASSERT_FATAL(buf != NULL);
+	CU_ASSERT_EQUAL(len, 0);
+	CU_ASSERT_EQUAL(buf[0], '\0');
+	free(buf);
+	unlink(path);
+	CU_ASSERT_EQUAL(tsfile_read(path, 1024, &buf, &len, why, sizeof(why)), -ENOENT);
+	CU_ASSERT_STRING_EQUAL(why, "No such file or directory");
+	rmdir(dir);
+}
+
 struct bad_table {
 	const struct tsconf_key key;
 	const char *msg;
@@ -513,6 +564,7 @@ int main(void)
 	    !CU_add_test(s, "line and file limits", test_line_and_file_limits) ||
 	    !CU_add_test(s, "buffer not terminated", test_buffer_not_terminated) ||
 	    !CU_add_test(s, "file", test_file) ||
+	    !CU_add_test(s, "tsfile read", test_tsfile_read) ||
 	    !CU_add_test(s, "table checks", test_table_checks) ||
 	    !CU_add_test(s, "i64 and u64 extremes", test_i64_and_u64_extremes) ||
 	    !CU_add_test(s, "help", test_help)) {
