@@ -5,16 +5,14 @@
  * with the key table below). Control plane only.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "polb.h"
 #include "tsconf.h"
+#include "tsfile.h"
 
 /* Prices above this are certainly a typo (USD per 1e6 tokens). */
 #define POLB_USD_MAX "100000"
@@ -183,52 +181,17 @@ destroy:
 
 int polb_routes_from_config_file(const char *path, struct polb_routes *rt, char *err, size_t errlen)
 {
-	struct stat st;
-	size_t got = 0;
+	char why[128];
+	size_t len;
 	char *buf;
-	int fd, rc;
+	int rc;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		rc = -errno;
-		snprintf(err, errlen, "%s:0: %s", path, strerror(-rc));
+	rc = tsfile_read(path, TSCONF_FILE_MAX, &buf, &len, why, sizeof(why));
+	if (rc < 0) {
+		snprintf(err, errlen, "%s:0: %s", path, why);
 		return rc;
 	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		rc = -EINVAL;
-		snprintf(err, errlen, "%s:0: not a readable regular file", path);
-		goto close_fd;
-	}
-	if (st.st_size > (off_t)TSCONF_FILE_MAX) {
-		rc = -EFBIG;
-		snprintf(err, errlen, "%s:0: %lld bytes exceeds %u", path, (long long)st.st_size,
-			 TSCONF_FILE_MAX);
-		goto close_fd;
-	}
-	buf = malloc((size_t)st.st_size + 1);
-	if (buf == NULL) {
-		rc = -ENOMEM;
-		snprintf(err, errlen, "%s:0: out of memory", path);
-		goto close_fd;
-	}
-	while (got < (size_t)st.st_size) {
-		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			rc = -errno;
-			snprintf(err, errlen, "%s:0: read: %s", path, strerror(-rc));
-			goto free_buf;
-		}
-		if (n == 0)
-			break;
-		got += (size_t)n;
-	}
-	rc = polb_routes_from_config_buf(path, buf, got, rt, err, errlen);
-free_buf:
+	rc = polb_routes_from_config_buf(path, buf, len, rt, err, errlen);
 	free(buf);
-close_fd:
-	close(fd);
 	return rc;
 }

@@ -14,7 +14,6 @@
  * Control plane only.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <float.h>
 #include <math.h>
 #include <stdarg.h>
@@ -22,10 +21,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "polb.h"
+#include "tsfile.h"
 
 #define SCORER_FORMAT_VERSION 1
 #define SCORER_TOKENS_MAX 7 /* "feature" + 4 fields, and room to name extras in usage */
@@ -275,57 +273,17 @@ free_sc:
 
 int polb_scorer_load_file(const char *path, struct polb_scorer *out, char *err, size_t errlen)
 {
-	struct stat st;
-	size_t got = 0;
+	char why[128];
+	size_t len;
 	char *buf;
-	int fd, rc;
+	int rc;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		rc = -errno;
-		snprintf(err, errlen, "%s: %s", path, strerror(-rc));
+	rc = tsfile_read(path, POLB_SCORER_FILE_MAX, &buf, &len, why, sizeof(why));
+	if (rc < 0) {
+		snprintf(err, errlen, "%s: %s", path, why);
 		return rc;
 	}
-	if (fstat(fd, &st) < 0) {
-		rc = -errno;
-		snprintf(err, errlen, "%s: %s", path, strerror(-rc));
-		goto close_fd;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		rc = -EINVAL;
-		snprintf(err, errlen, "%s: not a regular file", path);
-		goto close_fd;
-	}
-	if (st.st_size > (off_t)POLB_SCORER_FILE_MAX) {
-		rc = -E2BIG;
-		snprintf(err, errlen, "%s: %lld bytes exceeds %u", path, (long long)st.st_size,
-			 POLB_SCORER_FILE_MAX);
-		goto close_fd;
-	}
-	buf = malloc((size_t)st.st_size + 1);
-	if (buf == NULL) {
-		rc = -ENOMEM;
-		snprintf(err, errlen, "%s: out of memory", path);
-		goto close_fd;
-	}
-	while (got < (size_t)st.st_size) {
-		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			rc = -errno;
-			snprintf(err, errlen, "%s: read: %s", path, strerror(-rc));
-			goto free_buf;
-		}
-		if (n == 0)
-			break;
-		got += (size_t)n;
-	}
-	rc = polb_scorer_parse(path, buf, got, out, err, errlen);
-free_buf:
+	rc = polb_scorer_parse(path, buf, len, out, err, errlen);
 	free(buf);
-close_fd:
-	close(fd);
 	return rc;
 }
