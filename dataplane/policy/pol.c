@@ -9,19 +9,17 @@
  * most expensive and the least specific about what is wrong.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <xxhash.h>
 
 #include "pol.h"
+#include "tsfile.h"
 
 /* Sane upper bounds: a corrupt count must not drive a huge allocation. */
 #define POL_RULES_MAX (1u << 20)
@@ -715,56 +713,23 @@ struct pol_image *pol_image_from_buf(const void *buf, size_t len, char *err, siz
 struct pol_image *pol_image_open_file_code(const char *path, enum pol_err *code, char *err,
 					   size_t errlen)
 {
-	struct pol_image *img = NULL;
-	unsigned char *buf = NULL;
+	struct pol_image *img;
 	char why[256];
-	struct stat st;
-	size_t got = 0;
-	int fd;
+	size_t len;
+	char *buf;
+	int rc;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		refuse(code, POL_E_IO, err, errlen, "%s: %s", path, strerror(errno));
+	rc = tsfile_read(path, POL_IMAGE_MAX_BYTES, &buf, &len, why, sizeof(why));
+	if (rc < 0) {
+		refuse(code, rc == -EFBIG ? POL_E_LENGTH : rc == -ENOMEM ? POL_E_NOMEM : POL_E_IO,
+		       err, errlen, "%s: %s", path, why);
 		return NULL;
 	}
-	if (fstat(fd, &st) < 0) {
-		refuse(code, POL_E_IO, err, errlen, "%s: %s", path, strerror(errno));
-		goto close_fd;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		refuse(code, POL_E_IO, err, errlen, "%s: not a regular file", path);
-		goto close_fd;
-	}
-	if ((unsigned long long)st.st_size > POL_IMAGE_MAX_BYTES) {
-		refuse(code, POL_E_LENGTH, err, errlen, "%s: %lld bytes exceeds %llu", path,
-		       (long long)st.st_size, POL_IMAGE_MAX_BYTES);
-		goto close_fd;
-	}
-	buf = malloc(st.st_size > 0 ? (size_t)st.st_size : 1);
-	if (buf == NULL) {
-		refuse(code, POL_E_NOMEM, err, errlen, "%s: out of memory", path);
-		goto close_fd;
-	}
-	while (got < (size_t)st.st_size) {
-		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			refuse(code, POL_E_IO, err, errlen, "%s: read: %s", path, strerror(errno));
-			goto free_buf;
-		}
-		if (n == 0)
-			break; /* the file shrank: validate what we have, it will say truncated */
-		got += (size_t)n;
-	}
-	img = pol_image_load(buf, got, code, why, sizeof(why));
+	/* A file that shrank while it was read fails validation here as truncated. */
+	img = pol_image_load(buf, len, code, why, sizeof(why));
 	if (img == NULL && err != NULL && errlen > 0)
 		snprintf(err, errlen, "%s: %s", path, why);
-free_buf:
 	free(buf);
-close_fd:
-	close(fd);
 	return img;
 }
 
