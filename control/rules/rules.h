@@ -31,7 +31,7 @@ void rules_set_free(struct rules_set *set);
  */
 int rules_parse_buf(struct rules_set *set, const char *name, const char *buf, size_t len,
 		    char *err, size_t errlen);
-/* Reads one rule file (at most RULES_MAX_FILE_BYTES) and parses it as above. */
+/* Reads one rule file (at most RULES_MAX_FILE_BYTES, else -EFBIG) and parses it as above. */
 int rules_parse_file(struct rules_set *set, const char *path, char *err, size_t errlen);
 /*
  * path is a rule file or a directory: for a directory, every regular file whose

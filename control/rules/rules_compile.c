@@ -4,13 +4,13 @@
  * Control plane only.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "rules.h"
 #include "rules_priv.h"
+#include "tserr.h"
 
 /*
  * RULES_TARGET_AUTO: what the measurement in tools/policy/lint-notes.md found
@@ -84,20 +84,6 @@ int rules_platform(enum rules_target t, hs_platform_info_t *plat)
 	return rules_variant_platform(target_variant[t], plat);
 }
 
-static void errf(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void errf(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 /*
  * Compiles rules [first, first + n), leaving out rule skip (UINT32_MAX: none);
  * Hyperscan ids stay the rule indexes either way.
@@ -119,13 +105,13 @@ static int compile_sel(const struct rules_set *set, uint32_t first, uint32_t n, 
 		err[0] = '\0';
 	if (n == 0 || first > set->n || n > set->n - first ||
 	    (n == 1 && skip == first)) {
-		errf(err, errlen, "rules: empty rule set");
+		tserr(err, errlen, "rules: empty rule set");
 		return -EINVAL;
 	}
 	if (plat == NULL) {
 		rc = rules_platform(RULES_TARGET_AUTO, &auto_plat);
 		if (rc < 0) {
-			errf(err, errlen, "rules: hyperscan does not support this CPU");
+			tserr(err, errlen, "rules: hyperscan does not support this CPU");
 			return rc;
 		}
 		plat = &auto_plat;
@@ -137,7 +123,7 @@ static int compile_sel(const struct rules_set *set, uint32_t first, uint32_t n, 
 	extp = calloc(n, sizeof(*extp));
 	if (exprs == NULL || flags == NULL || ids == NULL || ext == NULL || extp == NULL) {
 		rc = -ENOMEM;
-		errf(err, errlen, "rules: out of memory");
+		tserr(err, errlen, "rules: out of memory");
 		goto free_arrays;
 	}
 	for (uint32_t i = 0; i < n; i++) {
@@ -172,9 +158,9 @@ static int compile_sel(const struct rules_set *set, uint32_t first, uint32_t n, 
 		if (cerr != NULL && cerr->expression >= 0 && (uint32_t)cerr->expression < m) {
 			const struct rules_rule *r = &set->rules[ids[cerr->expression]];
 
-			errf(err, errlen, "%s:%u: hyperscan: %s", r->file, r->line, cerr->message);
+			tserr(err, errlen, "%s:%u: hyperscan: %s", r->file, r->line, cerr->message);
 		} else {
-			errf(err, errlen, "rules: hyperscan: %s",
+			tserr(err, errlen, "rules: hyperscan: %s",
 			     cerr != NULL ? cerr->message : "compile failed");
 		}
 		rc = -EINVAL;

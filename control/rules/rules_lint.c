@@ -10,17 +10,16 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "rules.h"
 #include "rules_priv.h"
+#include "tsfile.h"
 
 /* Static shape thresholds (see rules_shape_bad). */
 #define SHAPE_MAX_REPEAT 40u  /* a bounded repeat above this many iterations is "large" */
@@ -496,72 +495,51 @@ static void corpus_free(struct corpus *c)
 	memset(c, 0, sizeof(*c));
 }
 
+/* Appends one text to the corpus; what is not a regular file is not a text and is skipped. */
 static int corpus_add_file(struct corpus *c, const char *path, FILE *out)
 {
-	struct stat st;
-	char *buf = NULL;
-	size_t got = 0;
+	size_t room = RULES_CORPUS_MAX_BYTES - c->bytes;
+	char why[128];
 	char **docs;
 	size_t *lens;
-	int fd;
+	size_t len;
+	char *buf;
 	int rc;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &st) < 0) {
-		rc = -errno;
-		fprintf(out, "# error: %s: %s\n", path, strerror(errno));
-		goto close_fd;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		rc = 0; /* sockets, fifos, subdirectories: not texts */
-		goto close_fd;
-	}
-	if ((uint64_t)st.st_size > RULES_CORPUS_MAX_DOC_BYTES || c->n >= RULES_CORPUS_MAX_DOCS ||
-	    c->bytes + (size_t)st.st_size > RULES_CORPUS_MAX_BYTES) {
+	rc = tsfile_read(path, room < RULES_CORPUS_MAX_DOC_BYTES ? room : RULES_CORPUS_MAX_DOC_BYTES,
+			 &buf, &len, why, sizeof(why));
+	if (rc == -EINVAL)
+		return 0; /* sockets, fifos, subdirectories: not texts */
+	if (rc == -EFBIG || (rc == 0 && c->n >= RULES_CORPUS_MAX_DOCS)) {
 		rc = -E2BIG;
 		fprintf(out, "# error: %s: corpus over its bounds (%u texts, %u bytes each, %u total)\n",
 			path, RULES_CORPUS_MAX_DOCS, RULES_CORPUS_MAX_DOC_BYTES,
 			RULES_CORPUS_MAX_BYTES);
-		goto close_fd;
+		goto free_buf;
 	}
-	buf = malloc((size_t)st.st_size + 1);
+	if (rc < 0) {
+		fprintf(out, "# error: %s: %s\n", path, why);
+		return rc;
+	}
 	docs = realloc(c->docs, (c->n + 1) * sizeof(*docs));
 	if (docs != NULL)
 		c->docs = docs;
 	lens = realloc(c->lens, (c->n + 1) * sizeof(*lens));
 	if (lens != NULL)
 		c->lens = lens;
-	if (buf == NULL || docs == NULL || lens == NULL) {
+	if (docs == NULL || lens == NULL) {
 		rc = -ENOMEM;
 		fprintf(out, "# error: %s: out of memory\n", path);
 		goto free_buf;
 	}
-	while (got < (size_t)st.st_size) {
-		ssize_t r = read(fd, buf + got, (size_t)st.st_size - got);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			rc = -errno;
-			fprintf(out, "# error: %s: %s\n", path, strerror(errno));
-			goto free_buf;
-		}
-		if (r == 0)
-			break;
-		got += (size_t)r;
-	}
 	c->docs[c->n] = buf;
-	c->lens[c->n] = got;
+	c->lens[c->n] = len;
 	c->n++;
-	c->bytes += got;
-	close(fd);
+	c->bytes += len;
 	return 0;
 
 free_buf:
 	free(buf);
-close_fd:
-	if (fd >= 0)
-		close(fd);
 	return rc;
 }
 

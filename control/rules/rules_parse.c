@@ -16,18 +16,17 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <hs/hs.h>
 
 #include "rules.h"
+#include "tserr.h"
+#include "tsfile.h"
 
 static const char *const cat_names[TS_CAT_COUNT] = {
 	[TS_CAT_CODE] = "code",
@@ -206,20 +205,6 @@ static int set_reserve(struct rules_set *set)
 	return 0;
 }
 
-static void errf(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void errf(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 /* One line being parsed: [p, end) with the position for errors. */
 struct line_ctx {
 	const char *file;
@@ -232,7 +217,7 @@ struct line_ctx {
 	do {                                                                                    \
 		char msg_[256];                                                                 \
 		snprintf(msg_, sizeof(msg_), __VA_ARGS__);                                      \
-		errf((lc)->err, (lc)->errlen, "%s:%u: %s", (lc)->file, (lc)->line, msg_);       \
+		tserr((lc)->err, (lc)->errlen, "%s:%u: %s", (lc)->file, (lc)->line, msg_);       \
 	} while (0)
 
 static bool is_ws(char c)
@@ -568,7 +553,7 @@ int rules_parse_buf(struct rules_set *set, const char *name, const char *buf, si
 	if (name == NULL)
 		name = lc.file = "<buffer>";
 	if (set->n_files >= RULES_MAX_FILES) {
-		errf(err, errlen, "%s: too many rule files (max %u)", name, RULES_MAX_FILES);
+		tserr(err, errlen, "%s: too many rule files (max %u)", name, RULES_MAX_FILES);
 		return -E2BIG;
 	}
 	files = realloc(set->files, (set->n_files + 1) * sizeof(*files));
@@ -618,82 +603,22 @@ err_rollback:
 	 * keeping it avoids moving names that earlier rules point at. */
 	return rc;
 err_nomem:
-	errf(err, errlen, "%s: out of memory", name);
+	tserr(err, errlen, "%s: out of memory", name);
 	return -ENOMEM;
-}
-
-/* Reads a regular file of at most RULES_MAX_FILE_BYTES into a malloc'ed buffer. */
-static int read_file(const char *path, char **out, size_t *outlen, char *err, size_t errlen)
-{
-	struct stat st;
-	char *buf = NULL;
-	size_t got = 0;
-	int fd;
-	int rc;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		rc = -errno;
-		errf(err, errlen, "%s: %s", path, strerror(errno));
-		return rc;
-	}
-	if (fstat(fd, &st) < 0) {
-		rc = -errno;
-		errf(err, errlen, "%s: %s", path, strerror(errno));
-		goto err_close;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		rc = -EINVAL;
-		errf(err, errlen, "%s: not a regular file", path);
-		goto err_close;
-	}
-	if ((uint64_t)st.st_size > RULES_MAX_FILE_BYTES) {
-		rc = -E2BIG;
-		errf(err, errlen, "%s: file too large (%lld bytes, max %u)", path,
-		     (long long)st.st_size, RULES_MAX_FILE_BYTES);
-		goto err_close;
-	}
-	buf = malloc((size_t)st.st_size + 1);
-	if (buf == NULL) {
-		rc = -ENOMEM;
-		errf(err, errlen, "%s: out of memory", path);
-		goto err_close;
-	}
-	while (got < (size_t)st.st_size) {
-		ssize_t r = read(fd, buf + got, (size_t)st.st_size - got);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			rc = -errno;
-			errf(err, errlen, "%s: %s", path, strerror(errno));
-			goto err_free;
-		}
-		if (r == 0)
-			break; /* shrank while reading: parse what is there */
-		got += (size_t)r;
-	}
-	close(fd);
-	*out = buf;
-	*outlen = got;
-	return 0;
-
-err_free:
-	free(buf);
-err_close:
-	close(fd);
-	return rc;
 }
 
 int rules_parse_file(struct rules_set *set, const char *path, char *err, size_t errlen)
 {
-	char *buf = NULL;
-	size_t len = 0;
+	char why[128];
+	size_t len;
+	char *buf;
 	int rc;
 
-	rc = read_file(path, &buf, &len, err, errlen);
-	if (rc < 0)
+	rc = tsfile_read(path, RULES_MAX_FILE_BYTES, &buf, &len, why, sizeof(why));
+	if (rc < 0) {
+		tserr(err, errlen, "%s: %s", path, why);
 		return rc;
+	}
 	rc = rules_parse_buf(set, path, buf, len, err, errlen);
 	free(buf);
 	return rc;
@@ -724,7 +649,7 @@ int rules_parse_path(struct rules_set *set, const char *path, char *err, size_t 
 
 	if (stat(path, &st) < 0) {
 		rc = -errno;
-		errf(err, errlen, "%s: %s", path, strerror(errno));
+		tserr(err, errlen, "%s: %s", path, strerror(errno));
 		return rc;
 	}
 	if (!S_ISDIR(st.st_mode))
@@ -733,7 +658,7 @@ int rules_parse_path(struct rules_set *set, const char *path, char *err, size_t 
 	d = opendir(path);
 	if (d == NULL) {
 		rc = -errno;
-		errf(err, errlen, "%s: %s", path, strerror(errno));
+		tserr(err, errlen, "%s: %s", path, strerror(errno));
 		return rc;
 	}
 	while ((de = readdir(d)) != NULL) {
@@ -744,7 +669,7 @@ int rules_parse_path(struct rules_set *set, const char *path, char *err, size_t 
 			continue;
 		if (n_names >= RULES_MAX_FILES) {
 			rc = -E2BIG;
-			errf(err, errlen, "%s: too many rule files (max %u)", path, RULES_MAX_FILES);
+			tserr(err, errlen, "%s: too many rule files (max %u)", path, RULES_MAX_FILES);
 			goto free_names;
 		}
 		if (asprintf(&full, "%s/%s", path, de->d_name) < 0) {
@@ -762,7 +687,7 @@ int rules_parse_path(struct rules_set *set, const char *path, char *err, size_t 
 	}
 	if (n_names == 0) {
 		rc = -ENOENT;
-		errf(err, errlen, "%s: no *.rules files", path);
+		tserr(err, errlen, "%s: no *.rules files", path);
 		goto free_names;
 	}
 	qsort(names, n_names, sizeof(*names), cmp_str);
@@ -776,7 +701,7 @@ int rules_parse_path(struct rules_set *set, const char *path, char *err, size_t 
 	goto free_names; /* success takes the same cleanup */
 
 err_nomem:
-	errf(err, errlen, "%s: out of memory", path);
+	tserr(err, errlen, "%s: out of memory", path);
 free_names:
 	for (size_t i = 0; i < n_names; i++)
 		free(names[i]);
