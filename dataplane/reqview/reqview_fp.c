@@ -1133,10 +1133,64 @@ static bool parse_function(struct rv_p *p, struct rv_str *name)
 	return r == 0;
 }
 
+/* The next tool_names slot, empty; NULL (failed with TOO_MANY_TOOLS) when all are taken. */
+static struct rv_str *new_tool_name(struct rv_p *p)
+{
+	struct rv_view *v = p->v;
+	struct rv_str *name;
+
+	if (v->ntools >= p->lim->max_tools)
+		return fail(p, RV_ERR_TOO_MANY_TOOLS, p->p), NULL;
+	name = &v->tool_names[v->ntools++];
+	*name = (struct rv_str){ "", 0 };
+	return name;
+}
+
+/* The next call_names slot, empty, counted in m; NULL (failed) when all are taken. */
+static struct rv_str *new_call_name(struct rv_p *p, struct rv_msg *m)
+{
+	struct rv_view *v = p->v;
+	struct rv_str *name;
+
+	if (v->ncalls >= p->lim->max_tools)
+		return fail(p, RV_ERR_TOO_MANY_TOOLS, p->p), NULL;
+	if (m->ncalls == 0)
+		m->first_call = v->ncalls;
+	name = &v->call_names[v->ncalls++];
+	*name = (struct rv_str){ "", 0 };
+	m->ncalls++;
+	return name;
+}
+
+/*
+ * An element of tools or tool_calls: {"type": ..., "function": {"name": ...}, ...};
+ * the function's name into *name, every other key skipped.
+ */
+static bool parse_function_holder(struct rv_p *p, struct rv_str *name)
+{
+	struct rv_key k;
+	bool first = true;
+	uint32_t seen = 0;
+	int r;
+
+	if (*p->p != '{')
+		return bad_type(p);
+	if (!enter(p))
+		return false;
+	while ((r = obj_next(p, &k, &first)) > 0) {
+		if (KEY_IS(&k, "function")) {
+			if (!once(p, &seen, 1, &k) || !parse_function(p, name))
+				return false;
+		} else if (!skip_value(p)) {
+			return false;
+		}
+	}
+	return r == 0;
+}
+
 /* tools: [{"type": "function", "function": {"name": ...}}, ...] */
 static bool parse_tools(struct rv_p *p)
 {
-	struct rv_view *v = p->v;
 	bool first = true;
 	int r;
 
@@ -1145,29 +1199,9 @@ static bool parse_tools(struct rv_p *p)
 	if (!enter(p))
 		return false;
 	while ((r = arr_next(p, &first)) > 0) {
-		struct rv_str *name;
-		struct rv_key k;
-		bool f2 = true;
-		uint32_t seen = 0;
-		int r2;
+		struct rv_str *name = new_tool_name(p);
 
-		if (v->ntools >= p->lim->max_tools)
-			return fail(p, RV_ERR_TOO_MANY_TOOLS, p->p);
-		if (*p->p != '{')
-			return bad_type(p);
-		name = &v->tool_names[v->ntools++];
-		*name = (struct rv_str){ "", 0 };
-		if (!enter(p))
-			return false;
-		while ((r2 = obj_next(p, &k, &f2)) > 0) {
-			if (KEY_IS(&k, "function")) {
-				if (!once(p, &seen, 1, &k) || !parse_function(p, name))
-					return false;
-			} else if (!skip_value(p)) {
-				return false;
-			}
-		}
-		if (r2 < 0)
+		if (name == NULL || !parse_function_holder(p, name))
 			return false;
 	}
 	return r == 0;
@@ -1179,7 +1213,6 @@ static bool parse_tools(struct rv_p *p)
  */
 static bool parse_functions(struct rv_p *p)
 {
-	struct rv_view *v = p->v;
 	bool first = true;
 	int r;
 
@@ -1188,13 +1221,9 @@ static bool parse_functions(struct rv_p *p)
 	if (!enter(p))
 		return false;
 	while ((r = arr_next(p, &first)) > 0) {
-		struct rv_str *name;
+		struct rv_str *name = new_tool_name(p);
 
-		if (v->ntools >= p->lim->max_tools)
-			return fail(p, RV_ERR_TOO_MANY_TOOLS, p->p);
-		name = &v->tool_names[v->ntools++];
-		*name = (struct rv_str){ "", 0 };
-		if (!parse_function(p, name))
+		if (name == NULL || !parse_function(p, name))
 			return false;
 	}
 	return r == 0;
@@ -1203,23 +1232,14 @@ static bool parse_functions(struct rv_p *p)
 /* The deprecated assistant "function_call": {"name", "arguments"}: one tool call. */
 static bool parse_function_call(struct rv_p *p, struct rv_msg *m)
 {
-	struct rv_view *v = p->v;
-	struct rv_str *name;
+	struct rv_str *name = new_call_name(p, m);
 
-	if (v->ncalls >= p->lim->max_tools)
-		return fail(p, RV_ERR_TOO_MANY_TOOLS, p->p);
-	if (m->ncalls == 0)
-		m->first_call = v->ncalls;
-	name = &v->call_names[v->ncalls++];
-	*name = (struct rv_str){ "", 0 };
-	m->ncalls++;
-	return parse_function(p, name);
+	return name != NULL && parse_function(p, name);
 }
 
 /* An assistant's tool_calls: [{"id", "type", "function": {"name", "arguments"}}]. */
 static bool parse_tool_calls(struct rv_p *p, struct rv_msg *m)
 {
-	struct rv_view *v = p->v;
 	bool first = true;
 	int r;
 
@@ -1227,33 +1247,10 @@ static bool parse_tool_calls(struct rv_p *p, struct rv_msg *m)
 		return bad_type(p);
 	if (!enter(p))
 		return false;
-	if (m->ncalls == 0)
-		m->first_call = v->ncalls;
 	while ((r = arr_next(p, &first)) > 0) {
-		struct rv_str *name;
-		struct rv_key k;
-		bool f2 = true;
-		uint32_t seen = 0;
-		int r2;
+		struct rv_str *name = new_call_name(p, m);
 
-		if (v->ncalls >= p->lim->max_tools)
-			return fail(p, RV_ERR_TOO_MANY_TOOLS, p->p);
-		if (*p->p != '{')
-			return bad_type(p);
-		name = &v->call_names[v->ncalls++];
-		*name = (struct rv_str){ "", 0 };
-		m->ncalls++;
-		if (!enter(p))
-			return false;
-		while ((r2 = obj_next(p, &k, &f2)) > 0) {
-			if (KEY_IS(&k, "function")) {
-				if (!once(p, &seen, 1, &k) || !parse_function(p, name))
-					return false;
-			} else if (!skip_value(p)) {
-				return false;
-			}
-		}
-		if (r2 < 0)
+		if (name == NULL || !parse_function_holder(p, name))
 			return false;
 	}
 	return r == 0;
