@@ -22,7 +22,8 @@
 
 /* The [dataplane] section: the poll loop. */
 struct dp_conf {
-	uint64_t idle_spin;	     /* empty polls before the loop starts to back off */
+	uint64_t idle_pause_ns;	     /* idle this long (ns): spin with rte_pause() */
+	uint64_t idle_sleep_ns;	     /* idle this long (ns): start sleeping */
 	uint64_t idle_sleep_max_ns;  /* longest sleep of an idle worker, ns (0: never sleep) */
 	uint64_t drain_timeout_ns;   /* at SIGTERM, wait this long for connections to close */
 };
@@ -127,7 +128,7 @@ struct dp_lcore {
 	uint32_t free_head;	    /* free session list (index + 1; 0 = empty) */
 	uint32_t nsessions;	    /* in use */
 	uint32_t blocked_head;	    /* sessions waiting for send space (index + 1) */
-	uint64_t idle_polls;	    /* consecutive empty polls */
+	uint64_t busy_ns;	    /* clock of the last poll that had work */
 	uint64_t sleep_ns;	    /* current back-off sleep */
 	struct tw_wheel wheel;	    /* HTTP idle timers */
 	struct dp_counters ctr;

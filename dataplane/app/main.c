@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -189,6 +190,9 @@ int main(int argc, char **argv)
 		tsconf_destroy(conf);
 		return EXIT_SUCCESS;
 	}
+	/* the idle back-off sleeps for 1..100 us: the default 50 us timer slack would
+	 * stretch every sleep; lcore threads inherit it from here */
+	prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
 	n = rte_eal_init(argc, argv);
 	if (n < 0) {
 		fprintf(stderr, "EAL init failed: %s\n", rte_strerror(rte_errno));
