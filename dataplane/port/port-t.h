@@ -50,6 +50,7 @@ enum port_mode {
 	PORT_MODE_SINGLE = 0, /* one worker: it owns every packet */
 	PORT_MODE_RSS = 1,    /* the NIC hashes: queue i belongs to worker i */
 	PORT_MODE_SW = 2,     /* each polled queue's lcore hashes and hands packets over */
+	PORT_MODE_COUNT,
 };
 
 /* Per-worker port counters; names in port_ctr_names[]. */
@@ -63,6 +64,8 @@ enum port_ctr {
 	PORT_C_DISPATCH_OUT,	 /* frames handed to another worker */
 	PORT_C_DISPATCH_IN,	 /* frames received from another worker */
 	PORT_C_DISPATCH_DROP,	 /* frames dropped: the owner's ring was full */
+	PORT_C_TX_FWD_OUT,	 /* frames handed to the worker owning our TX queue */
+	PORT_C_TX_FWD_IN,	 /* frames sent for workers without a TX queue of their own */
 	PORT_C_COUNT,
 };
 
@@ -70,12 +73,19 @@ struct port_counters {
 	_Alignas(64) uint64_t v[PORT_C_COUNT];
 };
 
-/* Frames waiting for rte_eth_tx_burst on one TX queue; single owner. */
+/*
+ * Frames waiting for rte_eth_tx_burst on one TX queue; single owner. A port with
+ * fewer TX queues than workers gives the extra workers a forwarding ring instead:
+ * their flush enqueues to `fwd`, and the queue's owner pulls from `txin[]`.
+ */
 struct port_txq {
 	uint16_t port_id;
 	uint16_t queue_id;
 	uint16_t len;			      /* frames in pkts[0..len) */
+	uint16_t ntxin;			      /* rings in txin[] */
 	struct port_counters *ctr;	      /* the owner's counters */
+	struct rte_ring *fwd;		      /* non-NULL: no TX queue of our own (SP/SC) */
+	struct rte_ring *txin[PORT_WORKERS_MAX]; /* frames of workers we transmit for */
 	struct rte_mbuf *pkts[PORT_TXBUF_MAX]; /* oldest first */
 };
 

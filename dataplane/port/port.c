@@ -27,6 +27,8 @@ const char *const port_ctr_names[PORT_C_COUNT] = {
 	[PORT_C_DISPATCH_OUT] = "dispatch_out",
 	[PORT_C_DISPATCH_IN] = "dispatch_in",
 	[PORT_C_DISPATCH_DROP] = "dispatch_drop_ring_full",
+	[PORT_C_TX_FWD_OUT] = "tx_forwarded_out",
+	[PORT_C_TX_FWD_IN] = "tx_forwarded_in",
 };
 
 #define PK(k_, t_, f_, d_, lo_, hi_, doc_)                                                \
@@ -150,6 +152,29 @@ static int create_rings(struct port *p, char *err, size_t errlen)
 	return 0;
 }
 
+/* Workers beyond the port's TX queues send through the owner of queue i % nb_txq. */
+static int create_tx_rings(struct port *p, char *err, size_t errlen)
+{
+	for (uint16_t i = p->nb_txq; i < p->nworkers; i++) {
+		struct port_txq *owner = &p->w[i % p->nb_txq].txq;
+		char name[RTE_RING_NAMESIZE];
+		struct rte_ring *r;
+
+		snprintf(name, sizeof(name), "tst%u_%u", p->port_id, i);
+		r = rte_ring_create(name, (unsigned int)p->conf.dispatch_ring, p->w[i].socket,
+				    RING_F_SP_ENQ | RING_F_SC_DEQ);
+		if (r == NULL) {
+			snprintf(err, errlen, "port %u: TX forwarding ring of worker %u: %s",
+				 p->port_id, i, rte_strerror(rte_errno));
+			return -ENOMEM;
+		}
+		p->w[i].txq.fwd = r;
+		p->w[i].txq.queue_id = UINT16_MAX;
+		owner->txin[owner->ntxin++] = r;
+	}
+	return 0;
+}
+
 static int setup_queues(struct port *p, const struct rte_eth_dev_info *info, char *err,
 			size_t errlen)
 {
@@ -194,14 +219,11 @@ static int setup_queues(struct port *p, const struct rte_eth_dev_info *info, cha
 static int choose_mode(struct port *p, const struct rte_eth_dev_info *info, char *err,
 		       size_t errlen)
 {
-	if (info->max_tx_queues < p->nworkers) {
-		snprintf(err, errlen,
-			 "port %u (%s): offers %u TX queues, %u workers need one each "
-			 "(af_packet: qpairs=N, ring: more queues, or fewer lcores)",
-			 p->port_id, p->driver, info->max_tx_queues, p->nworkers);
+	if (info->max_tx_queues == 0) {
+		snprintf(err, errlen, "port %u (%s): offers no TX queue", p->port_id, p->driver);
 		return -EINVAL;
 	}
-	p->nb_txq = p->nworkers;
+	p->nb_txq = RTE_MIN(p->nworkers, info->max_tx_queues);
 	if (p->nworkers == 1) {
 		p->mode = PORT_MODE_SINGLE;
 		p->nb_rxq = 1;
@@ -350,6 +372,9 @@ int port_setup(struct port *p, const struct port_conf *conf, uint16_t nworkers,
 	rc = create_pools(p, err, errlen);
 	if (rc != 0)
 		goto free_all;
+	rc = create_tx_rings(p, err, errlen);
+	if (rc != 0)
+		goto free_all;
 	if (p->mode == PORT_MODE_SW) {
 		rc = create_rings(p, err, errlen);
 		if (rc != 0)
@@ -410,6 +435,12 @@ void port_close(struct port *p)
 		if (w->txq.len > 0)
 			rte_pktmbuf_free_bulk(w->txq.pkts, w->txq.len);
 		w->txq.len = 0;
+		w->txq.ntxin = 0;
+		if (w->txq.fwd != NULL) {
+			drain_ring(w->txq.fwd);
+			rte_ring_free(w->txq.fwd);
+			w->txq.fwd = NULL;
+		}
 		for (uint16_t j = 0; j < PORT_WORKERS_MAX; j++) {
 			if (w->out[j] == NULL)
 				continue;
@@ -428,13 +459,14 @@ void port_close(struct port *p)
 
 void port_describe(const struct port *p, char *buf, size_t len)
 {
-	static const char *const modes[] = {"single", "rss", "software-dispatch"};
+	static const char *const modes[PORT_MODE_COUNT] = {"single", "rss", "software-dispatch"};
 
 	snprintf(buf, len,
 		 "port %u %s (%s) mac %02x:%02x:%02x:%02x:%02x:%02x mtu %u, %u workers, %s, "
-		 "%u rx / %u tx queues, offloads rx[%s%s] tx[%s%s%s]",
+		 "%u rx / %u tx queues%s, offloads rx[%s%s] tx[%s%s%s]",
 		 p->port_id, p->name, p->driver, p->mac[0], p->mac[1], p->mac[2], p->mac[3],
 		 p->mac[4], p->mac[5], p->mtu, p->nworkers, modes[p->mode], p->nb_rxq, p->nb_txq,
+		 p->nb_txq < p->nworkers ? " (shared by forwarding)" : "",
 		 p->rx_ip_cksum ? " ip" : "", p->rx_tcp_cksum ? " tcp" : "",
 		 p->tx_ip_cksum ? " ip" : "", p->tx_tcp_cksum ? " tcp" : "",
 		 p->tx_multi_seg ? " multiseg" : "");

@@ -30,7 +30,8 @@ int port_conf_register(struct tsconf *c, struct port_conf *conf, char *err, size
 /*
  * Configures and starts ethdev conf->port_id for nworkers workers running on
  * lcore_ids[0..nworkers): one per-worker mbuf pool on the lcore's socket, one TX
- * queue per worker, and RX either by RSS (one queue per worker, when the port offers
+ * queue per worker (when the port has fewer, the extra workers forward their frames
+ * over an SP/SC ring to the worker owning queue i % queues), and RX either by RSS (one queue per worker, when the port offers
  * RSS for TCP/IPv4 and enough queues) or by software dispatch (min(nworkers, queues
  * offered) RX queues whose pollers hash flows to their owners over SP/SC rings).
  * Checksum offloads are enabled when offered and conf->offloads. Records MAC, MTU,
@@ -65,8 +66,9 @@ uint16_t port_rx(struct port_worker *pw, struct rte_mbuf **pkts, uint16_t n);
  * flush the frame is dropped and counted. Fast path. */
 void port_tx(struct port_txq *q, struct rte_mbuf *m);
 
-/* Hands buffered frames to rte_eth_tx_burst; the ones not accepted stay buffered, in
- * order. Returns frames still buffered. Fast path. */
+/* Hands buffered frames (and those forwarded by workers without a TX queue) to
+ * rte_eth_tx_burst, or to the forwarding ring; the ones not accepted stay buffered,
+ * in order. Returns frames still buffered. Fast path. */
 uint16_t port_tx_flush(struct port_txq *q);
 
 /*

@@ -136,6 +136,28 @@ uint16_t port_tx_flush(struct port_txq *q)
 {
 	uint16_t sent;
 
+	if (q->fwd != NULL) {
+		/* no TX queue of our own: hand the frames to the worker that has one */
+		if (q->len == 0)
+			return 0;
+		sent = (uint16_t)rte_ring_sp_enqueue_burst(q->fwd, (void *const *)q->pkts, q->len,
+							   NULL);
+		q->ctr->v[PORT_C_TX_FWD_OUT] += sent;
+		if (sent < q->len) {
+			q->ctr->v[PORT_C_TX_SHORT]++;
+			memmove(q->pkts, q->pkts + sent,
+				(size_t)(q->len - sent) * sizeof(q->pkts[0]));
+		}
+		q->len -= sent;
+		return q->len;
+	}
+	for (uint16_t j = 0; j < q->ntxin && q->len < PORT_TXBUF_MAX; j++) {
+		unsigned int n = rte_ring_sc_dequeue_burst(q->txin[j], (void **)(q->pkts + q->len),
+							   PORT_TXBUF_MAX - q->len, NULL);
+
+		q->len += (uint16_t)n;
+		q->ctr->v[PORT_C_TX_FWD_IN] += n;
+	}
 	if (q->len == 0)
 		return 0;
 	sent = rte_eth_tx_burst(q->port_id, q->queue_id, q->pkts, q->len);

@@ -47,8 +47,8 @@ static const uint8_t bcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
 
 /* Port 1: one worker (1 RX ring, 1 TX ring). Port 2: two workers sharing one RX
  * ring (software dispatch), one TX ring each. */
-static struct rte_ring *rx1, *tx1, *rx2, *tx2a, *tx2b, *txs;
-static struct port *p1, *p2, *psmall;
+static struct rte_ring *rx1, *tx1, *rx2, *tx2a, *tx2b, *txs, *rx3, *tx3;
+static struct port *p1, *p2, *psmall, *p3;
 static struct net_conf nconf;
 static struct net_lcore *nl;
 static struct rte_mempool *tpool; /* frames the test builds */
@@ -111,8 +111,10 @@ static int suite_init(void)
 	tx2a = mkring("ut_tx2a", 256);
 	tx2b = mkring("ut_tx2b", 256);
 	txs = mkring("ut_txs", 8);
+	rx3 = mkring("ut_rx3", 64);
+	tx3 = mkring("ut_tx3", 256);
 	tpool = rte_pktmbuf_pool_create("ut_pool", 1023, 0, 0, 2176, SOCKET_ID_ANY);
-	if (!rx1 || !tx1 || !rx2 || !tx2a || !tx2b || !txs || !tpool || c == NULL)
+	if (!rx1 || !tx1 || !rx2 || !tx2a || !tx2b || !txs || !rx3 || !tx3 || !tpool || c == NULL)
 		return -1;
 	if (net_conf_register(c, &nconf, err, sizeof(err)) != 0)
 		return -1;
@@ -138,6 +140,9 @@ static int suite_init(void)
 		if (r == NULL || mkport(&psmall, "ut_ps", &r, 1, &txs, 1, 1, 64) != 0)
 			return -1;
 	}
+	/* Port 3: two workers, one RX and one TX ring: worker 1 forwards its TX */
+	if (mkport(&p3, "ut_p3", &rx3, 1, &tx3, 1, 2, 256) != 0)
+		return -1;
 	nl = zalloc64(sizeof(*nl));
 	return nl == NULL ? -1 : 0;
 }
@@ -830,6 +835,31 @@ static void test_sw_dispatch(void)
 	CU_ASSERT(p2->w[1].ctr.v[PORT_C_DISPATCH_IN] == want[1]);
 }
 
+/* A port with one TX queue for two workers: worker 1's frames go out through
+ * worker 0's queue, all of them, once worker 0 flushes. */
+static void test_tx_forwarding(void)
+{
+	uint32_t out = 0;
+	void *m;
+
+	CU_ASSERT_FATAL(p3->nb_txq == 1);
+	CU_ASSERT(p3->w[1].txq.fwd != NULL && p3->w[0].txq.ntxin == 1);
+	for (int i = 0; i < 40; i++)
+		port_tx(&p3->w[1].txq, mk_l4(1, 0));
+	port_tx_flush(&p3->w[1].txq);
+	CU_ASSERT(rte_ring_count(tx3) == 0);
+	port_tx(&p3->w[0].txq, mk_l4(1, 0));
+	CU_ASSERT(port_tx_flush(&p3->w[0].txq) == 0);
+	while (rte_ring_dequeue(tx3, &m) == 0) {
+		out++;
+		rte_pktmbuf_free(m);
+	}
+	CU_ASSERT(out == 41);
+	CU_ASSERT(p3->w[1].ctr.v[PORT_C_TX_FWD_OUT] == 40);
+	CU_ASSERT(p3->w[0].ctr.v[PORT_C_TX_FWD_IN] == 40);
+	CU_ASSERT(p3->w[0].ctr.v[PORT_C_TX_PKTS] == 41);
+}
+
 /* A learning on worker 0 reaches worker 1's cache through the shared ring. */
 static void test_arp_shared(void)
 {
@@ -944,6 +974,7 @@ int main(int argc, char **argv)
 	    !CU_add_test(s, "resolution_timeout", test_resolution_timeout) ||
 	    !CU_add_test(s, "tx_short_count", test_tx_short_count) ||
 	    !CU_add_test(s, "sw_dispatch", test_sw_dispatch) ||
+	    !CU_add_test(s, "tx_forwarding", test_tx_forwarding) ||
 	    !CU_add_test(s, "arp_shared", test_arp_shared) ||
 	    !CU_add_test(s, "conf_resolve", test_conf_resolve)) {
 		CU_cleanup_registry();
@@ -959,6 +990,7 @@ int main(int argc, char **argv)
 	port_close(p1);
 	port_close(p2);
 	port_close(psmall);
+	port_close(p3);
 	rte_eal_cleanup();
 	return fails == 0 ? 0 : 1;
 }
