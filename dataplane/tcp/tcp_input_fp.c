@@ -605,7 +605,13 @@ static bool tcp_ack_input(struct tcp_stack *ts, struct tcp_conn *c, const struct
 		if ((c->flags & TCF_TS) && s->has_ts && s->tsecr != 0) {
 			uint32_t d = tcp_ts_now(ts) - s->tsecr;
 
-			if (d < 0x7fffffffu)
+			/* an echo older than our last retransmission times the original
+			 * transmission plus the RTO wait (a lost ACK, or a duplicate the
+			 * peer answered with a stale TS.Recent): feeding that back would
+			 * inflate the RTO without bound, so skip it (Karn's idea applied
+			 * to timestamps) */
+			if (d < 0x7fffffffu && !((c->flags & TCF_RTX_TS) &&
+						 seq_lt(s->tsecr, c->rtx_tsval)))
 				tcp_rtt_sample(ts, c, (uint64_t)d * TCP_TS_HZ_NS);
 		} else if ((c->flags & TCF_RTT) && seq_ge(s->ack, c->rtt_seq)) {
 			tcp_rtt_sample(ts, c, ts->now_ns - c->rtt_start_ns);

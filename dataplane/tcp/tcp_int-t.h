@@ -64,6 +64,7 @@
 #define TCF_PERSIST 0x1000u    /* t_rtx is the persist timer (zero window) */
 #define TCF_CLOSED_APP 0x2000u /* app called tcp_close(): receive side is dead */
 #define TCF_FIN_ACKED 0x4000u  /* our FIN is acknowledged: nothing more to send */
+#define TCF_RTX_TS 0x8000u     /* rtx_tsval holds the TSval of our last retransmission */
 
 /* Pending upcalls, delivered at the end of the step that raised them. */
 #define TCE_ACCEPTED 0x01u
@@ -131,6 +132,7 @@ struct tcp_conn {
 	/* timestamps, RFC 7323 */
 	uint32_t ts_recent;
 	uint64_t ts_recent_ns;	/* when ts_recent was set (PAWS idle check) */
+	uint32_t rtx_tsval;	/* our TSval when we last retransmitted (TCF_RTX_TS) */
 
 	/* RTT and RTO, RFC 6298 (ns) */
 	uint64_t srtt_ns;	/* 0: no sample yet */

@@ -334,8 +334,11 @@ int tcp_xmit(struct tcp_stack *ts, struct tcp_conn *c, uint32_t seq, uint32_t le
 		tcp_sq_copy(c, off, len, (uint8_t *)th + hlen);
 	}
 	if (seq_lt(seq, c->snd_max) && (len > 0 || (flags & (TCP_SYN | TCP_FIN))) &&
-	    !(flags & TCP_RST) && seq_ge(seq, c->snd_una))
+	    !(flags & TCP_RST) && seq_ge(seq, c->snd_una)) {
 		tcp_cnt(ts, TCP_C_RETRANSMITS);
+		c->rtx_tsval = tcp_ts_now(ts);
+		c->flags |= TCF_RTX_TS;
+	}
 	if (flags & TCP_ACK) {
 		/* every segment carrying an ACK answers what is pending (RFC 9293 3.8.6.3) */
 		c->last_ack_sent = c->rcv_nxt;

@@ -30,6 +30,8 @@
 #include <rte_tcp.h>
 
 #include "tcp.h"
+#include "tcp_int-t.h" /* white-box dump of conns in pair mode debugging */
+#include "tw.h"
 #include "tsconf.h"
 
 /* 198.18.0.1 and .2 (benchmarking range), host order */
@@ -189,6 +191,11 @@ struct pair {
 };
 
 static struct pair *P;
+
+static const char *const state_names[TCP_ST_COUNT] = {
+	"CLOSED", "LISTEN", "SYN_SENT", "SYN_RCVD", "ESTABLISHED", "FIN_WAIT_1",
+	"FIN_WAIT_2", "CLOSE_WAIT", "CLOSING", "LAST_ACK", "TIME_WAIT",
+};
 
 static uint64_t pair_rand(void)
 {
@@ -441,6 +448,27 @@ static void do_pair(struct lex *x)
 			if (H.ts.ctr.v[i] || P->peer.ctr.v[i])
 				printf("%-24s %12" PRIu64 " %12" PRIu64 "\n", tcp_counter_names[i],
 				       H.ts.ctr.v[i], P->peer.ctr.v[i]);
+	if (getenv("PAIR_DEBUG") != NULL) {
+		struct tcp_stack *st[2] = { &H.ts, &P->peer };
+
+		for (unsigned int k = 0; k < 2; k++)
+			for (uint32_t i = 0; i < st[k]->cfg.max_conns; i++) {
+				const struct tcp_conn *c = &st[k]->conns[i];
+
+				if (c->state == TCP_ST_CLOSED)
+					continue;
+				printf("%s: %s una %u nxt %u max %u sq %u rcv_nxt %u rq %u ooo %u "
+				       "wnd %u cwnd %u ssth %u nrtx %u flags %#x rtx %s %" PRIu64
+				       " life %" PRIu64 " srtt %" PRIu64 " var %" PRIu64 " rto %" PRIu64 "\n",
+				       k ? "peer" : "ours", state_names[c->state],
+				       c->snd_una - c->iss, c->snd_nxt - c->iss, c->snd_max - c->iss,
+				       c->sq_len, c->rcv_nxt - c->irs, c->rq_len, c->ooo_segs,
+				       c->snd_wnd, c->cwnd, c->ssthresh, c->nrtx, c->flags,
+				       tw_timer_armed(&c->t_rtx) ? "armed" : "idle",
+				       tw_ticks_left(&st[k]->wheel, &c->t_rtx),
+				       tw_ticks_left(&st[k]->wheel, &c->t_life), c->srtt_ns / 1000000, c->rttvar_ns / 1000000, c->rto_ns / 1000000);
+			}
+	}
 fini_peer:
 	P->on = false;
 	for (unsigned int i = 0; i < P->nq; i++)
@@ -1218,10 +1246,6 @@ static int cmp_op(const char *op, uint64_t a, uint64_t b)
 	return -1;
 }
 
-static const char *const state_names[TCP_ST_COUNT] = {
-	"CLOSED", "LISTEN", "SYN_SENT", "SYN_RCVD", "ESTABLISHED", "FIN_WAIT_1",
-	"FIN_WAIT_2", "CLOSE_WAIT", "CLOSING", "LAST_ACK", "TIME_WAIT",
-};
 
 static int err_code(const char *w)
 {
@@ -1619,7 +1643,7 @@ static bool run_script(const char *path)
 int main(int argc, char **argv)
 {
 	static char args[][32] = { "tcp_script", "--no-huge", "--no-pci", "-m", "256",
-				   "--file-prefix", "ts_ut_tcp", "-l", "0", "--log-level",
+				   "--file-prefix", "ts_ut_tcp", "--no-shconf", "-l", "0", "--log-level",
 				   "lib.eal:error" };
 	char *eal[sizeof(args) / sizeof(args[0]) + 1];
 	unsigned int pass = 0, nfail = 0;

@@ -74,7 +74,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	static char args[][32] = { "fuzz_tcp", "--no-huge", "--no-pci", "-m", "128",
-				   "--file-prefix", "ts_fuzz_tcp", "-l", "0", "--log-level",
+				   "--file-prefix", "ts_fuzz_tcp", "--no-shconf", "-l", "0", "--log-level",
 				   "lib.eal:error", "--no-telemetry" };
 	static char *eal[sizeof(args) / sizeof(args[0]) + 1];
 
