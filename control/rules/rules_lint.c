@@ -8,7 +8,6 @@
  * and prints.
  */
 #include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -543,19 +542,13 @@ free_buf:
 	return rc;
 }
 
-static int cmp_name(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 static int corpus_load(struct corpus *c, const char *path, FILE *out)
 {
 	struct stat st;
-	struct dirent *de;
-	char **names = NULL;
-	size_t n_names = 0;
-	DIR *d;
-	int rc = 0;
+	char **names;
+	size_t n_names;
+	char why[256];
+	int rc;
 
 	memset(c, 0, sizeof(*c));
 	if (stat(path, &st) < 0) {
@@ -567,44 +560,16 @@ static int corpus_load(struct corpus *c, const char *path, FILE *out)
 		rc = corpus_add_file(c, path, out);
 		goto check;
 	}
-	d = opendir(path);
-	if (d == NULL) {
-		rc = -errno;
-		fprintf(out, "# error: %s: %s\n", path, strerror(errno));
+	/* Sorted so that runs are comparable (the scan order changes cache state). */
+	rc = rules_list_dir(path, "", RULES_CORPUS_MAX_DOCS, "texts", &names, &n_names, why,
+			    sizeof(why));
+	if (rc < 0) {
+		fprintf(out, "# error: %s\n", why);
 		return rc;
 	}
-	while ((de = readdir(d)) != NULL) {
-		char **nn;
-		char *full;
-
-		if (de->d_name[0] == '.')
-			continue;
-		if (n_names >= RULES_CORPUS_MAX_DOCS) {
-			rc = -E2BIG;
-			fprintf(out, "# error: %s: more than %u texts\n", path, RULES_CORPUS_MAX_DOCS);
-			goto free_names;
-		}
-		nn = realloc(names, (n_names + 1) * sizeof(*nn));
-		if (nn == NULL || asprintf(&full, "%s/%s", path, de->d_name) < 0) {
-			if (nn != NULL)
-				names = nn;
-			rc = -ENOMEM;
-			fprintf(out, "# error: %s: out of memory\n", path);
-			goto free_names;
-		}
-		names = nn;
-		names[n_names++] = full;
-	}
-	/* Sorted so that runs are comparable (the scan order changes cache state). */
-	qsort(names, n_names, sizeof(*names), cmp_name);
 	for (size_t i = 0; i < n_names && rc == 0; i++)
 		rc = corpus_add_file(c, names[i], out);
-
-free_names:
-	for (size_t i = 0; i < n_names; i++)
-		free(names[i]);
-	free(names);
-	closedir(d);
+	rules_names_free(names, n_names);
 check:
 	if (rc == 0 && c->bytes == 0) {
 		rc = -ENOENT;

@@ -25,6 +25,7 @@
 #include <hs/hs.h>
 
 #include "rules.h"
+#include "rules_priv.h"
 #include "tserr.h"
 #include "tsfile.h"
 
@@ -637,15 +638,75 @@ static bool has_suffix(const char *s, const char *suf)
 	return n > k && strcmp(s + n - k, suf) == 0;
 }
 
+void rules_names_free(char **names, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+}
+
+int rules_list_dir(const char *path, const char *suffix, size_t max, const char *what,
+		   char ***out, size_t *n_out, char *err, size_t errlen)
+{
+	char **names = NULL;
+	struct dirent *de;
+	size_t n = 0;
+	DIR *d;
+	int rc;
+
+	*out = NULL;
+	*n_out = 0;
+	d = opendir(path);
+	if (d == NULL) {
+		rc = -errno;
+		tserr(err, errlen, "%s: %s", path, strerror(-rc));
+		return rc;
+	}
+	while ((de = readdir(d)) != NULL) {
+		char **nn;
+		char *full;
+
+		if (de->d_name[0] == '.' || !has_suffix(de->d_name, suffix))
+			continue;
+		if (n >= max) {
+			rc = -E2BIG;
+			tserr(err, errlen, "%s: more than %zu %s", path, max, what);
+			goto free_names;
+		}
+		if (asprintf(&full, "%s/%s", path, de->d_name) < 0)
+			goto nomem;
+		nn = realloc(names, (n + 1) * sizeof(*nn));
+		if (nn == NULL) {
+			free(full);
+			goto nomem;
+		}
+		names = nn;
+		names[n++] = full;
+	}
+	closedir(d);
+	/* Sorted: what is loaded first, and so rule order, must not depend on the file system. */
+	if (n > 1)
+		qsort(names, n, sizeof(*names), cmp_str);
+	*out = names;
+	*n_out = n;
+	return 0;
+
+nomem:
+	rc = -ENOMEM;
+	tserr(err, errlen, "%s: out of memory", path);
+free_names:
+	rules_names_free(names, n);
+	closedir(d);
+	return rc;
+}
+
 int rules_parse_path(struct rules_set *set, const char *path, char *err, size_t errlen)
 {
 	uint32_t n0 = set->n;
 	struct stat st;
-	struct dirent *de;
-	char **names = NULL;
-	size_t n_names = 0;
-	DIR *d;
-	int rc = 0;
+	char **names;
+	size_t n_names;
+	int rc;
 
 	if (stat(path, &st) < 0) {
 		rc = -errno;
@@ -654,58 +715,18 @@ int rules_parse_path(struct rules_set *set, const char *path, char *err, size_t 
 	}
 	if (!S_ISDIR(st.st_mode))
 		return rules_parse_file(set, path, err, errlen);
-
-	d = opendir(path);
-	if (d == NULL) {
-		rc = -errno;
-		tserr(err, errlen, "%s: %s", path, strerror(errno));
+	rc = rules_list_dir(path, ".rules", RULES_MAX_FILES, "rule files", &names, &n_names, err,
+			    errlen);
+	if (rc < 0)
 		return rc;
-	}
-	while ((de = readdir(d)) != NULL) {
-		char **nn;
-		char *full;
-
-		if (de->d_name[0] == '.' || !has_suffix(de->d_name, ".rules"))
-			continue;
-		if (n_names >= RULES_MAX_FILES) {
-			rc = -E2BIG;
-			tserr(err, errlen, "%s: too many rule files (max %u)", path, RULES_MAX_FILES);
-			goto free_names;
-		}
-		if (asprintf(&full, "%s/%s", path, de->d_name) < 0) {
-			rc = -ENOMEM;
-			goto err_nomem;
-		}
-		nn = realloc(names, (n_names + 1) * sizeof(*nn));
-		if (nn == NULL) {
-			free(full);
-			rc = -ENOMEM;
-			goto err_nomem;
-		}
-		names = nn;
-		names[n_names++] = full;
-	}
 	if (n_names == 0) {
 		rc = -ENOENT;
 		tserr(err, errlen, "%s: no *.rules files", path);
-		goto free_names;
 	}
-	qsort(names, n_names, sizeof(*names), cmp_str);
-	for (size_t i = 0; i < n_names; i++) {
+	for (size_t i = 0; i < n_names && rc == 0; i++)
 		rc = rules_parse_file(set, names[i], err, errlen);
-		if (rc < 0) {
-			set_truncate(set, n0);
-			goto free_names;
-		}
-	}
-	goto free_names; /* success takes the same cleanup */
-
-err_nomem:
-	tserr(err, errlen, "%s: out of memory", path);
-free_names:
-	for (size_t i = 0; i < n_names; i++)
-		free(names[i]);
-	free(names);
-	closedir(d);
+	if (rc < 0)
+		set_truncate(set, n0); /* all or nothing across the directory */
+	rules_names_free(names, n_names);
 	return rc;
 }

@@ -29,4 +29,14 @@ struct rules_set;
 int rules_compile_skip(const struct rules_set *set, uint32_t skip, const hs_platform_info_t *plat,
 		       hs_database_t **db, char *err, size_t errlen);
 
+/*
+ * The entries of directory path whose names do not start with '.' and end with
+ * suffix ("" for any), as malloc'ed "path/name" strings in strcmp order.  More than
+ * max of them is -E2BIG ("path: more than max what").  Returns 0 with *names (free
+ * with rules_names_free) and *n set, or -errno with "path: reason" in err.
+ */
+int rules_list_dir(const char *path, const char *suffix, size_t max, const char *what,
+		   char ***names, size_t *n, char *err, size_t errlen);
+void rules_names_free(char **names, size_t n);
+
 #endif /* TS_RULES_PRIV_H */

@@ -328,6 +328,31 @@ static void test_paths(void)
 	rmdir(dir);
 }
 
+/* A directory with one rule file more than RULES_MAX_FILES is refused, nothing loaded. */
+static void test_path_bounds(void)
+{
+	char dir[] = "/tmp/ts-rules-test-XXXXXX";
+	char name[32], path[600], err[512] = "";
+	struct rules_set *set;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+	for (unsigned i = 0; i <= RULES_MAX_FILES; i++) {
+		snprintf(name, sizeof(name), "r%03u.rules", i);
+		write_file(dir, name, "# empty\n");
+	}
+	set = rules_set_new();
+	CU_ASSERT_EQUAL(rules_parse_path(set, dir, err, sizeof(err)), -E2BIG);
+	snprintf(path, sizeof(path), "%s: more than %u rule files", dir, RULES_MAX_FILES);
+	CU_ASSERT_STRING_EQUAL(err, path);
+	CU_ASSERT_EQUAL(set->n, 0);
+	rules_set_free(set);
+	for (unsigned i = 0; i <= RULES_MAX_FILES; i++) {
+		snprintf(path, sizeof(path), "%s/r%03u.rules", dir, i);
+		unlink(path);
+	}
+	rmdir(dir);
+}
+
 struct hits {
 	unsigned ids[16];
 	unsigned long long to[16];
@@ -744,6 +769,7 @@ int main(int argc, char **argv)
 	    CU_add_test(s, "bounds", test_bounds) == NULL ||
 	    CU_add_test(s, "rollback and multiple buffers", test_rollback_and_multi) == NULL ||
 	    CU_add_test(s, "paths", test_paths) == NULL ||
+	    CU_add_test(s, "path bounds", test_path_bounds) == NULL ||
 	    CU_add_test(s, "compile ids", test_compile_ids) == NULL ||
 	    CU_add_test(s, "compile error line", test_compile_error_line) == NULL ||
 	    CU_add_test(s, "targets", test_targets) == NULL ||
