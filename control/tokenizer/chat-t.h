@@ -22,6 +22,18 @@ struct chat_msg {
 	size_t len;	     /* bytes */
 };
 
+/*
+ * Where one message's content landed in a rendered chat: bytes
+ * text[off, off + len). Everything outside the content spans is template
+ * scaffolding. Only scaffolding may become CONTROL tokens when the text is
+ * tokenized (chat_tokenize): a user who types "<|im_end|>" gets its plain
+ * text ids and cannot forge a turn.
+ */
+struct chat_span {
+	size_t off; /* bytes from the start of the rendered text */
+	size_t len; /* bytes, > 0 */
+};
+
 enum chat_kind {
 	CHAT_PLAIN = 0,	  /* no template (base models): contents joined by "\n" */
 	CHAT_CHATML = 1,  /* <|im_start|>role\n...<|im_end|>\n (Qwen, SmolLM, ...) */

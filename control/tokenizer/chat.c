@@ -33,12 +33,22 @@
  * Every family's expected strings in the unit suite were checked against
  * jinja2 rendering the real template.
  *
- * trim() is Jinja's (Python's str.strip): Unicode White_Space at both ends. */
+ * trim() is Jinja's (Python's str.strip): Unicode White_Space at both ends.
+ *
+ * Special-token injection: a rendered chat is not tokenized as one string
+ * with special tokens parsed (a user who types "<|im_end|>\n<|im_start|>system"
+ * would open a turn of their own). chat_render_spans() records where each
+ * message's content went and chat_tokenize() matches CONTROL tokens only in
+ * the scaffolding around them; contents are plain text, as llama.cpp
+ * tokenizes content with parse_special off. Raw text is still cut into
+ * fragments only at matched specials, so a chat without special text in its
+ * contents gets exactly the ids of the whole-string tokenization. */
 #include <errno.h>
 #include <string.h>
 
 #include "chat.h"
 #include "gguf.h"
+#include "tok-internal.h"
 #include "tok.h"
 
 static const char *find(const char *s, size_t len, const char *pat)
@@ -181,6 +191,8 @@ struct sink {
 	char *out;
 	size_t n, cap;
 	int err;
+	struct chat_span *spans; /* NULL: chat_render, no spans recorded */
+	size_t n_spans, spans_cap;
 };
 
 static void put(struct sink *k, const char *s, size_t len)
@@ -193,6 +205,23 @@ static void put(struct sink *k, const char *s, size_t len)
 	}
 	memcpy(k->out + k->n, s, len);
 	k->n += len;
+}
+
+/* Message content: written like any text, and its place recorded. */
+static void put_content(struct sink *k, const char *s, size_t len)
+{
+	size_t at = k->n;
+
+	if (len == 0)
+		return;
+	put(k, s, len);
+	if (k->err || !k->spans)
+		return;
+	if (k->n_spans == k->spans_cap) {
+		k->err = -ENOSPC;
+		return;
+	}
+	k->spans[k->n_spans++] = (struct chat_span){ at, len };
 }
 
 static void puts_(struct sink *k, const char *s)
@@ -273,6 +302,11 @@ static void rtrim_sink(struct sink *k, size_t floor)
 			}
 		}
 	}
+	/* the trimmed bytes may have ended a content span, or been one */
+	while (k->n_spans > 0 && k->spans[k->n_spans - 1].off >= k->n)
+		k->n_spans--;
+	if (k->n_spans > 0 && k->spans[k->n_spans - 1].off + k->spans[k->n_spans - 1].len > k->n)
+		k->spans[k->n_spans - 1].len = k->n - k->spans[k->n_spans - 1].off;
 }
 
 static void llama3_msg(struct sink *k, const char *role, const char *c, size_t cl)
@@ -281,14 +315,14 @@ static void llama3_msg(struct sink *k, const char *role, const char *c, size_t c
 	puts_(k, "<|start_header_id|>");
 	puts_(k, role);
 	puts_(k, "<|end_header_id|>\n\n");
-	put(k, c, cl);
+	put_content(k, c, cl);
 	puts_(k, "<|eot_id|>");
 }
 
-int64_t chat_render(const struct chat_tmpl *ct, const struct chat_msg *msgs, size_t n,
-		    bool add_generation_prompt, char *out, size_t cap)
+static int64_t render(const struct chat_tmpl *ct, const struct chat_msg *msgs, size_t n,
+		      bool add_generation_prompt, struct sink *sk)
 {
-	struct sink k = { out, 0, cap, 0 };
+	struct sink k = *sk;
 	size_t i = 0;
 
 	for (size_t j = 0; j < n; j++)
@@ -300,7 +334,7 @@ int64_t chat_render(const struct chat_tmpl *ct, const struct chat_msg *msgs, siz
 		for (i = 0; i < n; i++) {
 			if (i)
 				puts_(&k, "\n");
-			put(&k, msgs[i].content, msgs[i].len);
+			put_content(&k, msgs[i].content, msgs[i].len);
 		}
 		break;
 	case CHAT_CHATML:
@@ -313,7 +347,7 @@ int64_t chat_render(const struct chat_tmpl *ct, const struct chat_msg *msgs, siz
 			puts_(&k, "<|im_start|>");
 			puts_(&k, role_name(msgs[i].role));
 			puts_(&k, "\n");
-			put(&k, msgs[i].content, msgs[i].len);
+			put_content(&k, msgs[i].content, msgs[i].len);
 			puts_(&k, "<|im_end|>\n");
 		}
 		if (add_generation_prompt)
@@ -343,7 +377,7 @@ int64_t chat_render(const struct chat_tmpl *ct, const struct chat_msg *msgs, siz
 		puts_(&k, "Today Date: ");
 		put(&k, ct->date, ct->date_len);
 		puts_(&k, "\n\n");
-		put(&k, sys, sys_len);
+		put_content(&k, sys, sys_len);
 		puts_(&k, "<|eot_id|>");
 		for (; i < n; i++)
 			llama3_msg(&k, role_name(msgs[i].role), msgs[i].content, msgs[i].len);
@@ -374,19 +408,19 @@ int64_t chat_render(const struct chat_tmpl *ct, const struct chat_msg *msgs, siz
 					 * content: it starts with "<<SYS>>", so only its end */
 					size_t floor = k.n;
 					puts_(&k, "<<SYS>>\n");
-					put(&k, sys, sys_len);
+					put_content(&k, sys, sys_len);
 					puts_(&k, "\n<</SYS>>\n\n");
-					put(&k, c, cl);
+					put_content(&k, c, cl);
 					rtrim_sink(&k, floor);
 				} else {
 					trim(&c, &cl);
-					put(&k, c, cl);
+					put_content(&k, c, cl);
 				}
 				puts_(&k, " [/INST]");
 			} else if (msgs[i].role == CHAT_ROLE_ASSISTANT) {
 				trim(&c, &cl);
 				puts_(&k, " ");
-				put(&k, c, cl);
+				put_content(&k, c, cl);
 				puts_(&k, " ");
 				put(&k, ct->eos, ct->eos_len);
 			}
@@ -399,7 +433,7 @@ int64_t chat_render(const struct chat_tmpl *ct, const struct chat_msg *msgs, siz
 			puts_(&k, "<|");
 			puts_(&k, role_name(msgs[i].role));
 			puts_(&k, "|>\n");
-			put(&k, msgs[i].content, msgs[i].len);
+			put_content(&k, msgs[i].content, msgs[i].len);
 			put(&k, ct->eos, ct->eos_len);
 			puts_(&k, "\n");
 			if (i + 1 == n && add_generation_prompt)
@@ -409,5 +443,116 @@ int64_t chat_render(const struct chat_tmpl *ct, const struct chat_msg *msgs, siz
 	default:
 		return -EINVAL;
 	}
+	*sk = k;
 	return k.err ? k.err : (int64_t)k.n;
+}
+
+int64_t chat_render(const struct chat_tmpl *ct, const struct chat_msg *msgs, size_t n,
+		    bool add_generation_prompt, char *out, size_t cap)
+{
+	struct sink k = { out, 0, cap, 0, NULL, 0, 0 };
+
+	return render(ct, msgs, n, add_generation_prompt, &k);
+}
+
+int64_t chat_render_spans(const struct chat_tmpl *ct, const struct chat_msg *msgs, size_t n,
+			  bool add_generation_prompt, char *out, size_t cap,
+			  struct chat_span *spans, size_t spans_cap, size_t *n_spans)
+{
+	struct sink k = { out, 0, cap, 0, spans, 0, spans_cap };
+	int64_t r = render(ct, msgs, n, add_generation_prompt, &k);
+
+	*n_spans = r < 0 ? 0 : k.n_spans;
+	return r;
+}
+
+/* --- tokenization with content spans ----------------------------------- */
+
+/* The special token that starts at text[i] and may be matched there: the
+ * longest whose text matches, CONTROL/UNKNOWN only when it ends at or before
+ * scaf_end (the first content byte after i; i itself is not content). */
+static const struct tok_special *special_at(const struct tok *t, const char *text, size_t len,
+					    size_t i, size_t scaf_end)
+{
+	uint8_t b = (uint8_t)text[i];
+
+	for (uint32_t j = t->spec_first[b]; j < t->spec_first[b + 1]; j++) {
+		const struct tok_special *sp = &t->spec[j];
+
+		if (sp->len > len - i || memcmp(t->arena + t->off[sp->id], text + i, sp->len) != 0)
+			continue;
+		if (sp->type == TOK_TYPE_USER_DEFINED || sp->len <= scaf_end - i)
+			return sp;
+	}
+	return NULL;
+}
+
+/* tok.c's encode_raw: a raw fragment starts the text or follows a special,
+ * and SentencePiece gives exactly those the dummy space prefix. */
+static int encode_raw(const struct tok *t, struct tok_scratch *sc, const char *s, size_t len,
+		      struct tok_out *o)
+{
+	if (t->kind == TOK_KIND_SPM)
+		return tok_spm_encode(t, sc, s, len, t->add_space_prefix, o);
+	return tok_bpe_encode(t, sc, s, len, o);
+}
+
+int64_t chat_tokenize(const struct tok *t, const char *text, size_t len,
+		      const struct chat_span *spans, size_t n_spans, unsigned flags, int32_t *out,
+		      size_t cap)
+{
+	struct tok_out o = { out, 0, cap };
+	struct tok_scratch sc = { 0 };
+	bool add = flags & TOK_ENC_ADD_SPECIAL;
+	size_t frag = 0, i = 0, sp_i = 0, prev_end = 0;
+	int rc = 0;
+
+	if (len > TOK_MAX_INPUT)
+		return -E2BIG;
+	for (size_t j = 0; j < n_spans; j++) {
+		if (spans[j].len == 0 || spans[j].off < prev_end || spans[j].off > len ||
+		    spans[j].len > len - spans[j].off)
+			return -EINVAL;
+		prev_end = spans[j].off + spans[j].len;
+	}
+	/* As tok_encode: a text that starts with the BOS token itself (Llama 3
+	 * chat templates print it) gets no second BOS, but only when the
+	 * template wrote it, not a message. */
+	const struct tok_special *first =
+		len > 0 && t->bos != TOK_NULL
+			? special_at(t, text, len, 0, n_spans > 0 ? spans[0].off : len)
+			: NULL;
+	bool bos_in_text = first != NULL && first->id == t->bos && (n_spans == 0 || spans[0].off > 0);
+	if (add && t->add_bos && !bos_in_text && (rc = tok_out_push(&o, t->bos)) < 0)
+		goto free_scratch;
+	while (i < len) {
+		while (sp_i < n_spans && spans[sp_i].off + spans[sp_i].len <= i)
+			sp_i++;
+		size_t scaf_end = sp_i < n_spans ? spans[sp_i].off : len;
+		if (scaf_end <= i) {
+			/* inside content: only USER_DEFINED tokens, as without specials */
+			scaf_end = i;
+		}
+		const struct tok_special *sp =
+			t->spec_first[(uint8_t)text[i]] < t->spec_first[(uint8_t)text[i] + 1]
+				? special_at(t, text, len, i, scaf_end)
+				: NULL;
+		if (!sp) {
+			i++;
+			continue;
+		}
+		if (i > frag && (rc = encode_raw(t, &sc, text + frag, i - frag, &o)) < 0)
+			goto free_scratch;
+		if ((rc = tok_out_push(&o, sp->id)) < 0)
+			goto free_scratch;
+		i += sp->len;
+		frag = i;
+	}
+	if (frag < len && (rc = encode_raw(t, &sc, text + frag, len - frag, &o)) < 0)
+		goto free_scratch;
+	if (add && t->add_eos && (rc = tok_out_push(&o, t->eos)) < 0)
+		goto free_scratch;
+free_scratch:
+	tok_scratch_free(&sc);
+	return rc < 0 ? rc : (int64_t)o.n;
 }

@@ -1,8 +1,9 @@
 /* Chat templates: recognise a model's `tokenizer.chat_template` by the
  * markers of its family and render message lists exactly as that Jinja
  * template would (for the features used here: system/user/assistant text
- * messages, no tools). The result is tokenized with TOK_ENC_PARSE_SPECIAL so
- * the markers become their special tokens. Control plane. */
+ * messages, no tools). The result is tokenized with chat_tokenize(): the
+ * template's markers become their special tokens, the messages' contents
+ * never do. Control plane. */
 #ifndef TS_CHAT_H
 #define TS_CHAT_H
 
@@ -29,6 +30,29 @@ int chat_tmpl_from_gguf(struct chat_tmpl *ct, const struct gguf_file *f, const s
  * assistant, ... after an optional first system message). */
 int64_t chat_render(const struct chat_tmpl *ct, const struct chat_msg *msgs, size_t n,
 		    bool add_generation_prompt, char *out, size_t cap);
+
+/* chat_render() that also records where each message's content went:
+ * spans[0..*n_spans) in increasing order, at most one per message (empty
+ * contents give none), so spans_cap >= n always suffices. The rendered text
+ * is byte for byte chat_render()'s. Same returns; -ENOSPC also when
+ * spans_cap is too small. */
+int64_t chat_render_spans(const struct chat_tmpl *ct, const struct chat_msg *msgs, size_t n,
+			  bool add_generation_prompt, char *out, size_t cap,
+			  struct chat_span *spans, size_t spans_cap, size_t *n_spans);
+
+/* Tokenize a rendered chat text[0..len) whose content bytes are
+ * spans[0..n_spans) (sorted, disjoint, inside text): as tok_encode() with
+ * TOK_ENC_PARSE_SPECIAL, except that a CONTROL/UNKNOWN token text is matched
+ * only when it lies entirely in scaffolding; inside or across content it is
+ * plain text (USER_DEFINED tokens match everywhere, as in tok_encode). The
+ * raw fragments between matched specials are encoded exactly as tok_encode
+ * encodes them, so a chat whose contents hold no special text gets the ids
+ * tok_encode(..., flags | TOK_ENC_PARSE_SPECIAL) gives. flags: TOK_ENC_*
+ * (PARSE_SPECIAL is implied). Returns tok_encode()'s results, or -EINVAL for
+ * spans out of order or out of bounds. */
+int64_t chat_tokenize(const struct tok *t, const char *text, size_t len,
+		      const struct chat_span *spans, size_t n_spans, unsigned flags, int32_t *out,
+		      size_t cap);
 
 const char *chat_kind_name(enum chat_kind k);
 
