@@ -138,6 +138,9 @@ int ex_ring_peek(struct ex_ring *r, uint16_t *type, const void **payload, uint32
 
 	/* Peeking again without a release re-reads and re-checks the same record. */
 	r->pending = 0;
+	/* The head seen at ex_ring_init() came from the peer unchecked. */
+	if (r->head - r->tail > r->size)
+		return -EBADMSG;
 	for (;;) {
 		if (r->head == r->tail) {
 			/* acquire: the record bytes are visible before the head */

@@ -160,6 +160,12 @@ static void test_ring_corrupt(void)
 	ring_pair(&t, &prod, &cons);
 	atomic_store(&t.shm.head, 4096);
 	CU_ASSERT_EQUAL(ex_ring_peek(&cons, &type, &p, &got), -EBADMSG);
+	/* A head more than a ring ahead, already there when the consumer attached. */
+	ring_pair(&t, &prod, &cons);
+	CU_ASSERT_EQUAL(ex_ring_push(&prod, TS_EXEC_REC_REQUEST, "x", 1, NULL, 0), 0);
+	atomic_store(&t.shm.head, 1u << 20);
+	ex_ring_init(&cons, &t.shm, t.data, sizeof(t.data));
+	CU_ASSERT_EQUAL(ex_ring_peek(&cons, &type, &p, &got), -EBADMSG);
 	/* A PAD that does not end at the end of the data area. */
 	ring_pair(&t, &prod, &cons);
 	bad = (struct ts_exec_rec){.len = 8, .type = TS_EXEC_REC_PAD};
