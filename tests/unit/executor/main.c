@@ -6,27 +6,14 @@
 
 #include "tests.h"
 
-#ifndef EX_HAVE_ENGINE
-#define EX_HAVE_ENGINE 0 /* built without the model and tokenizer modules */
-#endif
-#ifndef EX_HAVE_CONF
-#define EX_HAVE_CONF 0 /* built without the appliance config parser */
-#endif
-
 int main(void)
 {
 	unsigned int fails;
 
 	if (CU_initialize_registry() != CUE_SUCCESS)
 		return 1;
-	if (test_ring_register() < 0 || test_sampler_register() < 0
-#if EX_HAVE_ENGINE
-	    || test_engine_register() < 0
-#endif
-#if EX_HAVE_CONF
-	    || test_conf_register() < 0
-#endif
-	) {
+	if (test_ring_register() < 0 || test_sampler_register() < 0 ||
+	    test_engine_register() < 0 || test_conf_register() < 0) {
 		fprintf(stderr, "cannot register tests: %s\n", CU_get_error_msg());
 		CU_cleanup_registry();
 		return 1;
