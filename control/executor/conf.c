@@ -25,6 +25,8 @@ const struct tsconf_key ex_conf_keys[] = {
 	 "prompt tokens one sequence feeds per step"},
 	{"executor", "step_tokens", TSCONF_U64, F(step_tokens), "512", "1", "1048576",
 	 "tokens per forward step over the whole batch (>= max_batch)"},
+	{"executor", "stall_timeout", TSCONF_DURATION, F(stall_timeout), "5s", "1ms", "3600s",
+	 "a sequence whose response ring stays full this long is dropped and its slot freed"},
 	{"executor", "req_ring_bytes", TSCONF_SIZE, F(req_ring_bytes), "256K", "1K", "1G",
 	 "bytes of each worker's request ring (power of two)"},
 	{"executor", "resp_ring_bytes", TSCONF_SIZE, F(resp_ring_bytes), "256K", "1K", "1G",
@@ -49,6 +51,7 @@ int ex_conf_to_opts(const struct ex_conf *c, struct ex_engine_opts *o, char *err
 	o->queue_len = (uint32_t)c->queue_len;
 	o->prefill_chunk = (uint32_t)c->prefill_chunk;
 	o->step_tokens = (uint32_t)c->step_tokens;
+	o->stall_timeout_ns = c->stall_timeout;
 	if (o->step_tokens < o->max_batch) {
 		snprintf(err, errlen, "executor.step_tokens: %u is below max_batch %u",
 			 o->step_tokens, o->max_batch);

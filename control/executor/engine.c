@@ -13,9 +13,18 @@
  * Sequences join and leave between steps; nothing an accepted request
  * produces is dropped: when a ring is full its records wait, and a sequence
  * whose unsent text fills its buffer sits out of the batch until it drains.
+ * Unless it never drains: a sequence whose records the sink has refused for
+ * stall_timeout_ns is dropped (slot and entry freed, counted in `stalled`,
+ * nothing more sent: the worker is not reading anyway).
+ *
+ * Output is well-formed UTF-8 whatever the model samples (byte tokens can
+ * spell anything): at the sink, each ill-formed piece becomes U+FFFD, and a
+ * character left incomplete when generation ends (length limit inside a
+ * multi-byte character) becomes one U+FFFD at the end of the last delta.
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -63,6 +72,8 @@ struct ex_seq {
 	struct ts_exec_final fin; /* filled when the sequence finishes */
 	uint64_t t_recv, t_start, t_first; /* CLOCK_MONOTONIC ns */
 	uint64_t batch_step; /* st.steps + 1 of the step it was last put in */
+	uint64_t blocked_since; /* CLOCK_MONOTONIC ns of the first refusal by the
+				 * sink since the last record it took; 0 = not blocked */
 	char txt[EX_TXT_MAX];
 };
 
@@ -86,6 +97,7 @@ struct ex_engine {
 	float *logits;          /* max_batch * n_vocab */
 	struct ex_cand *cand;   /* n_vocab */
 	char *render;           /* EX_RENDER_MAX bytes, chat template output */
+	char *delta_buf;        /* EX_TXT_MAX bytes, one delta's text made well-formed */
 	uint64_t arrivals;
 
 	ex_sink_fn *sink;
@@ -106,6 +118,14 @@ struct ex_engine {
 	atomic_bool run; /* relaxed: a stop request, no data hangs on it */
 };
 
+/* Counters: the engine thread is the only writer, so no RMW is needed;
+ * relaxed, because readers want a number, not an ordering. */
+static void st_add(_Atomic uint64_t *c, uint64_t v)
+{
+	atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + v,
+			      memory_order_relaxed);
+}
+
 uint64_t ex_now_ns(void)
 {
 	struct timespec ts;
@@ -122,6 +142,7 @@ void ex_engine_opts_default(struct ex_engine_opts *o)
 	o->queue_len = 64;
 	o->prefill_chunk = 256;
 	o->step_tokens = 512;
+	o->stall_timeout_ns = 5000000000ull;
 }
 
 static bool cpu_allowed(int cpu, const cpu_set_t *set)
@@ -201,11 +222,14 @@ static int opts_check(const struct ex_engine_opts *o, char *err, size_t errlen)
 		return -EINVAL;
 	}
 	if (o->max_batch == 0 || o->max_batch > 256 || o->max_ctx < 2 || o->max_ctx > (1u << 20) ||
-	    o->queue_len > 65536 || o->prefill_chunk == 0 || o->step_tokens < o->max_batch) {
+	    o->queue_len > 65536 || o->prefill_chunk == 0 || o->step_tokens < o->max_batch ||
+	    o->stall_timeout_ns == 0) {
 		snprintf(err, errlen,
 			 "bad sizes: max_batch %u (1..256), max_ctx %u (2..1M), queue_len %u "
-			 "(..65536), prefill_chunk %u (>0), step_tokens %u (>= max_batch)",
-			 o->max_batch, o->max_ctx, o->queue_len, o->prefill_chunk, o->step_tokens);
+			 "(..65536), prefill_chunk %u (>0), step_tokens %u (>= max_batch), "
+			 "stall_timeout_ns %llu (>0)",
+			 o->max_batch, o->max_ctx, o->queue_len, o->prefill_chunk, o->step_tokens,
+			 (unsigned long long)o->stall_timeout_ns);
 		return -EINVAL;
 	}
 	if (o->n_cpus > EX_CPUS_MAX) {
@@ -301,8 +325,10 @@ struct ex_engine *ex_engine_create(const struct ex_engine_opts *o, char *err, si
 	e->logits = calloc((size_t)o->max_batch * e->n_vocab, sizeof(float));
 	e->cand = calloc(e->n_vocab, sizeof(*e->cand));
 	e->render = malloc(EX_RENDER_MAX);
+	e->delta_buf = malloc(EX_TXT_MAX);
 	if (e->seqs == NULL || e->tok_mem == NULL || e->batch == NULL || e->batch_idx == NULL ||
-	    e->batch_chunk == NULL || e->logits == NULL || e->cand == NULL || e->render == NULL) {
+	    e->batch_chunk == NULL || e->logits == NULL || e->cand == NULL || e->render == NULL ||
+	    e->delta_buf == NULL) {
 		ex_engine_destroy(e);
 		goto nomem;
 	}
@@ -330,6 +356,7 @@ void ex_engine_destroy(struct ex_engine *e)
 	free(e->req_rings);
 	free(e->resp_rings);
 	free(e->ring_dead);
+	free(e->delta_buf);
 	free(e->render);
 	free(e->cand);
 	free(e->logits);
@@ -360,6 +387,43 @@ uint32_t ex_engine_max_ctx(const struct ex_engine *e)
 const struct ex_stats *ex_engine_stats(const struct ex_engine *e)
 {
 	return &e->st;
+}
+
+/* Every counter of struct ex_stats under its export name, in struct order. */
+static const struct {
+	const char *name;
+	size_t off; /* offsetof(struct ex_stats, ...) */
+} ex_counters[] = {
+#define C(f) {#f, offsetof(struct ex_stats, f)}
+	C(accepted), C(refused_full), C(refused_long), C(refused_bad), C(refused_internal),
+	C(finish_stop), C(finish_length), C(finish_error), C(cancelled), C(stalled),
+	C(finished), C(bad_records), C(ring_full), C(ring_corrupt), C(steps),
+	C(prefill_tokens), C(decode_tokens), C(forward_ns), C(pin_failed),
+#undef C
+};
+_Static_assert(sizeof(ex_counters) / sizeof(ex_counters[0]) ==
+		       sizeof(struct ex_stats) / sizeof(_Atomic uint64_t),
+	       "every field of struct ex_stats has an export name");
+
+/* Name of counter i (stable, lower_snake), or NULL past the last one. */
+const char *ex_engine_counter_name(uint32_t i)
+{
+	return i < sizeof(ex_counters) / sizeof(ex_counters[0]) ? ex_counters[i].name : NULL;
+}
+
+/*
+ * Counter i of e (relaxed load: any thread, while the engine runs). Returns
+ * false past the last counter.
+ */
+bool ex_engine_counter(const struct ex_engine *e, uint32_t i, uint64_t *val)
+{
+	const _Atomic uint64_t *c;
+
+	if (ex_engine_counter_name(i) == NULL)
+		return false;
+	c = (const _Atomic uint64_t *)((const char *)&e->st + ex_counters[i].off);
+	*val = atomic_load_explicit(c, memory_order_relaxed);
+	return true;
 }
 
 void ex_engine_set_sink(struct ex_engine *e, ex_sink_fn *fn, void *ctx)
@@ -410,11 +474,18 @@ int ex_engine_attach_seg(struct ex_engine *e, const struct ex_seg *seg)
 	return 0;
 }
 
-/* Render the request into e->render: chat template or the raw prompt. Bytes or -errno. */
-static int64_t render_prompt(struct ex_engine *e, const struct ex_request *r)
+/*
+ * Render the request into e->render: chat template or the raw prompt, with
+ * spans[0..*n_spans) marking the messages' contents (TS_EXEC_MSGS_MAX
+ * entries; a raw prompt has none: it is tokenized as plain text anyway).
+ * Bytes or -errno.
+ */
+static int64_t render_prompt(struct ex_engine *e, const struct ex_request *r,
+			     struct chat_span *spans, size_t *n_spans)
 {
 	struct chat_msg cm[TS_EXEC_MSGS_MAX];
 
+	*n_spans = 0;
 	if (!(r->flags & TS_EXEC_F_CHAT)) {
 		if (r->n_msgs != 1 || r->msgs[0].role != TS_EXEC_ROLE_PROMPT)
 			return -EINVAL;
@@ -442,7 +513,8 @@ static int64_t render_prompt(struct ex_engine *e, const struct ex_request *r)
 		cm[i].content = r->msgs[i].text;
 		cm[i].len = r->msgs[i].len;
 	}
-	return chat_render(&e->chat, cm, r->n_msgs, true, e->render, EX_RENDER_MAX);
+	return chat_render_spans(&e->chat, cm, r->n_msgs, true, e->render, EX_RENDER_MAX, spans,
+				 TS_EXEC_MSGS_MAX, n_spans);
 }
 
 static struct ex_seq *seq_free_entry(struct ex_engine *e)
@@ -453,18 +525,14 @@ static struct ex_seq *seq_free_entry(struct ex_engine *e)
 	return NULL;
 }
 
-/*
- * Admit a request: validate, render, tokenize and queue it. The request's
- * memory is only borrowed for the call. Returns 0; -EBUSY when every
- * sequence entry is taken (queue full); -E2BIG when the prompt leaves no room
- * for one new token in max_ctx; -EINVAL for bad parameters or messages, or an
- * id that is still live for this worker; -EILSEQ/-ENOMEM from the tokenizer.
- */
-int ex_engine_submit(struct ex_engine *e, const struct ex_request *r, uint64_t now_ns)
+/* ex_engine_submit() without counting a refusal (the ring path counts
+ * once the ERROR record is out: a request may be offered several times). */
+static int submit(struct ex_engine *e, const struct ex_request *r, uint64_t now_ns)
 {
+	struct chat_span spans[TS_EXEC_MSGS_MAX];
+	size_t n_spans;
 	struct ex_seq *s;
 	int64_t len, n;
-	unsigned flags = TOK_ENC_ADD_SPECIAL;
 
 	if (ex_sample_params_check(&r->par) < 0 || r->stops.n > TS_EXEC_STOP_MAX)
 		return -EINVAL;
@@ -479,15 +547,22 @@ int ex_engine_submit(struct ex_engine *e, const struct ex_request *r, uint64_t n
 	s = seq_free_entry(e);
 	if (s == NULL)
 		return -EBUSY;
-	len = render_prompt(e, r);
+	len = render_prompt(e, r, spans, &n_spans);
 	if (len == -ENOSPC)
 		return -E2BIG;
 	if (len < 0)
 		return (int)len;
-	/* Chat templates put control tokens in the text; a raw prompt is all text. */
+	/*
+	 * Chat templates put control tokens in the text, the messages must not:
+	 * only the template's scaffolding may become control tokens. A raw
+	 * prompt is all text.
+	 */
 	if (r->flags & TS_EXEC_F_CHAT)
-		flags |= TOK_ENC_PARSE_SPECIAL;
-	n = tok_encode(e->t, e->render, (size_t)len, flags, s->tok, e->o.max_ctx);
+		n = chat_tokenize(e->t, e->render, (size_t)len, spans, n_spans, TOK_ENC_ADD_SPECIAL,
+				  s->tok, e->o.max_ctx);
+	else
+		n = tok_encode(e->t, e->render, (size_t)len, TOK_ENC_ADD_SPECIAL, s->tok,
+			       e->o.max_ctx);
 	if (n == -ENOSPC || n >= (int64_t)e->o.max_ctx)
 		return -E2BIG;
 	if (n < 0)
@@ -521,9 +596,51 @@ int ex_engine_submit(struct ex_engine *e, const struct ex_request *r, uint64_t n
 	s->t_recv = now_ns;
 	s->t_start = 0;
 	s->t_first = 0;
+	s->blocked_since = 0;
 	s->state = EX_SEQ_QUEUED;
-	e->st.accepted++;
+	st_add(&e->st.accepted, 1);
 	return 0;
+}
+
+/* The ERROR code a refusal by submit() gets on the ring. */
+static uint32_t refusal_code(int rc)
+{
+	if (rc == -EBUSY)
+		return TS_EXEC_ERR_QUEUE_FULL;
+	if (rc == -E2BIG)
+		return TS_EXEC_ERR_PROMPT_TOO_LONG;
+	if (rc == -EINVAL || rc == -EILSEQ)
+		return TS_EXEC_ERR_BAD_REQUEST;
+	return TS_EXEC_ERR_INTERNAL;
+}
+
+static void count_refusal(struct ex_engine *e, uint32_t code)
+{
+	if (code == TS_EXEC_ERR_QUEUE_FULL)
+		st_add(&e->st.refused_full, 1);
+	else if (code == TS_EXEC_ERR_PROMPT_TOO_LONG)
+		st_add(&e->st.refused_long, 1);
+	else if (code == TS_EXEC_ERR_BAD_REQUEST)
+		st_add(&e->st.refused_bad, 1);
+	else
+		st_add(&e->st.refused_internal, 1);
+}
+
+/*
+ * Admit a request: validate, render, tokenize and queue it. The request's
+ * memory is only borrowed for the call. Returns 0; -EBUSY when every
+ * sequence entry is taken (queue full); -E2BIG when the prompt leaves no room
+ * for one new token in max_ctx; -EINVAL for bad parameters or messages, or an
+ * id that is still live for this worker; -EILSEQ/-ENOMEM from the tokenizer.
+ * A refusal is counted under its ERROR code's refused_* counter.
+ */
+int ex_engine_submit(struct ex_engine *e, const struct ex_request *r, uint64_t now_ns)
+{
+	int rc = submit(e, r, now_ns);
+
+	if (rc < 0)
+		count_refusal(e, refusal_code(rc));
+	return rc;
 }
 
 /* End a sequence: free its KV slot now, deliver what it holds later. */
@@ -554,6 +671,14 @@ static void seq_finish(struct ex_engine *e, struct ex_seq *s, enum ts_exec_finis
 	s->fin.prefill_ns = s->t_first > s->t_start ? s->t_first - s->t_start : 0;
 	s->fin.decode_ns = s->t_first > 0 && now > s->t_first ? now - s->t_first : 0;
 	s->state = EX_SEQ_DRAIN;
+	if (why == TS_EXEC_FINISH_STOP)
+		st_add(&e->st.finish_stop, 1);
+	else if (why == TS_EXEC_FINISH_LENGTH)
+		st_add(&e->st.finish_length, 1);
+	else if (why == TS_EXEC_FINISH_ERROR)
+		st_add(&e->st.finish_error, 1);
+	else
+		st_add(&e->st.cancelled, 1);
 }
 
 /*
@@ -568,7 +693,6 @@ int ex_engine_cancel(struct ex_engine *e, uint16_t worker, uint64_t req_id)
 		if (s->state != EX_SEQ_FREE && s->state != EX_SEQ_DRAIN && s->req_id == req_id &&
 		    s->worker == worker) {
 			seq_finish(e, s, TS_EXEC_FINISH_CANCELLED);
-			e->st.cancelled++;
 			return 0;
 		}
 	}
@@ -581,42 +705,77 @@ int ex_engine_cancel(struct ex_engine *e, uint16_t worker, uint64_t req_id)
  * pieces and at the end. A refusal (full ring) keeps everything for the next
  * step. Returns the number of records delivered.
  */
-static uint32_t seq_flush(struct ex_engine *e, struct ex_seq *s)
+static uint32_t seq_flush(struct ex_engine *e, struct ex_seq *s, uint64_t now)
 {
 	uint32_t sent = 0;
 
 	while (s->txt_ready > 0 &&
 	       (s->stream || s->state == EX_SEQ_DRAIN || s->txt_ready >= EX_TXT_MAX / 2)) {
-		uint32_t n = s->txt_ready < e->delta_max ? s->txt_ready : e->delta_max;
 		struct ts_exec_delta d;
+		uint32_t used, n;
 
-		/* Never split a UTF-8 character between two deltas. */
-		for (uint32_t k = 0; k < 3 && n < s->txt_ready && n > 1 &&
-				     ((unsigned char)s->txt[n] & 0xC0) == 0x80;
-		     k++)
-			n--;
+		/*
+		 * Whole, well-formed characters only: never split one between two
+		 * deltas, U+FFFD for ill-formed bytes, and (finished) for a
+		 * character the last token left incomplete.
+		 */
+		n = ex_utf8_sanitize(s->txt, s->txt_ready, s->state == EX_SEQ_DRAIN, e->delta_buf,
+				     e->delta_max, &used);
+		if (used == 0)
+			break; /* an incomplete character the next token completes */
 		d = (struct ts_exec_delta){.req_id = s->req_id, .len = n, .n_tokens = s->n_gen};
-		if (e->sink(e->sink_ctx, s->worker, TS_EXEC_REC_TEXT_DELTA, &d, sizeof(d), s->txt,
-			    n) < 0) {
-			e->st.ring_full++;
-			return sent;
-		}
-		memmove(s->txt, s->txt + n, s->txt_len - n);
-		s->txt_len -= n;
-		s->txt_ready -= n;
+		if (e->sink(e->sink_ctx, s->worker, TS_EXEC_REC_TEXT_DELTA, &d, sizeof(d),
+			    e->delta_buf, n) < 0)
+			goto refused;
+		s->blocked_since = 0;
+		memmove(s->txt, s->txt + used, s->txt_len - used);
+		s->txt_len -= used;
+		s->txt_ready -= used;
 		sent++;
 	}
 	if (s->state == EX_SEQ_DRAIN && s->txt_len == 0) {
 		if (e->sink(e->sink_ctx, s->worker, TS_EXEC_REC_FINAL, &s->fin, sizeof(s->fin), NULL,
-			    0) < 0) {
-			e->st.ring_full++;
-			return sent;
-		}
+			    0) < 0)
+			goto refused;
 		s->state = EX_SEQ_FREE;
-		e->st.finished++;
+		st_add(&e->st.finished, 1);
 		sent++;
 	}
 	return sent;
+refused:
+	st_add(&e->st.ring_full, 1);
+	if (s->blocked_since == 0)
+		s->blocked_since = now;
+	return sent;
+}
+
+/*
+ * Drop sequences whose records the sink has refused for stall_timeout_ns:
+ * the worker stopped reading its response ring, and the sequence would hold
+ * its KV slot (a full text buffer sits out of the batch) or its entry
+ * forever. Nothing more is sent for it. Returns the sequences dropped.
+ */
+static uint32_t drop_stalled(struct ex_engine *e, uint64_t now)
+{
+	uint32_t n = 0;
+
+	for (uint32_t i = 0; i < e->n_seqs; i++) {
+		struct ex_seq *s = &e->seqs[i];
+
+		if (s->state == EX_SEQ_FREE || s->blocked_since == 0 || now < s->blocked_since ||
+		    now - s->blocked_since < e->o.stall_timeout_ns)
+			continue;
+		if (s->slot >= 0)
+			mdl_kv_release(e->kv, (uint32_t)s->slot);
+		s->slot = -1;
+		s->txt_len = 0;
+		s->txt_ready = 0;
+		s->blocked_since = 0;
+		s->state = EX_SEQ_FREE;
+		st_add(&e->st.stalled, 1);
+		n++;
+	}
+	return n;
 }
 
 /* Handle a sampled token: stop checks, detokenize, hold-back scan. */
@@ -691,7 +850,7 @@ static uint32_t poll_ring(struct ex_engine *e, uint32_t w, uint64_t now)
 			break;
 		if (rc < 0) {
 			e->ring_dead[w] = true;
-			e->st.ring_corrupt++;
+			st_add(&e->st.ring_corrupt, 1);
 			break;
 		}
 		if (type == TS_EXEC_REC_CANCEL && len == sizeof(struct ts_exec_cancel)) {
@@ -710,35 +869,27 @@ static uint32_t poll_ring(struct ex_engine *e, uint32_t w, uint64_t now)
 			if (rc == 0 && req.worker != w)
 				rc = -EINVAL;
 			if (rc == 0)
-				rc = ex_engine_submit(e, &req, now);
-			if (rc == -EBUSY) {
-				code = TS_EXEC_ERR_QUEUE_FULL;
+				rc = submit(e, &req, now);
+			if (rc < 0)
+				code = refusal_code(rc);
+			if (code == TS_EXEC_ERR_QUEUE_FULL)
 				msg = "executor queue full";
-			} else if (rc == -E2BIG) {
-				code = TS_EXEC_ERR_PROMPT_TOO_LONG;
+			else if (code == TS_EXEC_ERR_PROMPT_TOO_LONG)
 				msg = "prompt longer than the executor's context";
-			} else if (rc == -EINVAL || rc == -EILSEQ) {
-				code = TS_EXEC_ERR_BAD_REQUEST;
+			else if (code == TS_EXEC_ERR_BAD_REQUEST)
 				msg = "malformed request or parameters out of range";
-			} else if (rc < 0) {
-				code = TS_EXEC_ERR_INTERNAL;
+			else
 				msg = "executor failed to prepare the request";
-			}
 			if (code != TS_EXEC_ERR_NONE) {
 				if (send_error(e, (uint16_t)w, id, code, msg) < 0) {
 					/* Keep the request; the answer waits for room. */
-					e->st.ring_full++;
+					st_add(&e->st.ring_full, 1);
 					break;
 				}
-				if (code == TS_EXEC_ERR_QUEUE_FULL)
-					e->st.refused_full++;
-				else if (code == TS_EXEC_ERR_PROMPT_TOO_LONG)
-					e->st.refused_long++;
-				else
-					e->st.refused_bad++;
+				count_refusal(e, code);
 			}
 		} else {
-			e->st.refused_bad++; /* unknown record type: skip it */
+			st_add(&e->st.bad_records, 1); /* unknown type or size: skip it */
 		}
 		ex_ring_release(r);
 		done++;
@@ -790,7 +941,8 @@ int ex_engine_step(struct ex_engine *e)
 			work += poll_ring(e, w, now);
 	for (uint32_t i = 0; i < e->n_seqs; i++)
 		if (e->seqs[i].state != EX_SEQ_FREE && e->seqs[i].state != EX_SEQ_QUEUED)
-			work += seq_flush(e, &e->seqs[i]);
+			work += seq_flush(e, &e->seqs[i], now);
+	work += drop_stalled(e, now);
 	/* Join: waiting sequences take free KV slots, oldest first. */
 	while ((q = oldest_queued(e)) != NULL) {
 		int slot = mdl_kv_acquire(e->kv);
@@ -840,8 +992,8 @@ int ex_engine_step(struct ex_engine *e)
 		return (int)work;
 	t0 = ex_now_ns();
 	rc = mdl_forward(e->ctx, e->kv, e->batch, nb);
-	e->st.forward_ns += ex_now_ns() - t0;
-	e->st.steps++;
+	st_add(&e->st.forward_ns, ex_now_ns() - t0);
+	st_add(&e->st.steps, 1);
 	for (uint32_t b = 0; b < nb; b++) {
 		struct ex_seq *s = &e->seqs[e->batch_idx[b]];
 		float lp;
@@ -853,19 +1005,20 @@ int ex_engine_step(struct ex_engine *e)
 		}
 		s->n_fed += e->batch_chunk[b];
 		if (s->state == EX_SEQ_PREFILL) {
-			e->st.prefill_tokens += e->batch_chunk[b];
+			st_add(&e->st.prefill_tokens, e->batch_chunk[b]);
 			if (s->n_fed < s->n_prompt)
 				continue; /* more prompt to feed: these logits are not needed */
 			s->state = EX_SEQ_DECODE;
 			s->t_first = ex_now_ns();
 		} else {
-			e->st.decode_tokens++;
+			st_add(&e->st.decode_tokens, 1);
 		}
 		id = ex_sample(&s->smp, e->batch[b].logits, e->n_vocab, e->cand, &lp);
 		seq_accept(e, s, id, lp);
 	}
+	now = ex_now_ns();
 	for (uint32_t b = 0; b < nb; b++)
-		seq_flush(e, &e->seqs[e->batch_idx[b]]);
+		seq_flush(e, &e->seqs[e->batch_idx[b]], now);
 	return rc < 0 ? rc : (int)(work + nb);
 }
 
@@ -894,7 +1047,7 @@ static void *engine_main(void *arg)
 	uint64_t idle_ns = 0;
 
 	if (ex_engine_pin_caller(e) < 0)
-		e->st.pin_failed++; /* runs unpinned; the operator sees the counter */
+		st_add(&e->st.pin_failed, 1); /* runs unpinned; the operator sees the counter */
 	if (e->seg_hdr != NULL)
 		atomic_store_explicit(&e->seg_hdr->exec_ready, 1, memory_order_release);
 	while (atomic_load_explicit(&e->run, memory_order_relaxed)) {

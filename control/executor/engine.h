@@ -35,6 +35,8 @@ int ex_engine_cancel(struct ex_engine *e, uint16_t worker, uint64_t req_id);
 int ex_engine_step(struct ex_engine *e);
 bool ex_engine_idle(const struct ex_engine *e);
 const struct ex_stats *ex_engine_stats(const struct ex_engine *e);
+const char *ex_engine_counter_name(uint32_t i);
+bool ex_engine_counter(const struct ex_engine *e, uint32_t i, uint64_t *val);
 
 int ex_engine_pin_caller(struct ex_engine *e);
 int ex_engine_start(struct ex_engine *e);

@@ -6,6 +6,7 @@
 #ifndef TWOSPEED_EX_EXECUTOR_T_H
 #define TWOSPEED_EX_EXECUTOR_T_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -72,6 +73,8 @@ struct ex_engine_opts {
 	uint32_t queue_len;      /* requests that may wait for a slot */
 	uint32_t prefill_chunk;  /* prompt tokens of one sequence per step */
 	uint32_t step_tokens;    /* tokens per forward step over the batch, >= max_batch */
+	uint64_t stall_timeout_ns; /* a sequence whose answer the sink refuses this long
+				    * (ring never drained) is dropped, > 0 */
 	uint32_t n_cpus;         /* entries of cpus; 0 = one unpinned thread */
 	int cpus[EX_CPUS_MAX];   /* cpus[0]: engine loop; others: matmul workers */
 };
@@ -95,6 +98,7 @@ struct ex_conf {
 	uint64_t step_tokens;     /* tokens per forward step */
 	uint64_t req_ring_bytes;  /* bytes per request ring */
 	uint64_t resp_ring_bytes; /* bytes per response ring */
+	uint64_t stall_timeout;   /* ns a blocked response ring may hold a sequence */
 };
 
 /* One message (or the raw prompt) of a request, borrowed. */
@@ -127,21 +131,34 @@ struct ex_resp {
 	uint32_t err_code;     /* ERROR: enum ts_exec_err */
 };
 
-/* Engine counters, single writer (the engine thread); read racily for stats. */
+/*
+ * Engine counters. Single writer (the engine's thread, relaxed load + store);
+ * any thread may read them with relaxed loads, one by one, through
+ * ex_engine_stats() or by name with ex_engine_counter(). Every request ends
+ * in exactly one of: refused_* (an ERROR record; ex_engine_submit's callers
+ * get the code instead), stalled (nothing more is sent), or a FINAL counted
+ * under finish_* and then finished.
+ */
 struct ex_stats {
-	uint64_t accepted;      /* requests admitted */
-	uint64_t refused_full;  /* ERROR queue full */
-	uint64_t refused_long;  /* ERROR prompt too long */
-	uint64_t refused_bad;   /* ERROR bad request */
-	uint64_t cancelled;
-	uint64_t finished;      /* FINAL records sent */
-	uint64_t ring_full;     /* response records deferred because the ring was full */
-	uint64_t ring_corrupt;  /* request rings abandoned after -EBADMSG */
-	uint64_t steps;         /* forward steps */
-	uint64_t prefill_tokens;
-	uint64_t decode_tokens;
-	uint64_t forward_ns;    /* time inside mdl_forward */
-	uint64_t pin_failed;    /* the loop thread could not be pinned */
+	_Atomic uint64_t accepted;         /* requests admitted */
+	_Atomic uint64_t refused_full;     /* refused: queue full (ERR_QUEUE_FULL) */
+	_Atomic uint64_t refused_long;     /* refused: prompt too long (ERR_PROMPT_TOO_LONG) */
+	_Atomic uint64_t refused_bad;      /* refused: bad request (ERR_BAD_REQUEST) */
+	_Atomic uint64_t refused_internal; /* refused: tokenizer/alloc failure (ERR_INTERNAL) */
+	_Atomic uint64_t finish_stop;      /* ended by an end-of-generation token or stop sequence */
+	_Atomic uint64_t finish_length;    /* ended by max_tokens or the context */
+	_Atomic uint64_t finish_error;     /* ended by a forward or detokenizer failure */
+	_Atomic uint64_t cancelled;        /* ended by a CANCEL (finish reason CANCELLED) */
+	_Atomic uint64_t stalled;          /* dropped: the sink refused for stall_timeout_ns */
+	_Atomic uint64_t finished;         /* FINAL records delivered */
+	_Atomic uint64_t bad_records;      /* request-ring records of unknown type or size */
+	_Atomic uint64_t ring_full;        /* records deferred because the sink refused */
+	_Atomic uint64_t ring_corrupt;     /* request rings abandoned after -EBADMSG */
+	_Atomic uint64_t steps;            /* forward steps */
+	_Atomic uint64_t prefill_tokens;
+	_Atomic uint64_t decode_tokens;
+	_Atomic uint64_t forward_ns;       /* time inside mdl_forward */
+	_Atomic uint64_t pin_failed;       /* the loop thread could not be pinned */
 };
 
 /*

@@ -525,6 +525,86 @@ uint32_t ex_utf8_hold(const char *buf, uint32_t len)
 }
 
 /*
+ * Length of the well-formed UTF-8 sequence at s[0..avail) (RFC 3629 /
+ * Unicode Table 3-7: no overlongs, no surrogates, nothing above U+10FFFF),
+ * or 0 when none starts there. *prefix gets the bytes that form the longest
+ * prefix of some well-formed sequence (1..3 when 0 is returned; a byte that
+ * can start nothing still counts 1): Unicode's "maximal subpart", the unit
+ * one U+FFFD replaces.
+ */
+uint32_t ex_utf8_valid_len(const unsigned char *s, uint32_t avail, uint32_t *prefix)
+{
+	unsigned char c = s[0], lo = 0x80, hi = 0xBF;
+	uint32_t need;
+
+	*prefix = 1;
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xC2 && c <= 0xDF)
+		need = 2;
+	else if (c >= 0xE0 && c <= 0xEF)
+		need = 3;
+	else if (c >= 0xF0 && c <= 0xF4)
+		need = 4;
+	else
+		return 0; /* continuation, C0/C1 (overlong), F5..FF */
+	if (c == 0xE0)
+		lo = 0xA0; /* overlong below U+0800 */
+	else if (c == 0xED)
+		hi = 0x9F; /* surrogates */
+	else if (c == 0xF0)
+		lo = 0x90; /* overlong below U+10000 */
+	else if (c == 0xF4)
+		hi = 0x8F; /* above U+10FFFF */
+	for (uint32_t i = 1; i < need; i++) {
+		if (i >= avail)
+			return 0;
+		if (s[i] < (i == 1 ? lo : 0x80) || s[i] > (i == 1 ? hi : 0xBF))
+			return 0;
+		*prefix = i + 1;
+	}
+	return need;
+}
+
+/*
+ * Copy in[0..in_len) to out[0..out_cap) as well-formed UTF-8: each maximal
+ * subpart of an ill-formed sequence becomes U+FFFD (EF BF BD). Only whole
+ * characters are written. Without final, an incomplete sequence at the very
+ * end of in is left unconsumed (the next token may complete it); with final
+ * it is replaced too. *consumed gets the input bytes used. Returns the
+ * output bytes. The executor's last word on every byte it sends.
+ */
+uint32_t ex_utf8_sanitize(const char *in, uint32_t in_len, bool final, char *out,
+			  uint32_t out_cap, uint32_t *consumed)
+{
+	const unsigned char *p = (const unsigned char *)in;
+	uint32_t i = 0, o = 0;
+
+	while (i < in_len) {
+		uint32_t pre, n = ex_utf8_valid_len(p + i, in_len - i, &pre);
+
+		if (n > 0) {
+			if (n > out_cap - o)
+				break;
+			memcpy(out + o, p + i, n);
+			o += n;
+			i += n;
+			continue;
+		}
+		/* The prefix ran into the end of the input: it may still complete. */
+		if (!final && i + pre == in_len && p[i] >= 0xC2 && p[i] <= 0xF4)
+			break;
+		if (out_cap - o < 3)
+			break;
+		memcpy(out + o, "\xEF\xBF\xBD", 3);
+		o += 3;
+		i += pre;
+	}
+	*consumed = i;
+	return o;
+}
+
+/*
  * How many bytes at the start of buf[0..len) may be sent now.
  *
  * When a stop sequence occurs in buf, *hit is set and its offset returned:

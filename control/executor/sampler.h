@@ -18,6 +18,9 @@ int32_t ex_sample(struct ex_sampler *s, const float *logits, uint32_t n, struct 
 		  float *logprob);
 
 uint32_t ex_utf8_hold(const char *buf, uint32_t len);
+uint32_t ex_utf8_valid_len(const unsigned char *s, uint32_t avail, uint32_t *prefix);
+uint32_t ex_utf8_sanitize(const char *in, uint32_t in_len, bool final, char *out,
+			  uint32_t out_cap, uint32_t *consumed);
 uint32_t ex_stop_scan(const struct ex_stops *st, const char *buf, uint32_t len, bool final,
 		      bool *hit);
 

@@ -37,9 +37,11 @@ static void test_conf_values(void)
 	CU_ASSERT_EQUAL(o.n_cpus, 0);
 	CU_ASSERT_STRING_EQUAL(xc.shm_name, "/twospeed-exec");
 	CU_ASSERT_EQUAL(xc.resp_ring_bytes, 256 * 1024);
+	CU_ASSERT_EQUAL(o.stall_timeout_ns, 5000000000ull);
 	CU_ASSERT_EQUAL(load(&xc,
 			     "[executor]\nmodel = /m.gguf\ncores = 0\nmax_batch = 4\n"
-			     "max_ctx = 1024\nqueue_len = 3\nresp_ring_bytes = 64K\n",
+			     "max_ctx = 1024\nqueue_len = 3\nresp_ring_bytes = 64K\n"
+			     "stall_timeout = 250ms\n",
 			     &o, err, sizeof(err)),
 			0);
 	CU_ASSERT_STRING_EQUAL(o.model_path, "/m.gguf");
@@ -49,6 +51,7 @@ static void test_conf_values(void)
 	CU_ASSERT_EQUAL(o.n_cpus, 1);
 	CU_ASSERT_EQUAL(o.cpus[0], 0);
 	CU_ASSERT_EQUAL(xc.resp_ring_bytes, 65536);
+	CU_ASSERT_EQUAL(o.stall_timeout_ns, 250000000ull);
 }
 
 static void test_conf_refusals(void)
@@ -66,6 +69,8 @@ static void test_conf_refusals(void)
 	CU_ASSERT(load(&xc, "[executor]\nmax_batch = 16\nstep_tokens = 8\n", &o, err,
 		       sizeof(err)) < 0);
 	CU_ASSERT(load(&xc, "[executor]\nmax_batch = 0\n", &o, err, sizeof(err)) < 0);
+	CU_ASSERT(load(&xc, "[executor]\nstall_timeout = 0\n", &o, err, sizeof(err)) < 0);
+	CU_ASSERT(load(&xc, "[executor]\nstall_timeout = 5\n", &o, err, sizeof(err)) < 0);
 }
 
 int test_conf_register(void)

@@ -15,6 +15,7 @@
 #include "engine.h"
 #include "ring.h"
 #include "tests.h"
+#include "tok.h"
 
 #define MAXREQ 8
 
@@ -416,6 +417,251 @@ static void test_engine_rings(void)
 	ex_seg_close(&seg);
 }
 
+/*
+ * A chat request's contents are text: "</s>" typed by the user is the
+ * characters, not the EOS control token (stories260K has no template, so
+ * the whole prompt is content).
+ */
+static void test_engine_chat_no_injection(void)
+{
+	static struct capture c;
+	struct ex_engine *e = engine(1, 1, 256, 64);
+	static const char text[] = "Once upon a time</s>";
+	struct ex_msg m = {.role = TS_EXEC_ROLE_USER, .text = text, .len = sizeof(text) - 1};
+	struct ex_request r = {.req_id = 1, .flags = TS_EXEC_F_CHAT, .max_tokens = 1,
+			       .par = {.top_p = 1.0f}, .msgs = &m, .n_msgs = 1};
+	int32_t plain[64], special[64];
+	int64_t np, ns;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(e);
+	np = tok_encode(ex_engine_tok(e), text, m.len, TOK_ENC_ADD_SPECIAL, plain, 64);
+	ns = tok_encode(ex_engine_tok(e), text, m.len, TOK_ENC_ADD_SPECIAL | TOK_ENC_PARSE_SPECIAL,
+			special, 64);
+	/* With specials parsed the text would end in EOS (and lose it as a prompt). */
+	CU_ASSERT_TRUE_FATAL(ns > 1 && special[ns - 1] == tok_eos(ex_engine_tok(e)));
+	CU_ASSERT_TRUE_FATAL(np > ns);
+	memset(&c, 0, sizeof(c));
+	c.g[0].req_id = 1;
+	ex_engine_set_sink(e, sink, &c);
+	CU_ASSERT_EQUAL(ex_engine_submit(e, &r, ex_now_ns()), 0);
+	run_until_idle(e, 100);
+	CU_ASSERT_TRUE(c.g[0].done);
+	CU_ASSERT_EQUAL(c.g[0].fin.prompt_tokens, (uint32_t)np);
+	ex_engine_destroy(e);
+}
+
+/* Independent check: well-formed UTF-8 (Unicode Table 3-7). */
+static bool utf8_ok(const unsigned char *s, uint32_t n)
+{
+	uint32_t i = 0;
+
+	while (i < n) {
+		uint32_t cp, k;
+
+		if (s[i] < 0x80) {
+			i++;
+			continue;
+		}
+		if (s[i] >= 0xC2 && s[i] <= 0xDF)
+			k = 1, cp = s[i] & 0x1F;
+		else if (s[i] >= 0xE0 && s[i] <= 0xEF)
+			k = 2, cp = s[i] & 0x0F;
+		else if (s[i] >= 0xF0 && s[i] <= 0xF4)
+			k = 3, cp = s[i] & 0x07;
+		else
+			return false;
+		if (n - i - 1 < k)
+			return false;
+		for (uint32_t j = 1; j <= k; j++) {
+			if ((s[i + j] & 0xC0) != 0x80)
+				return false;
+			cp = cp << 6 | (s[i + j] & 0x3F);
+		}
+		if ((k == 2 && cp < 0x800) || (k == 3 && (cp < 0x10000 || cp > 0x10FFFF)) ||
+		    (cp >= 0xD800 && cp <= 0xDFFF))
+			return false;
+		i += k + 1;
+	}
+	return true;
+}
+
+/*
+ * At temperature 100 stories260K samples nearly uniformly over its 512
+ * tokens, half of them byte tokens: lone continuation bytes, lead bytes cut
+ * off by the length limit. Every delivered text is still well-formed, with
+ * U+FFFD in place of the broken pieces; stream and non-stream alike.
+ */
+static void test_engine_utf8(void)
+{
+	static struct capture c;
+	struct ex_engine *e = engine(8, 0, 64, 16);
+	uint32_t fffd = 0, texts = 0;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(e);
+	ex_engine_set_sink(e, sink, &c);
+	for (uint32_t round = 0; round < 6; round++) {
+		struct ex_msg m[MAXREQ];
+		struct ex_request r;
+
+		memset(&c, 0, sizeof(c));
+		for (uint32_t i = 0; i < MAXREQ; i++) {
+			c.g[i].req_id = i + 1;
+			r = prompt_req(i + 1, &m[i], "Once", 1 + i % 4, 100.0f, round * 100 + i);
+			r.par.top_p = 1.0f;
+			r.flags = i % 2 ? TS_EXEC_F_STREAM : 0;
+			CU_ASSERT_EQUAL(ex_engine_submit(e, &r, ex_now_ns()), 0);
+		}
+		run_until_idle(e, 100);
+		for (uint32_t i = 0; i < MAXREQ; i++) {
+			CU_ASSERT_TRUE(c.g[i].done);
+			CU_ASSERT_TRUE(utf8_ok((const unsigned char *)c.g[i].text, c.g[i].len));
+			texts += c.g[i].len > 0;
+			fffd += memmem(c.g[i].text, c.g[i].len, "\xEF\xBF\xBD", 3) != NULL;
+		}
+	}
+	CU_ASSERT(texts > 40);
+	CU_ASSERT(fffd > 5); /* the replacement path ran, many times */
+	ex_engine_destroy(e);
+}
+
+/*
+ * A worker that stops reading its response ring: after stall_timeout_ns the
+ * sequence is dropped (no FINAL), its slot and entry come back, `stalled`
+ * counts it, and the next request on the same ring is served.
+ */
+static void test_engine_stall(void)
+{
+	struct ex_engine_opts o;
+	struct ex_engine *e;
+	struct ex_seg seg;
+	struct ex_ring wreq, wresp;
+	struct ex_msg m = {.role = TS_EXEC_ROLE_PROMPT, .text = "Once upon a time", .len = 16};
+	char err[512];
+	uint64_t t0;
+	uint32_t finals = 0, deltas = 0;
+	struct ts_exec_final fin = {0};
+	const void *p;
+	uint32_t len;
+	uint16_t type;
+
+	ex_engine_opts_default(&o);
+	o.model_path = EX_TEST_MODEL;
+	o.max_batch = 1;
+	o.queue_len = 0;
+	o.max_ctx = 256;
+	o.step_tokens = 64;
+	o.stall_timeout_ns = 20 * 1000 * 1000;
+	e = ex_engine_create(&o, err, sizeof(err));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(e);
+	CU_ASSERT_EQUAL_FATAL(ex_seg_create(&seg, NULL, 1, 4096, 1024, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL_FATAL(ex_engine_attach_seg(e, &seg), 0);
+	ex_seg_req_ring(&seg, 0, &wreq);
+	ex_seg_resp_ring(&seg, 0, &wresp);
+	CU_ASSERT_EQUAL(push_req(&wreq, 1, 0, TS_EXEC_F_STREAM, &m, 1, 200), 0);
+	/* Nobody reads: the 1 KiB ring fills within a few dozen tokens. */
+	t0 = ex_now_ns();
+	while (ex_engine_stats(e)->stalled == 0 && ex_now_ns() - t0 < 2000000000ull)
+		if (ex_engine_step(e) == 0)
+			usleep(1000);
+	CU_ASSERT_EQUAL_FATAL(ex_engine_stats(e)->stalled, 1);
+	CU_ASSERT_TRUE(ex_engine_idle(e));
+	CU_ASSERT(ex_engine_stats(e)->ring_full > 0);
+	/* The worker is back: request 1's deltas, no FINAL (it was dropped). */
+	while (ex_ring_peek(&wresp, &type, &p, &len) == 0) {
+		deltas += type == TS_EXEC_REC_TEXT_DELTA;
+		finals += type == TS_EXEC_REC_FINAL;
+		ex_ring_release(&wresp);
+	}
+	CU_ASSERT(deltas > 0);
+	CU_ASSERT_EQUAL(finals, 0);
+	/* The only slot is free again: request 2 runs to its FINAL. */
+	CU_ASSERT_EQUAL(push_req(&wreq, 2, 0, TS_EXEC_F_STREAM, &m, 1, 5), 0);
+	for (int step = 0; step < 200 && finals == 0; step++) {
+		CU_ASSERT(ex_engine_step(e) >= 0);
+		while (ex_ring_peek(&wresp, &type, &p, &len) == 0) {
+			if (type == TS_EXEC_REC_FINAL) {
+				memcpy(&fin, p, sizeof(fin));
+				finals++;
+			}
+			CU_ASSERT(type != TS_EXEC_REC_ERROR);
+			ex_ring_release(&wresp);
+		}
+	}
+	CU_ASSERT_EQUAL(finals, 1);
+	CU_ASSERT_EQUAL(fin.req_id, 2);
+	CU_ASSERT_EQUAL(fin.finish, TS_EXEC_FINISH_LENGTH);
+	CU_ASSERT_EQUAL(ex_engine_stats(e)->stalled, 1);
+	ex_engine_destroy(e);
+	ex_seg_close(&seg);
+}
+
+/* Each outcome has its counter, readable by field and by export name. */
+static void test_engine_counters(void)
+{
+	static struct capture c;
+	struct ex_engine *e = engine(1, 2, 16, 16);
+	const struct ex_stats *st;
+	struct ex_request r;
+	struct ex_msg m;
+	uint32_t n = 0;
+	uint64_t v;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(e);
+	st = ex_engine_stats(e);
+	memset(&c, 0, sizeof(c));
+	for (uint32_t i = 0; i < 4; i++)
+		c.g[i].req_id = i + 1;
+	ex_engine_set_sink(e, sink, &c);
+	r = prompt_req(9, &m, "Once upon a time there was a little girl named Lily who liked", 4,
+		       0.0f, 0);
+	CU_ASSERT_EQUAL(ex_engine_submit(e, &r, ex_now_ns()), -E2BIG);
+	r = prompt_req(8, &m, "Tom", 4, 0.0f, 0);
+	r.par.temperature = -1.0f;
+	CU_ASSERT_EQUAL(ex_engine_submit(e, &r, ex_now_ns()), -EINVAL);
+	r = prompt_req(1, &m, "Once upon a time", 2, 0.0f, 0); /* length */
+	CU_ASSERT_EQUAL(ex_engine_submit(e, &r, ex_now_ns()), 0);
+	r = prompt_req(2, &m, "Once upon a time", 8, 0.0f, 0); /* stops at the first space */
+	r.stops.n = 1;
+	r.stops.len[0] = 1;
+	r.stops.s[0][0] = ' ';
+	CU_ASSERT_EQUAL(ex_engine_submit(e, &r, ex_now_ns()), 0);
+	r = prompt_req(3, &m, "Lily", 4, 0.0f, 0); /* cancelled while queued */
+	CU_ASSERT_EQUAL(ex_engine_submit(e, &r, ex_now_ns()), 0);
+	r = prompt_req(4, &m, "Tom", 4, 0.0f, 0);
+	CU_ASSERT_EQUAL(ex_engine_submit(e, &r, ex_now_ns()), -EBUSY);
+	CU_ASSERT_EQUAL(ex_engine_cancel(e, 0, 3), 0);
+	run_until_idle(e, 200);
+	CU_ASSERT_EQUAL(c.g[0].fin.finish, TS_EXEC_FINISH_LENGTH);
+	CU_ASSERT_EQUAL(c.g[1].fin.finish, TS_EXEC_FINISH_STOP);
+	CU_ASSERT_EQUAL(c.g[2].fin.finish, TS_EXEC_FINISH_CANCELLED);
+	CU_ASSERT_EQUAL(st->accepted, 3);
+	CU_ASSERT_EQUAL(st->refused_long, 1);
+	CU_ASSERT_EQUAL(st->refused_bad, 1);
+	CU_ASSERT_EQUAL(st->refused_full, 1);
+	CU_ASSERT_EQUAL(st->refused_internal, 0);
+	CU_ASSERT_EQUAL(st->finish_length, 1);
+	CU_ASSERT_EQUAL(st->finish_stop, 1);
+	CU_ASSERT_EQUAL(st->finish_error, 0);
+	CU_ASSERT_EQUAL(st->cancelled, 1);
+	CU_ASSERT_EQUAL(st->stalled, 0);
+	CU_ASSERT_EQUAL(st->finished, 3);
+	/* By name: every counter once, the same values. */
+	for (const char *name; (name = ex_engine_counter_name(n)) != NULL; n++) {
+		CU_ASSERT_TRUE(ex_engine_counter(e, n, &v));
+		for (uint32_t j = 0; j < n; j++)
+			CU_ASSERT(strcmp(name, ex_engine_counter_name(j)) != 0);
+		if (strcmp(name, "refused_full") == 0)
+			CU_ASSERT_EQUAL(v, 1);
+		if (strcmp(name, "finished") == 0)
+			CU_ASSERT_EQUAL(v, 3);
+		if (strcmp(name, "steps") == 0)
+			CU_ASSERT_EQUAL(v, st->steps);
+	}
+	CU_ASSERT_EQUAL(n, sizeof(struct ex_stats) / sizeof(uint64_t));
+	CU_ASSERT_FALSE(ex_engine_counter(e, n, &v));
+	ex_engine_destroy(e);
+}
+
 int test_engine_register(void)
 {
 	CU_pSuite s = CU_add_suite("executor_engine", NULL, NULL);
@@ -428,7 +674,11 @@ int test_engine_register(void)
 	    !CU_add_test(s, "queue full, too long", test_engine_limits) ||
 	    !CU_add_test(s, "stop sequence, cancel", test_engine_stop_cancel) ||
 	    !CU_add_test(s, "held output", test_engine_held_output) ||
-	    !CU_add_test(s, "rings", test_engine_rings))
+	    !CU_add_test(s, "rings", test_engine_rings) ||
+	    !CU_add_test(s, "chat contents are text", test_engine_chat_no_injection) ||
+	    !CU_add_test(s, "well-formed UTF-8 out", test_engine_utf8) ||
+	    !CU_add_test(s, "stalled response ring", test_engine_stall) ||
+	    !CU_add_test(s, "counters", test_engine_counters))
 		return -1;
 	return 0;
 }

@@ -348,6 +348,48 @@ static void test_stop_sequences(void)
 	CU_ASSERT_EQUAL(ex_utf8_hold("a\x80\x80\x80", 4), 0);
 }
 
+/* Well-formed UTF-8 out of anything, U+FFFD per maximal ill-formed subpart. */
+static void check_sanitize(const char *in, uint32_t len, bool final, uint32_t cap,
+			   const char *want, uint32_t want_used)
+{
+	char out[64];
+	uint32_t used = 99, n = ex_utf8_sanitize(in, len, final, out, cap, &used);
+
+	CU_ASSERT_EQUAL(n, (uint32_t)strlen(want));
+	CU_ASSERT_EQUAL(memcmp(out, want, n < strlen(want) ? n : strlen(want)), 0);
+	CU_ASSERT_EQUAL(used, want_used);
+}
+
+static void test_utf8_sanitize(void)
+{
+	/* "aé€😀": valid, copied as is */
+	check_sanitize("a\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80", 10, false, 64,
+		       "a\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80", 10);
+	/* "a" + first two bytes of "€": held while more may come ... */
+	check_sanitize("a\xE2\x82", 3, false, 64, "a", 1);
+	/* ... one U+FFFD (EF BF BD) when generation ended there */
+	check_sanitize("a\xE2\x82", 3, true, 64, "a\xEF\xBF\xBD", 3);
+	/* the first three bytes of U+1F600, final: one U+FFFD */
+	check_sanitize("\xF0\x9F\x98", 3, true, 64, "\xEF\xBF\xBD", 3);
+	/* a lone continuation byte in the middle, not final: replaced anyway */
+	check_sanitize("x\x80y", 3, false, 64, "x\xEF\xBF\xBDy", 3);
+	/* 0xF5 can start nothing: never held */
+	check_sanitize("\xF5", 1, false, 64, "\xEF\xBF\xBD", 1);
+	/* surrogate U+D800 (ED A0 80): ED, A0, 80 each one U+FFFD */
+	check_sanitize("\xED\xA0\x80", 3, true, 64, "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD", 3);
+	/* overlong "/" (C0 AF) and E0 80 80: no valid prefix, one U+FFFD per byte */
+	check_sanitize("\xC0\xAF", 2, true, 64, "\xEF\xBF\xBD\xEF\xBF\xBD", 2);
+	check_sanitize("\xE0\x80\x80", 3, true, 64, "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD", 3);
+	/* above U+10FFFF (F4 90 80 80) */
+	check_sanitize("\xF4\x90\x80\x80", 4, true, 64,
+		       "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD", 4);
+	/* an incomplete sequence cut by a valid one: the prefix is one U+FFFD */
+	check_sanitize("\xE2\x82" "a", 3, false, 64, "\xEF\xBF\xBD" "a", 3);
+	/* output room: whole characters only ("é" needs 2, U+FFFD 3) */
+	check_sanitize("a\xC3\xA9", 3, true, 2, "a", 1);
+	check_sanitize("a\x80", 2, true, 3, "a", 1);
+}
+
 int test_sampler_register(void)
 {
 	CU_pSuite s = CU_add_suite("executor_sampler", NULL, NULL);
@@ -362,7 +404,8 @@ int test_sampler_register(void)
 	    !CU_add_test(s, "seed determinism", test_seed_determinism) ||
 	    !CU_add_test(s, "logprob", test_logprob) ||
 	    !CU_add_test(s, "params check", test_params_check) ||
-	    !CU_add_test(s, "stop sequences", test_stop_sequences))
+	    !CU_add_test(s, "stop sequences", test_stop_sequences) ||
+	    !CU_add_test(s, "UTF-8 sanitizing", test_utf8_sanitize))
 		return -1;
 	return 0;
 }
