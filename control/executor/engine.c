@@ -671,14 +671,6 @@ static void seq_finish(struct ex_engine *e, struct ex_seq *s, enum ts_exec_finis
 	s->fin.prefill_ns = s->t_first > s->t_start ? s->t_first - s->t_start : 0;
 	s->fin.decode_ns = s->t_first > 0 && now > s->t_first ? now - s->t_first : 0;
 	s->state = EX_SEQ_DRAIN;
-	if (why == TS_EXEC_FINISH_STOP)
-		st_add(&e->st.finish_stop, 1);
-	else if (why == TS_EXEC_FINISH_LENGTH)
-		st_add(&e->st.finish_length, 1);
-	else if (why == TS_EXEC_FINISH_ERROR)
-		st_add(&e->st.finish_error, 1);
-	else
-		st_add(&e->st.cancelled, 1);
 }
 
 /*
@@ -738,6 +730,16 @@ static uint32_t seq_flush(struct ex_engine *e, struct ex_seq *s, uint64_t now)
 			    0) < 0)
 			goto refused;
 		s->state = EX_SEQ_FREE;
+		/* Outcomes count at delivery: a sequence dropped before its FINAL
+		 * went out is `stalled`, not both. */
+		if (s->fin.finish == TS_EXEC_FINISH_STOP)
+			st_add(&e->st.finish_stop, 1);
+		else if (s->fin.finish == TS_EXEC_FINISH_LENGTH)
+			st_add(&e->st.finish_length, 1);
+		else if (s->fin.finish == TS_EXEC_FINISH_ERROR)
+			st_add(&e->st.finish_error, 1);
+		else
+			st_add(&e->st.cancelled, 1);
 		st_add(&e->st.finished, 1);
 		sent++;
 	}

@@ -136,8 +136,10 @@ struct ex_resp {
  * any thread may read them with relaxed loads, one by one, through
  * ex_engine_stats() or by name with ex_engine_counter(). Every request ends
  * in exactly one of: refused_* (an ERROR record; ex_engine_submit's callers
- * get the code instead), stalled (nothing more is sent), or a FINAL counted
- * under finish_* and then finished.
+ * get the code instead), or, once accepted, a delivered FINAL counted under
+ * its finish reason (finish_stop, finish_length, finish_error, cancelled),
+ * or stalled (dropped before its FINAL went out). So accepted = finish_* +
+ * cancelled + stalled + the requests still in flight.
  */
 struct ex_stats {
 	_Atomic uint64_t accepted;         /* requests admitted */
@@ -145,10 +147,10 @@ struct ex_stats {
 	_Atomic uint64_t refused_long;     /* refused: prompt too long (ERR_PROMPT_TOO_LONG) */
 	_Atomic uint64_t refused_bad;      /* refused: bad request (ERR_BAD_REQUEST) */
 	_Atomic uint64_t refused_internal; /* refused: tokenizer/alloc failure (ERR_INTERNAL) */
-	_Atomic uint64_t finish_stop;      /* ended by an end-of-generation token or stop sequence */
-	_Atomic uint64_t finish_length;    /* ended by max_tokens or the context */
-	_Atomic uint64_t finish_error;     /* ended by a forward or detokenizer failure */
-	_Atomic uint64_t cancelled;        /* ended by a CANCEL (finish reason CANCELLED) */
+	_Atomic uint64_t finish_stop;      /* FINAL stop: end-of-generation token or stop sequence */
+	_Atomic uint64_t finish_length;    /* FINAL length: max_tokens or the context */
+	_Atomic uint64_t finish_error;     /* FINAL error: forward or detokenizer failure */
+	_Atomic uint64_t cancelled;        /* FINAL cancelled: the worker sent CANCEL */
 	_Atomic uint64_t stalled;          /* dropped: the sink refused for stall_timeout_ns */
 	_Atomic uint64_t finished;         /* FINAL records delivered */
 	_Atomic uint64_t bad_records;      /* request-ring records of unknown type or size */

@@ -108,18 +108,15 @@ int main(int argc, char **argv)
 		fprintf(stderr, "FAIL: driver %s %d\n", WIFEXITED(status) ? "exited" : "killed by",
 			WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
 	}
-	{
-		const struct ex_stats *st = ex_engine_stats(e);
+	/* Every engine counter by its export name, on one line. */
+	fprintf(stderr, "engine:");
+	for (uint32_t i = 0; ex_engine_counter_name(i) != NULL; i++) {
+		uint64_t v = 0;
 
-		fprintf(stderr,
-			"engine: accepted %llu finished %llu refused(full/long/bad) %llu/%llu/%llu "
-			"cancelled %llu ring_full %llu steps %llu decode %llu prefill %llu\n",
-			(unsigned long long)st->accepted, (unsigned long long)st->finished,
-			(unsigned long long)st->refused_full, (unsigned long long)st->refused_long,
-			(unsigned long long)st->refused_bad, (unsigned long long)st->cancelled,
-			(unsigned long long)st->ring_full, (unsigned long long)st->steps,
-			(unsigned long long)st->decode_tokens, (unsigned long long)st->prefill_tokens);
+		ex_engine_counter(e, i, &v);
+		fprintf(stderr, " %s %llu", ex_engine_counter_name(i), (unsigned long long)v);
 	}
+	fprintf(stderr, "\n");
 stop:
 	ex_engine_stop(e);
 destroy:

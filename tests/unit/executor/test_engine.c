@@ -591,6 +591,10 @@ static void test_engine_stall(void)
 	CU_ASSERT_EQUAL(fin.req_id, 2);
 	CU_ASSERT_EQUAL(fin.finish, TS_EXEC_FINISH_LENGTH);
 	CU_ASSERT_EQUAL(ex_engine_stats(e)->stalled, 1);
+	/* Outcomes partition the accepted requests: 1 stalled + 1 length. */
+	CU_ASSERT_EQUAL(ex_engine_stats(e)->accepted, 2);
+	CU_ASSERT_EQUAL(ex_engine_stats(e)->finish_length, 1);
+	CU_ASSERT_EQUAL(ex_engine_stats(e)->finished, 1);
 	ex_engine_destroy(e);
 	ex_seg_close(&seg);
 }
