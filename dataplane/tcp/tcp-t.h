@@ -135,6 +135,7 @@ enum tcp_ctr {
 	TCP_C_RST_IGNORED,	  /* RSTs outside the window (silently dropped) */
 	TCP_C_SYN_IN_WINDOW,	  /* SYNs on a synchronized conn (challenge ACKed) */
 	TCP_C_CONN_ABORTED,	  /* conns aborted by the app (tcp_abort) */
+	TCP_C_TIME_WAIT_RECYCLED, /* oldest TIME_WAIT conn freed early: pool was empty */
 	TCP_C_COUNT,
 };
 
@@ -186,7 +187,7 @@ struct tcp_listener {
 	uint32_t addr_be;	 /* local address, network order; 0 = any */
 	uint16_t port;		 /* local port, host order */
 	uint32_t max_conns;	 /* connections (all states) allowed at once */
-	uint32_t nconns;	 /* connections it owns now, SYN_RCVD included */
+	uint32_t nconns;	 /* connections it owns now, SYN_RCVD included (not TIME_WAIT) */
 	uint32_t nsynrcvd;	 /* of which SYN_RCVD (the backlog) */
 	uint32_t syn_backlog;	 /* SYN_RCVD allowed before cookies */
 	struct tcp_ops ops;
@@ -216,6 +217,8 @@ struct tcp_stack {
 	uint32_t bucket_mask;	    /* buckets - 1 (power of two) */
 	uint32_t free_head;	    /* free conn list (index + 1; 0 = empty) */
 	uint32_t nconns;	    /* conns in use */
+	uint32_t tw_head;	    /* TIME_WAIT conns, oldest first (index + 1; 0 = none) */
+	uint32_t tw_tail;
 	uint16_t next_port;	    /* active-open port cursor (host order) */
 	struct tcp_listener listeners[TCP_LISTENERS_MAX];
 	struct tw_wheel wheel;	    /* every timer of every conn of this stack */

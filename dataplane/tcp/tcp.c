@@ -128,6 +128,7 @@ const char *const tcp_counter_names[TCP_C_COUNT] = {
 	[TCP_C_RST_IGNORED] = "rst_ignored",
 	[TCP_C_SYN_IN_WINDOW] = "syn_in_window",
 	[TCP_C_CONN_ABORTED] = "conn_aborted",
+	[TCP_C_TIME_WAIT_RECYCLED] = "time_wait_recycled",
 };
 
 void tcp_cfg_defaults(struct tcp_cfg *cfg)

@@ -79,6 +79,12 @@ struct tcp_conn *tcp_conn_alloc(struct tcp_stack *ts)
 	struct tcp_conn *c;
 	uint32_t gen;
 
+	if (ts->free_head == 0 && ts->tw_head != 0) {
+		/* pool empty: a TIME_WAIT conn is the cheapest to give up (Linux does not
+		 * even create one when its TIME_WAIT buckets run out); the oldest goes */
+		tcp_cnt(ts, TCP_C_TIME_WAIT_RECYCLED);
+		tcp_conn_drop(ts, &ts->conns[ts->tw_head - 1], 0);
+	}
 	if (ts->free_head == 0)
 		return NULL;
 	c = &ts->conns[ts->free_head - 1];
@@ -113,6 +119,20 @@ void tcp_free_chain(struct rte_mbuf **head, struct rte_mbuf **tail)
 		*tail = NULL;
 }
 
+static void tcp_tw_unlink(struct tcp_stack *ts, struct tcp_conn *c)
+{
+	if (c->tw_prev != 0)
+		ts->conns[c->tw_prev - 1].tw_next = c->tw_next;
+	else
+		ts->tw_head = c->tw_next;
+	if (c->tw_next != 0)
+		ts->conns[c->tw_next - 1].tw_prev = c->tw_prev;
+	else
+		ts->tw_tail = c->tw_prev;
+	c->tw_next = 0;
+	c->tw_prev = 0;
+}
+
 void tcp_conn_free(struct tcp_stack *ts, struct tcp_conn *c)
 {
 	if (c->state == TCP_ST_CLOSED)
@@ -124,6 +144,8 @@ void tcp_conn_free(struct tcp_stack *ts, struct tcp_conn *c)
 	tcp_free_chain(&c->rq_head, &c->rq_tail);
 	tcp_free_chain(&c->ooo_head, NULL);
 	tcp_flow_remove(ts, c);
+	if (c->state == TCP_ST_TIME_WAIT)
+		tcp_tw_unlink(ts, c);
 	if (c->lidx != 0) {
 		struct tcp_listener *l = &ts->listeners[c->lidx - 1];
 
@@ -370,6 +392,23 @@ void tcp_arm_life(struct tcp_stack *ts, struct tcp_conn *c)
 
 void tcp_enter_time_wait(struct tcp_stack *ts, struct tcp_conn *c)
 {
+	uint32_t me = tcp_conn_index(ts, c) + 1;
+
+	/* the listener's limit counts live conns, not TIME_WAIT ones */
+	if (c->lidx != 0) {
+		struct tcp_listener *l = &ts->listeners[c->lidx - 1];
+
+		if (l->nconns > 0)
+			l->nconns--;
+		c->lidx = 0;
+	}
+	c->tw_prev = ts->tw_tail;
+	c->tw_next = 0;
+	if (ts->tw_tail != 0)
+		ts->conns[ts->tw_tail - 1].tw_next = me;
+	else
+		ts->tw_head = me;
+	ts->tw_tail = me;
 	c->state = TCP_ST_TIME_WAIT;
 	tw_cancel(&ts->wheel, &c->t_rtx);
 	tw_cancel(&ts->wheel, &c->t_delack);

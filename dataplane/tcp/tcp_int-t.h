@@ -83,6 +83,8 @@ struct tcp_conn {
 	/* identity and flow table */
 	uint32_t hnext;	  /* next conn in the bucket or free list (index + 1; 0 = end) */
 	uint32_t gen;	  /* bumped on every free: detects a conn freed by an upcall */
+	uint32_t tw_next; /* TIME_WAIT list links (index + 1; 0 = none) */
+	uint32_t tw_prev;
 	uint32_t laddr;	  /* network order */
 	uint32_t raddr;	  /* network order */
 	uint16_t lport;	  /* host order */
