@@ -7,7 +7,8 @@
 #  - the normal client's persistent keep-alive connection never failed and
 #    >= 90% of its fresh connections during the attack succeeded (all of them
 #    once the flood is over),
-#  - the checksum errors were counted (dataplane counters, or the kernel's
+#  - the checksum errors, bad flag combinations and out-of-window RSTs were
+#    counted, >= 95 % of those sent (dataplane counters, or the kernel's
 #    IpInHdrErrors/TcpInCsumErrors for the nginx baseline).
 # Usage: hostile.sh TARGET [--flood N]
 set -uo pipefail
@@ -60,9 +61,13 @@ read -r p_ok p_fail f_ok f_fail < <("$IT_PY" -c 'import json,sys; d=json.load(op
 # (half-open connections from spoofed sources time out or were never kept).
 sleep 3
 bad=0
+slowest=0
 for i in $(seq 20); do
-	[ "$(ns_cl curl -s -o /dev/null -m 3 -w '%{http_code}' "$IT_URL/healthz")" = 200 ] || bad=$((bad + 1))
+	read -r code t < <(ns_cl curl -s -o /dev/null -m 3 -w '%{http_code} %{time_total}\n' "$IT_URL/healthz")
+	[ "$code" = 200 ] || bad=$((bad + 1))
+	slowest=$(awk -v a="$slowest" -v b="${t:-3}" 'BEGIN { print (b > a) ? b : a }')
 done
+ns_log "20 fresh connections after the flood: $bad failed, slowest ${slowest} s"
 [ "$bad" = 0 ] || it_fail "$bad of 20 fresh connections failed after the flood"
 
 it_counters "$W/after.counters"
@@ -89,7 +94,10 @@ for what in $checks; do
 	b=$(it_counter_sum "$W/before.counters" "${!re_var}")
 	a=$(it_counter_sum "$W/after.counters" "${!re_var}")
 	ns_log "$what counters (/${!re_var}/): $b -> $a"
-	[ $((a - b)) -ge "${!min_var}" ] || it_fail "$what: counted $((a - b)), want >= ${!min_var} (counters matching /${!re_var}/ in $W/after.counters)"
+	# >= 95 %: the kernel may drop a few frames at the af_packet receive ring
+	# when the dataplane's core is taken by other work (2 shared cores); a
+	# counter that does not count at all still fails
+	[ $(((a - b) * 100)) -ge $((${!min_var} * 95)) ] || it_fail "$what: counted $((a - b)), want >= ${!min_var} (counters matching /${!re_var}/ in $W/after.counters)"
 done
 it_stop
 ns_log "PASS"

@@ -58,6 +58,8 @@ address = $NS_DP_ADDR/$NS_PREFIX_LEN
 
 [http]
 port = $IT_PORT
+max_conns = 1024
+max_body = 1G
 EOF
 }
 
@@ -132,18 +134,27 @@ it_counters() {
 	local before i
 	before=$(wc -l < "$IT_SRV_LOG")
 	kill -USR1 "$IT_SRV_PID" || it_fail "kill -USR1 $IT_SRV_PID"
-	for i in $(seq 50); do
+	# bounded wait for the whole dump (its last line) to be written
+	for i in $(seq 100); do
 		sleep 0.1
-		[ "$(wc -l < "$IT_SRV_LOG")" -gt "$before" ] && break
+		tail -n +"$((before + 1))" "$IT_SRV_LOG" | grep -q '^--- end of counters' && break
 	done
-	sleep 0.3
-	tail -n +"$((before + 1))" "$IT_SRV_LOG" | it_parse_counters > "$out"
-	[ -s "$out" ] || it_fail "no counters printed after SIGUSR1 (log: $IT_SRV_LOG)"
+	tail -n +"$((before + 1))" "$IT_SRV_LOG" | it_last_dump | it_parse_counters > "$out"
+	[ -s "$out" ] || it_fail "no counters printed within 10 s of SIGUSR1 (log: $IT_SRV_LOG)"
 }
 
-# Counter dump lines -> "name value".  Accepts "name value", "name: value",
-# "name = value" and "lcore N name value"-style lines: the last field is the
-# value, the other fields joined with '.' are the name.
+# The last counter dump in the input: the lines between the last
+# "--- twospeed-dataplane counters ..." and "--- end of counters ---".
+it_last_dump() {
+	awk '/^--- twospeed-dataplane counters/ { n = 0; inb = 1; next }
+	     /^--- end of counters/ { inb = 0; last = n; for (i = 1; i <= n; i++) keep[i] = buf[i]; next }
+	     inb { buf[++n] = $0 }
+	     END { for (i = 1; i <= last; i++) print keep[i] }'
+}
+
+# Counter dump lines -> "name value".  The dataplane prints "module.name TOTAL"
+# and, per worker, "module.name VALUE @lcoreN"; only the totals are kept (a
+# line whose last field is not a number is skipped).  Also accepts "name: value".
 it_parse_counters() {
 	awk '{
 		gsub(/[:=]/, " ")
@@ -173,7 +184,7 @@ it_stop() {
 	wait "$IT_SRV_PID"
 	rc=$?
 	ns_forget "$IT_SRV_PID"
-	it_parse_counters < "$IT_SRV_LOG" > "$NS_WORKDIR/final.counters"
+	it_last_dump < "$IT_SRV_LOG" | it_parse_counters > "$NS_WORKDIR/final.counters"
 	[ "$rc" = 0 ] || it_fail "$IT_KIND exited with status $rc after SIGTERM"
 	ns_log "$IT_KIND stopped cleanly"
 }
