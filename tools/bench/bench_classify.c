@@ -2,7 +2,7 @@
 /*
  * bench_classify: cost of the whole routing decision on one core.
  *
- *   bench_classify [--policy IMAGE] [--cpu N] [--budget-ms MS]
+ *   bench_classify [--policy IMAGE] [--cpu N] [--budget-ms MS] [--bodies N]
  *
  * For generated chat bodies of 0.5, 2, 8, 32 and 200 KB (system + user +
  * assistant + user turns of English prose with some code, numbers and
@@ -11,8 +11,15 @@
  * and score (scorer, top-K, overriding rules). Reported: ns per request p50
  * and p99 of the whole decision, each stage's share (its median over the
  * sum of the stage medians, robust to preemption outliers), and two
- * baselines timed in the same run on the same body: one memchr() pass over
+ * baselines timed in the same run on the same bodies: one memchr() pass over
  * the body and one plain hs_scan() of the raw body with the same database.
+ *
+ * --bodies N (default 1) cycles through N different bodies of each size
+ * (same generator, different seeds). With one body the same bytes are
+ * classified over and over, so every table entry Hyperscan's literal matcher
+ * touches stays in L1; distinct requests touch different entries, and with a
+ * large rule set that costs measurably more per KB (tools/policy/lint-notes.md).
+ * Use a few dozen bodies to see the cost of distinct traffic.
  * Pinned to one CPU, warmed up, a bounded number of iterations per size
  * (at most --budget-ms each, default 4000, so the run stays under 30 s).
  *
@@ -49,6 +56,7 @@
 
 #define MAX_ITERS 20000u
 #define WARMUP 200u
+#define MAX_BODIES 256u
 
 static double now_ns(void)
 {
@@ -113,11 +121,11 @@ static size_t gen_text(char *out, size_t n, uint64_t *rng)
 }
 
 /* A chat body of `target` text bytes: system, user, assistant, user. */
-static size_t gen_body_once(char *b, size_t target)
+static size_t gen_body_once(char *b, size_t target, uint64_t seed)
 {
 	static const char *const roles[] = { "system", "user", "assistant", "user" };
 	static const double share[] = { 0.1, 0.4, 0.2, 0.3 };
-	uint64_t rng = 12345;
+	uint64_t rng = seed;
 	size_t k = 0;
 
 	k += (size_t)sprintf(b + k, "{\"model\":\"gpt-4o\",\"max_tokens\":512,\"messages\":[");
@@ -134,15 +142,15 @@ static size_t gen_body_once(char *b, size_t target)
 }
 
 /* A chat body of about `size` bytes of JSON (one corrective pass). */
-static char *gen_body(size_t size, size_t *len)
+static char *gen_body(size_t size, uint64_t seed, size_t *len)
 {
 	char *b = malloc(2 * size + 4096);
 	size_t k;
 
 	if (!b)
 		return NULL;
-	k = gen_body_once(b, size);
-	k = gen_body_once(b, (size_t)((double)size * (double)size / (double)k));
+	k = gen_body_once(b, size, seed);
+	k = gen_body_once(b, (size_t)((double)size * (double)size / (double)k), seed);
 	*len = k;
 	return b;
 }
@@ -192,11 +200,13 @@ int main(int argc, char **argv)
 		{ "policy", required_argument, NULL, 'p' },
 		{ "cpu", required_argument, NULL, 'c' },
 		{ "budget-ms", required_argument, NULL, 'b' },
+		{ "bodies", required_argument, NULL, 'n' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static const size_t sizes[] = { 512, 2048, 8192, 32768, 204800 };
 	const char *policy = TS_DEFAULT_POLICY;
 	int cpu = -1, opt;
+	unsigned nbodies = 1;
 	double budget_ms = 4000;
 	char err[512];
 	struct rv_limits lim = { .max_body = 1 << 20, .max_depth = 32, .max_messages = 1024,
@@ -214,11 +224,16 @@ int main(int argc, char **argv)
 		case 'p': policy = optarg; break;
 		case 'c': cpu = atoi(optarg); break;
 		case 'b': budget_ms = atof(optarg); break;
+		case 'n': nbodies = (unsigned)atoi(optarg); break;
 		default:
-			fprintf(stderr, "usage: bench_classify [--policy IMAGE] [--cpu N] "
-					"[--budget-ms MS]\n");
-			return 2;
+			nbodies = 0;
+			break;
 		}
+	}
+	if (nbodies < 1 || nbodies > MAX_BODIES) {
+		fprintf(stderr, "usage: bench_classify [--policy IMAGE] [--cpu N] "
+				"[--budget-ms MS] [--bodies 1..%u]\n", MAX_BODIES);
+		return 2;
 	}
 	if (cpu < 0)
 		cpu = sched_getcpu();
@@ -250,35 +265,45 @@ int main(int argc, char **argv)
 		return 1;
 	double tpn = tsc_per_ns();
 
-	printf("bench_classify: policy %s (%u rules, version %llu), cpu %d, TSC %.3f GHz\n",
-	       policy, pol->n_rules, (unsigned long long)pol->version, cpu, tpn);
+	printf("bench_classify: policy %s (%u rules, version %llu), cpu %d, TSC %.3f GHz, "
+	       "%u distinct bodies per size\n",
+	       policy, pol->n_rules, (unsigned long long)pol->version, cpu, tpn, nbodies);
 	printf("%8s %7s %9s %9s %6s %9s %9s %6s %6s %6s %6s | %11s %11s %8s\n", "body",
 	       "iters", "p50 ns", "p99 ns", "preempt", "cpu p50", "cpu p99", "view%", "scan%",
 	       "feat%", "score%", "memchr p50", "hs_raw p50", "ns/KB");
 	for (size_t si = 0; si < sizeof(sizes) / sizeof(sizes[0]); si++) {
-		size_t len;
-		char *body = gen_body(sizes[si], &len);
+		static char *bodies[MAX_BODIES];
+		static size_t lens[MAX_BODIES];
+		size_t len = 0;
 		struct cls_decision d;
 		size_t iters = 0, nquiet = 0;
-		long cs_prev = ctx_switches();
+		long cs_prev;
 		double t_end;
 
-		if (!body)
-			return 1;
-		if (rv_parse(&rv, RV_EP_CHAT, body, len, &v) < 0) {
-			fprintf(stderr, "bench_classify: generated body refused: %s at %u\n",
-				rv_strerror(v.err), v.err_off);
-			return 1;
+		for (unsigned j = 0; j < nbodies; j++) {
+			bodies[j] = gen_body(sizes[si], 12345 + 7919ull * j, &lens[j]);
+			if (!bodies[j])
+				return 1;
+			if (rv_parse(&rv, RV_EP_CHAT, bodies[j], lens[j], &v) < 0) {
+				fprintf(stderr, "bench_classify: generated body refused: %s at %u\n",
+					rv_strerror(v.err), v.err_off);
+				return 1;
+			}
+			len += lens[j];
 		}
+		len /= nbodies; /* mean body size, for the label and ns/KB */
 		for (unsigned w = 0; w < WARMUP; w++) {
-			rv_parse(&rv, RV_EP_CHAT, body, len, &v);
+			rv_parse(&rv, RV_EP_CHAT, bodies[w % nbodies], lens[w % nbodies], &v);
 			cls_decide(&ctx, pol, &v, &d);
 		}
+		cs_prev = ctx_switches();
 		t_end = now_ns() + budget_ms * 1e6 * 0.6;
 		while (iters < MAX_ITERS && (iters < 100 || now_ns() < t_end)) {
+			const char *body = bodies[iters % nbodies];
+			size_t blen = lens[iters % nbodies];
 			uint64_t t0 = tsc();
 
-			rv_parse(&rv, RV_EP_CHAT, body, len, &v);
+			rv_parse(&rv, RV_EP_CHAT, body, blen, &v);
 			uint64_t t1 = tsc();
 
 			cls_scan_begin(&ctx, pol);
@@ -304,7 +329,7 @@ int main(int argc, char **argv)
 			tot[iters++] = t4 - t0;
 			sink += d.route;
 		}
-		/* baselines on the same body */
+		/* baselines on the same bodies */
 		uint64_t *bm = malloc(2 * 2000 * sizeof(uint64_t));
 		size_t nb = iters < 2000 ? iters : 2000;
 		struct dummy_ctx dc = { 0 };
@@ -312,12 +337,14 @@ int main(int argc, char **argv)
 		if (!bm)
 			return 1;
 		for (size_t i = 0; i < nb; i++) {
+			const char *body = bodies[i % nbodies];
+			size_t blen = lens[i % nbodies];
 			uint64_t t0 = tsc();
 
-			sink += memchr(body, '\x01', len) != NULL;
+			sink += memchr(body, '\x01', blen) != NULL;
 			uint64_t t1 = tsc();
 
-			hs_scan(pol_image_hsdb(img), body, (unsigned)len, 0, raw_scratch, count_match,
+			hs_scan(pol_image_hsdb(img), body, (unsigned)blen, 0, raw_scratch, count_match,
 				&dc);
 			uint64_t t2 = tsc();
 
@@ -350,7 +377,10 @@ int main(int argc, char **argv)
 		       (double)pct(bm, nb, 0.5) / tpn, (double)pct(bm + 2000, nb, 0.5) / tpn,
 		       p50 / ((double)len / 1024.0));
 		free(bm);
-		free(body);
+		for (unsigned j = 0; j < nbodies; j++) {
+			free(bodies[j]);
+			bodies[j] = NULL;
+		}
 	}
 	(void)sink;
 	free(tot);
