@@ -102,7 +102,7 @@ struct dp_session {
 	struct h1_parser parser;
 	enum dp_route route;
 	bool echo_chunked;	    /* echoing with chunked framing (chunked request) */
-	bool closing;		    /* response to the last request written: close */
+	bool closing;		    /* FIN sent after the last response: lingering close */
 	bool in_process;	    /* re-entrancy guard for upcalls during our writes */
 	bool blocked;		    /* input waits for send space (on lc's blocked list) */
 	uint32_t next_free;	    /* free list (index + 1; 0 = end) */

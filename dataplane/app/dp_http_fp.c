@@ -21,8 +21,8 @@
 /* Send space kept free before parsing more: a response head or an error response,
  * and chunk framing around echoed bytes, always fit. */
 #define DP_HTTP_RESERVE 1024u
-/* Idle-timer wheel granularity. */
-#define DP_HTTP_TICK_NS (10u * 1000 * 1000)
+/* Longest lingering close, ns. */
+#define DP_HTTP_LINGER_NS (2ull * 1000 * 1000 * 1000)
 
 static const char healthz_body[] = "ok\n";
 
@@ -88,6 +88,28 @@ static void session_close(struct dp_session *s)
 	session_free(s);
 }
 
+static void idle_expired(struct tw_wheel *w, struct tw_timer *t);
+
+/*
+ * Lingering close (RFC 9112 9.6): after a response that ends the connection, send
+ * FIN but keep reading and discarding until the peer closes or DP_HTTP_LINGER_NS
+ * passes. Closing with unread input would answer it with RST, and a RST can destroy
+ * the response before the client has read it.
+ */
+static void session_linger(struct dp_session *s)
+{
+	struct dp_lcore *lc = s->lc;
+
+	s->closing = true;
+	if (tcp_shutdown(&lc->tcp, s->conn) != 0) {
+		/* not synchronized: TCP dropped the conn */
+		s->conn = NULL;
+		session_free(s);
+		return;
+	}
+	tw_arm_ns(&lc->wheel, &s->idle, DP_HTTP_LINGER_NS, idle_expired);
+}
+
 static void session_abort(struct dp_session *s)
 {
 	tcp_abort(&s->lc->tcp, s->conn);
@@ -124,7 +146,7 @@ static enum h1_conn_hdr conn_hdr(const struct h1_request *req)
 	return req->version_minor == 0 ? H1_CONN_KEEP_ALIVE : H1_CONN_DEFAULT;
 }
 
-/* An error response, then close. Returns false (the session is gone). */
+/* An error response, then a lingering close. Returns false (parse no more). */
 static bool session_fail(struct dp_session *s, uint16_t status)
 {
 	uint8_t buf[256];
@@ -133,7 +155,7 @@ static bool session_fail(struct dp_session *s, uint16_t status)
 	count_status(s->lc, status);
 	if (n > 0 && !session_write(s, buf, (size_t)n))
 		return false;
-	session_close(s);
+	session_linger(s);
 	return false;
 }
 
@@ -277,7 +299,7 @@ static bool on_done(struct dp_session *s)
 	s->route = DP_ROUTE_NONE;
 	s->echo_chunked = false;
 	if (!req->keep_alive) {
-		session_close(s);
+		session_linger(s);
 		return false;
 	}
 	h1_next(&s->parser);
@@ -302,8 +324,8 @@ static bool on_parse_error(struct dp_session *s, int rc)
 
 /*
  * Feeds one borrowed slice to the parser as far as send space allows. *used gets the
- * bytes consumed. Returns 1 when the slice was used up, 0 when stopped for send
- * space, -1 when the session is gone.
+ * bytes consumed. Returns 1 when the slice was used up, 0 when stopped (send space,
+ * or the connection is closing), -1 when the session is gone (aborted).
  */
 static int feed_slice(struct dp_session *s, const uint8_t *p, uint32_t len, uint32_t *used)
 {
@@ -329,21 +351,23 @@ static int feed_slice(struct dp_session *s, const uint8_t *p, uint32_t len, uint
 			call = *used < len;
 			continue;
 		}
-		if (rc < 0)
-			return on_parse_error(s, rc) ? 0 : -1;
+		if (rc < 0) {
+			on_parse_error(s, rc);
+			return s->conn == NULL ? -1 : 0;
+		}
 		*used += (uint32_t)rc;
 		switch (ev.type) {
 		case H1_EV_HEAD:
 			if (!on_head(s))
-				return -1;
+				return s->conn == NULL ? -1 : 0;
 			break;
 		case H1_EV_BODY:
 			if (!on_body(s, ev.data, ev.len))
-				return -1;
+				return s->conn == NULL ? -1 : 0;
 			break;
 		case H1_EV_DONE:
 			if (!on_done(s))
-				return -1;
+				return s->conn == NULL ? -1 : 0;
 			call = *used < len;
 			break;
 		case H1_EV_NONE:
@@ -351,6 +375,22 @@ static int feed_slice(struct dp_session *s, const uint8_t *p, uint32_t len, uint
 		}
 	}
 	return 1;
+}
+
+/* A closing session reads and discards until the peer's FIN, then closes. Returns
+ * false when the session is gone. */
+static bool linger_input(struct dp_session *s)
+{
+	struct dp_lcore *lc = s->lc;
+	uint32_t avail = tcp_rx_avail(s->conn);
+
+	if (avail > 0)
+		tcp_consume(&lc->tcp, s->conn, avail);
+	if (tcp_rx_eof(s->conn)) {
+		session_close(s);
+		return false;
+	}
+	return true;
 }
 
 static void session_process(struct dp_session *s)
@@ -362,7 +402,7 @@ static void session_process(struct dp_session *s)
 	if (s->in_process)
 		return;
 	s->in_process = true;
-	while (!blocked && tcp_rx_avail(s->conn) > 0) {
+	while (!blocked && !s->closing && tcp_rx_avail(s->conn) > 0) {
 		unsigned int n = tcp_peek(s->conn, segs, TCP_PEEK_MAX);
 		uint32_t consumed = 0;
 
@@ -372,15 +412,21 @@ static void session_process(struct dp_session *s)
 
 			consumed += used;
 			if (rc < 0)
-				return; /* s is free: no consume on a closed conn */
+				return; /* s is free (aborted): no consume on a dead conn */
 			if (rc == 0) {
 				blocked = true;
 				break;
 			}
 		}
+		if (consumed > 0)
+			tcp_consume(&lc->tcp, s->conn, consumed);
 		if (consumed == 0)
 			break;
-		tcp_consume(&lc->tcp, s->conn, consumed);
+	}
+	if (s->closing) {
+		if (linger_input(s))
+			s->in_process = false;
+		return;
 	}
 	if (!blocked && tcp_rx_eof(s->conn) && tcp_rx_avail(s->conn) == 0) {
 		/* the peer will send no more: answer nothing further, close our side */
@@ -398,6 +444,10 @@ static void idle_expired(struct tw_wheel *w, struct tw_timer *t)
 	struct dp_session *s = container_of(t, struct dp_session, idle);
 
 	(void)w;
+	if (s->closing) {
+		session_close(s);
+		return;
+	}
 	if (h1_parser_started(&s->parser) && s->route != DP_ROUTE_ECHO) {
 		s->lc->ctr.v[DP_C_HTTP_TIMEOUT_408]++;
 		session_fail(s, 408);
@@ -412,7 +462,8 @@ static void http_readable(struct tcp_conn *conn, void *ctx)
 	struct dp_session *s = ctx;
 
 	(void)conn;
-	tw_arm_ns(&s->lc->wheel, &s->idle, s->lc->http_conf->idle_timeout_ns, idle_expired);
+	if (!s->closing)
+		tw_arm_ns(&s->lc->wheel, &s->idle, s->lc->http_conf->idle_timeout_ns, idle_expired);
 	session_process(s);
 }
 
@@ -456,6 +507,8 @@ static int http_accepted(struct tcp_conn *conn, void *lctx)
 	s->route = DP_ROUTE_NONE;
 	s->echo_chunked = false;
 	s->in_process = false;
+	s->closing = false;
+	s->blocked = false;
 	h1_parser_init(&s->parser, &lc->h1_lim, lc->heads + (size_t)(s - lc->sessions) * lc->head_size,
 		       lc->head_size);
 	tcp_set_ctx(conn, s);

@@ -108,7 +108,7 @@ static struct dp_lcore *lcore_create(struct port *p, uint16_t idx, struct net_sh
 	lc->http_conf = &settings.http;
 	lc->ctl = &ctl;
 	lc->now_ns = now;
-	rc = net_lcore_init(&lc->net, &settings.net, pw, sh);
+	rc = net_lcore_init(&lc->net, &settings.net, pw, sh, now);
 	if (rc != 0) {
 		snprintf(err, errlen, "worker %u: net init: %s", idx, strerror(-rc));
 		goto free_lc;

@@ -210,7 +210,7 @@ void net_shared_free(struct net_shared *sh)
 }
 
 int net_lcore_init(struct net_lcore *nl, const struct net_conf *conf, struct port_worker *pw,
-		   struct net_shared *sh)
+		   struct net_shared *sh, uint64_t now_ns)
 {
 	const struct port *p = pw->port;
 
@@ -230,6 +230,10 @@ int net_lcore_init(struct net_lcore *nl, const struct net_conf *conf, struct por
 	nl->txq = &pw->txq;
 	nl->shared = sh != NULL && sh->nworkers > 1 ? sh : NULL;
 	nl->garp_done = !conf->garp;
+	/* output before the first net_poll() must not see time 0: its ARP deadlines
+	 * would be long past */
+	nl->now_ns = now_ns;
+	nl->next_scan_ns = now_ns + NET_SCAN_NS;
 	return 0;
 }
 

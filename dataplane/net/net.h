@@ -40,10 +40,11 @@ void net_shared_free(struct net_shared *sh);
 /*
  * Prepares nl for worker pw of its port: address and prefix from conf, MAC, MTU and
  * offloads from the port, ARP requests from the worker's pool, output to its TX
- * buffer. sh may be NULL (single worker). Returns 0 or -EINVAL.
+ * buffer, its clock at now_ns (net_poll() moves it). sh may be NULL (single worker).
+ * Returns 0 or -EINVAL.
  */
 int net_lcore_init(struct net_lcore *nl, const struct net_conf *conf, struct port_worker *pw,
-		   struct net_shared *sh);
+		   struct net_shared *sh, uint64_t now_ns);
 
 /* Frees the packets still waiting for resolution. */
 void net_lcore_fini(struct net_lcore *nl);

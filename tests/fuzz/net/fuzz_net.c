@@ -89,7 +89,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	if (net_conf_resolve(&conf, err, sizeof(err)) != 0)
 		abort();
 	nl = zalloc64(sizeof(*nl));
-	if (net_lcore_init(nl, &conf, &port->w[0], NULL) != 0)
+	if (net_lcore_init(nl, &conf, &port->w[0], NULL, now_ns) != 0)
 		abort();
 	net_poll(nl, now_ns);
 	return 0;

@@ -159,7 +159,7 @@ static void drain(struct rte_ring *r)
 static void reset_nl(void)
 {
 	net_lcore_fini(nl);
-	CU_ASSERT_FATAL(net_lcore_init(nl, &nconf, &p1->w[0], NULL) == 0);
+	CU_ASSERT_FATAL(net_lcore_init(nl, &nconf, &p1->w[0], NULL, SEC) == 0);
 	drain(tx1);
 	net_poll(nl, 1 * SEC);
 }
@@ -363,7 +363,7 @@ static void test_garp_at_start(void)
 
 	net_lcore_fini(nl);
 	c.garp = true;
-	CU_ASSERT_FATAL(net_lcore_init(nl, &c, &p1->w[0], NULL) == 0);
+	CU_ASSERT_FATAL(net_lcore_init(nl, &c, &p1->w[0], NULL, SEC) == 0);
 	drain(tx1);
 	net_poll(nl, SEC);
 	net_poll(nl, 2 * SEC);
@@ -687,7 +687,7 @@ static void test_output_gateway_and_no_route(void)
 	CU_ASSERT(ctr(NET_C_IP_TX_NO_ROUTE) == 1);
 	net_lcore_fini(nl);
 	c.gateway = rte_cpu_to_be_32(GW_IP);
-	CU_ASSERT_FATAL(net_lcore_init(nl, &c, &p1->w[0], NULL) == 0);
+	CU_ASSERT_FATAL(net_lcore_init(nl, &c, &p1->w[0], NULL, SEC) == 0);
 	net_poll(nl, SEC);
 	CU_ASSERT(net_ip_output(nl, mk_l4(10, 2), rte_cpu_to_be_32(OUR_IP),
 				rte_cpu_to_be_32(FAR_IP), IPPROTO_TCP) == 0);
@@ -870,8 +870,8 @@ static void test_arp_shared(void)
 
 	CU_ASSERT_FATAL(a != NULL && b != NULL);
 	CU_ASSERT_FATAL(net_shared_create(&sh, 2, err, sizeof(err)) == 0);
-	CU_ASSERT_FATAL(net_lcore_init(a, &nconf, &p2->w[0], &sh) == 0);
-	CU_ASSERT_FATAL(net_lcore_init(b, &nconf, &p2->w[1], &sh) == 0);
+	CU_ASSERT_FATAL(net_lcore_init(a, &nconf, &p2->w[0], &sh, SEC) == 0);
+	CU_ASSERT_FATAL(net_lcore_init(b, &nconf, &p2->w[1], &sh, SEC) == 0);
 	net_poll(a, SEC);
 	net_poll(b, SEC);
 	/* b waits for PEER_IP */

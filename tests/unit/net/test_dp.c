@@ -1,0 +1,486 @@
+/* SPDX-License-Identifier: proprietary */
+/*
+ * In-memory end-to-end tests of the dataplane app: a server worker (port, net, TCP,
+ * the HTTP listener) and a client worker (port, net, TCP active opens) on two net_ring
+ * ports wired back to back, both driven by dp_poll() from this one thread. The
+ * client speaks raw bytes over tcp_connect()/tcp_write()/tcp_read(), so the tests
+ * see exactly what the listener sends. EAL --no-huge --no-pci, no NIC.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <CUnit/Basic.h>
+#include <rte_byteorder.h>
+#include <rte_eal.h>
+#include <rte_eth_ring.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_ring.h>
+
+#include "dp.h"
+#include "net.h"
+#include "port.h"
+#include "tcp.h"
+#include "tsconf.h"
+
+#define SERVER_ADDR "198.18.0.1/24"
+#define CLIENT_ADDR "198.18.0.2/24"
+#define RX_MAX (1u << 20)
+
+struct side {
+	struct port *port;
+	struct dp_lcore *lc;
+	struct net_conf net;
+	struct tcp_cfg tcp;
+	struct dp_conf dp;
+	struct dp_http_conf http;
+};
+
+static struct side srv, cli;
+static struct dp_ctl ctl;
+
+/* One client connection's view. */
+struct client {
+	struct tcp_conn *conn;
+	bool connected, closed;
+	int err;
+	uint8_t *rx;
+	uint32_t rx_len;
+};
+
+static void *zalloc64(size_t size)
+{
+	size_t n = (size + 63) & ~(size_t)63;
+	void *p = aligned_alloc(64, n);
+
+	if (p != NULL)
+		memset(p, 0, n);
+	return p;
+}
+
+static int side_init(struct side *s, const char *name, struct rte_ring *rx, struct rte_ring *tx,
+		     const char *addr, uint64_t http_port, uint64_t max_conns, uint64_t idle_ns)
+{
+	struct tsconf *c = tsconf_create();
+	struct port_conf pc;
+	unsigned int lc = rte_lcore_id();
+	char err[256];
+	int id;
+
+	if (c == NULL || port_conf_register(c, &pc, err, sizeof(err)) != 0 ||
+	    net_conf_register(c, &s->net, err, sizeof(err)) != 0 ||
+	    tsconf_register(c, "tcp", tcp_conf_keys, tcp_conf_nkeys, &s->tcp, err, sizeof(err)) !=
+		    0 ||
+	    dp_conf_register(c, &s->dp, &s->http, err, sizeof(err)) != 0)
+		return -1;
+	tsconf_destroy(c);
+	snprintf(s->net.address, sizeof(s->net.address), "%s", addr);
+	s->net.garp = false;
+	if (net_conf_resolve(&s->net, err, sizeof(err)) != 0)
+		return -1;
+	s->http.port = http_port;
+	s->http.max_conns = max_conns;
+	s->http.idle_timeout_ns = idle_ns;
+	s->dp.drain_timeout_ns = 0;
+	s->tcp.max_conns = 64;
+	id = rte_eth_from_rings(name, &rx, 1, &tx, 1, (unsigned int)rte_socket_id());
+	if (id < 0)
+		return -1;
+	pc.port_id = (uint64_t)id;
+	pc.mbufs = 4095;
+	pc.mbuf_cache = 32;
+	s->port = zalloc64(sizeof(*s->port));
+	s->lc = zalloc64(sizeof(*s->lc));
+	if (s->port == NULL || s->lc == NULL ||
+	    port_setup(s->port, &pc, 1, &lc, err, sizeof(err)) != 0)
+		return -1;
+	s->lc->pw = &s->port->w[0];
+	s->lc->conf = &s->dp;
+	s->lc->http_conf = &s->http;
+	s->lc->ctl = &ctl;
+	s->lc->lcore_id = lc;
+	if (net_lcore_init(&s->lc->net, &s->net, s->lc->pw, NULL, dp_now_ns()) != 0 ||
+	    tcp_stack_init(&s->lc->tcp, &s->tcp, s->lc->pw->pool, 0, dp_now_ns(), s->lc) != 0 ||
+	    dp_http_init(s->lc, 0, dp_now_ns()) != 0)
+		return -1;
+	return 0;
+}
+
+static int suite_init(void)
+{
+	struct rte_ring *ab = rte_ring_create("dp_ab", 1024, SOCKET_ID_ANY, 0);
+	struct rte_ring *ba = rte_ring_create("dp_ba", 1024, SOCKET_ID_ANY, 0);
+
+	dp_clock_init();
+	if (ab == NULL || ba == NULL)
+		return -1;
+	/* server max 2 sessions, 200 ms idle timeout; the client serves nothing */
+	if (side_init(&srv, "dp_srv", ba, ab, SERVER_ADDR, 80, 2, 200 * 1000 * 1000) != 0 ||
+	    side_init(&cli, "dp_cli", ab, ba, CLIENT_ADDR, 0, 1, 60ULL * 1000000000) != 0)
+		return -1;
+	ctl.nworkers = 1;
+	return 0;
+}
+
+static int suite_fini(void)
+{
+	struct side *sides[2] = {&srv, &cli};
+
+	for (int i = 0; i < 2; i++) {
+		struct side *s = sides[i];
+
+		tcp_abort_all(&s->lc->tcp);
+		dp_http_fini(s->lc);
+		tcp_stack_fini(&s->lc->tcp);
+		net_lcore_fini(&s->lc->net);
+		port_close(s->port);
+	}
+	return 0;
+}
+
+static void poll_both(void)
+{
+	dp_poll(srv.lc);
+	dp_poll(cli.lc);
+}
+
+/* ---- the client ---- */
+
+static void cl_connected(struct tcp_conn *conn, void *ctx)
+{
+	(void)conn;
+	((struct client *)ctx)->connected = true;
+}
+
+static void cl_closed(struct tcp_conn *conn, void *ctx, int err)
+{
+	struct client *c = ctx;
+
+	(void)conn;
+	c->closed = true;
+	c->err = err;
+	c->conn = NULL;
+}
+
+static const struct tcp_ops cl_ops = {.connected = cl_connected, .closed = cl_closed};
+
+static void cl_read(struct client *c)
+{
+	if (c->conn == NULL)
+		return;
+	while (tcp_rx_avail(c->conn) > 0 && c->rx_len < RX_MAX)
+		c->rx_len += tcp_read(&cli.lc->tcp, c->conn, c->rx + c->rx_len, RX_MAX - c->rx_len);
+}
+
+/* Polls both sides until pred(c) holds or `limit` iterations passed; reads for the
+ * client when read is true. Returns whether pred held. */
+static bool run_until(struct client *c, bool (*pred)(const struct client *), bool read,
+		      unsigned long limit)
+{
+	for (unsigned long i = 0; i < limit; i++) {
+		poll_both();
+		if (read)
+			cl_read(c);
+		if (pred(c))
+			return true;
+	}
+	return false;
+}
+
+static bool is_connected(const struct client *c)
+{
+	return c->connected || c->closed;
+}
+
+static bool is_closed(const struct client *c)
+{
+	return c->closed || (c->conn != NULL && tcp_rx_eof(c->conn) && tcp_rx_avail(c->conn) == 0);
+}
+
+static uint32_t want_len;
+
+static bool has_want(const struct client *c)
+{
+	return c->rx_len >= want_len;
+}
+
+static bool client_open(struct client *c)
+{
+	int rc;
+
+	memset(c, 0, sizeof(*c));
+	c->rx = malloc(RX_MAX);
+	rc = tcp_connect(&cli.lc->tcp, cli.net.addr, srv.net.addr, 80, &cl_ops, c, dp_now_ns(),
+			 &c->conn);
+	return c->rx != NULL && rc == 0 && run_until(c, is_connected, false, 200000) &&
+	       c->connected;
+}
+
+/* Writes all of buf, polling while the send buffer is full. With read, the client
+ * reads only when its own write is stuck: a client that reads late, so the server
+ * meets a full send buffer (back-pressure) before the client drains it. */
+static bool client_send(struct client *c, const void *buf, uint32_t len, bool read)
+{
+	uint32_t done = 0;
+
+	for (unsigned long i = 0; i < 2000000 && done < len && c->conn != NULL; i++) {
+		int32_t n = tcp_write(&cli.lc->tcp, c->conn, (const uint8_t *)buf + done, len - done);
+
+		if (n < 0)
+			return false;
+		done += (uint32_t)n;
+		poll_both();
+		if (read && n == 0)
+			cl_read(c);
+	}
+	return done == len;
+}
+
+static void client_done(struct client *c)
+{
+	if (c->conn != NULL)
+		tcp_abort(&cli.lc->tcp, c->conn);
+	c->conn = NULL;
+	free(c->rx);
+	c->rx = NULL;
+	/* let the server see the RST and free its session */
+	for (int i = 0; i < 2000; i++)
+		poll_both();
+}
+
+static bool rx_has(const struct client *c, const char *s)
+{
+	size_t n = strlen(s);
+
+	for (uint32_t i = 0; i + n <= c->rx_len; i++)
+		if (memcmp(c->rx + i, s, n) == 0)
+			return true;
+	return false;
+}
+
+/* ---- tests ---- */
+
+static void test_healthz(void)
+{
+	struct client c;
+	static const char req[] = "GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n";
+	static const char resp_start[] = "HTTP/1.1 200 OK\r\n";
+
+	CU_ASSERT_FATAL(client_open(&c));
+	CU_ASSERT(client_send(&c, req, sizeof(req) - 1, true));
+	want_len = 40;
+	CU_ASSERT(run_until(&c, has_want, true, 200000));
+	CU_ASSERT(c.rx_len > sizeof(resp_start) && memcmp(c.rx, resp_start, sizeof(resp_start) - 1) == 0);
+	CU_ASSERT(c.rx_len >= 3 && memcmp(c.rx + c.rx_len - 3, "ok\n", 3) == 0);
+	CU_ASSERT(rx_has(&c, "Content-Length: 3\r\n"));
+	/* keep-alive: the connection stays open */
+	CU_ASSERT_FALSE(c.closed);
+	client_done(&c);
+	CU_ASSERT(srv.lc->ctr.v[DP_C_HTTP_HEALTHZ] == 1);
+}
+
+static void test_pipelined(void)
+{
+	struct client c;
+	static const char req[] = "GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n"
+				  "GET /nope HTTP/1.1\r\nHost: t\r\n\r\n"
+				  "DELETE /echo HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
+	const uint8_t *p404, *p405;
+
+	CU_ASSERT_FATAL(client_open(&c));
+	CU_ASSERT(client_send(&c, req, sizeof(req) - 1, true));
+	CU_ASSERT(run_until(&c, is_closed, true, 400000));
+	cl_read(&c);
+	p404 = memmem(c.rx, c.rx_len, "HTTP/1.1 404", 12);
+	p405 = memmem(c.rx, c.rx_len, "HTTP/1.1 405", 12);
+	CU_ASSERT(c.rx_len > 12 && memcmp(c.rx, "HTTP/1.1 200", 12) == 0);
+	CU_ASSERT(p404 != NULL && p405 != NULL && p404 < p405);
+	CU_ASSERT(rx_has(&c, "Allow: POST, PUT\r\n"));
+	CU_ASSERT(rx_has(&c, "Connection: close\r\n"));
+	client_done(&c);
+}
+
+/* A 600 KB body, more than the send and receive buffers: the listener stops parsing
+ * while its send buffer is full and resumes as the client reads. */
+static void echo_case(bool chunked)
+{
+	struct client c;
+	const uint32_t len = 600 * 1024;
+	uint8_t *body = malloc(len);
+	char head[160];
+	int hl;
+	const uint8_t *start;
+
+	CU_ASSERT_FATAL(body != NULL);
+	for (uint32_t i = 0; i < len; i++)
+		body[i] = (uint8_t)(i * 131 + (i >> 8));
+	CU_ASSERT_FATAL(client_open(&c));
+	if (chunked)
+		hl = snprintf(head, sizeof(head),
+			      "POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n");
+	else
+		hl = snprintf(head, sizeof(head),
+			      "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: %u\r\n\r\n", len);
+	CU_ASSERT(client_send(&c, head, (uint32_t)hl, true));
+	if (chunked) {
+		/* 60 chunks of 10 KiB */
+		for (uint32_t off = 0; off < len; off += 10240) {
+			char ch[16];
+			int cl = snprintf(ch, sizeof(ch), "%x\r\n", 10240);
+
+			CU_ASSERT(client_send(&c, ch, (uint32_t)cl, true));
+			CU_ASSERT(client_send(&c, body + off, 10240, true));
+			CU_ASSERT(client_send(&c, "\r\n", 2, true));
+		}
+		CU_ASSERT(client_send(&c, "0\r\n\r\n", 5, true));
+	} else {
+		CU_ASSERT(client_send(&c, body, len, true));
+	}
+	want_len = len;
+	CU_ASSERT(run_until(&c, has_want, true, 2000000));
+	start = memmem(c.rx, c.rx_len, "\r\n\r\n", 4);
+	CU_ASSERT_FATAL(start != NULL);
+	start += 4;
+	if (!chunked) {
+		CU_ASSERT(rx_has(&c, "Content-Length: 614400\r\n"));
+		CU_ASSERT((uint32_t)(c.rx + c.rx_len - start) == len);
+		CU_ASSERT(memcmp(start, body, len) == 0);
+	} else {
+		/* de-chunk the response and compare */
+		uint8_t *out = malloc(len);
+		uint32_t got = 0;
+		const uint8_t *p = start, *end;
+		bool ok = out != NULL, last = false;
+
+		want_len = 0;
+		for (int i = 0; i < 200000 && ok && !memmem(c.rx, c.rx_len, "\r\n0\r\n\r\n", 7); i++) {
+			poll_both();
+			cl_read(&c);
+		}
+		end = c.rx + c.rx_len;
+		while (ok && p < end && !last) {
+			unsigned long n = strtoul((const char *)p, NULL, 16);
+			const uint8_t *d = memmem(p, (size_t)(end - p), "\r\n", 2);
+
+			ok = d != NULL && got + n <= len && d + 2 + n + 2 <= end;
+			if (!ok)
+				break;
+			memcpy(out + got, d + 2, n);
+			got += (uint32_t)n;
+			last = n == 0;
+			p = d + 2 + n + 2;
+		}
+		CU_ASSERT(ok && last);
+		CU_ASSERT(got == len);
+		CU_ASSERT(ok && memcmp(out, body, len) == 0);
+		free(out);
+	}
+	CU_ASSERT(srv.lc->ctr.v[DP_C_HTTP_TX_BLOCKED] > 0);
+	client_done(&c);
+	free(body);
+}
+
+static void test_echo_length(void)
+{
+	echo_case(false);
+}
+
+static void test_echo_chunked(void)
+{
+	echo_case(true);
+}
+
+static void test_parse_error(void)
+{
+	struct client c;
+	static const char req[] = "GET / HTTP/2.0\r\nHost: t\r\n\r\n";
+
+	CU_ASSERT_FATAL(client_open(&c));
+	CU_ASSERT(client_send(&c, req, sizeof(req) - 1, true));
+	CU_ASSERT(run_until(&c, is_closed, true, 400000));
+	cl_read(&c);
+	CU_ASSERT(c.rx_len > 12 && memcmp(c.rx, "HTTP/1.1 505", 12) == 0);
+	CU_ASSERT(srv.lc->ctr.h1_err[-H1_E_VERSION] == 1);
+	client_done(&c);
+}
+
+/* Two sessions per worker: a third connection is answered 503 and closed. */
+static void test_sessions_exhausted(void)
+{
+	struct client a, b, c;
+
+	CU_ASSERT_FATAL(client_open(&a));
+	CU_ASSERT_FATAL(client_open(&b));
+	CU_ASSERT_FATAL(client_open(&c));
+	CU_ASSERT(run_until(&c, is_closed, true, 400000));
+	cl_read(&c);
+	CU_ASSERT(c.rx_len > 12 && memcmp(c.rx, "HTTP/1.1 503", 12) == 0);
+	CU_ASSERT(srv.lc->ctr.v[DP_C_HTTP_NO_SESSION] == 1);
+	client_done(&c);
+	client_done(&b);
+	client_done(&a);
+	CU_ASSERT(srv.lc->nsessions == 0);
+}
+
+/* A request started and then silent: 408 after the idle timeout (200 ms). */
+static void test_idle_408(void)
+{
+	struct client c;
+	static const char req[] = "GET /healthz HTTP/1.1\r\nHo";
+	uint64_t t0;
+
+	CU_ASSERT_FATAL(client_open(&c));
+	CU_ASSERT(client_send(&c, req, sizeof(req) - 1, true));
+	t0 = dp_now_ns();
+	while (!is_closed(&c) && dp_now_ns() - t0 < 3ULL * 1000000000) {
+		poll_both();
+		cl_read(&c);
+	}
+	cl_read(&c);
+	CU_ASSERT(dp_now_ns() - t0 >= 150ULL * 1000000);
+	CU_ASSERT(c.rx_len > 12 && memcmp(c.rx, "HTTP/1.1 408", 12) == 0);
+	CU_ASSERT(srv.lc->ctr.v[DP_C_HTTP_TIMEOUT_408] == 1);
+	client_done(&c);
+}
+
+int main(int argc, char **argv)
+{
+	static char args[][32] = {"test_dp", "--no-huge", "--no-pci", "-m", "512",
+				  "--file-prefix", "ts_ut_dp", "-l", "0", "--log-level",
+				  "lib.eal:error"};
+	char *eal[sizeof(args) / sizeof(args[0]) + 1];
+	CU_pSuite s;
+	unsigned int fails;
+
+	(void)argc;
+	(void)argv;
+	for (size_t i = 0; i < sizeof(args) / sizeof(args[0]); i++)
+		eal[i] = args[i];
+	eal[sizeof(args) / sizeof(args[0])] = NULL;
+	if (rte_eal_init((int)(sizeof(args) / sizeof(args[0])), eal) < 0) {
+		fprintf(stderr, "EAL init failed\n");
+		return 1;
+	}
+	if (CU_initialize_registry() != CUE_SUCCESS)
+		return 1;
+	s = CU_add_suite("app", suite_init, suite_fini);
+	if (s == NULL || !CU_add_test(s, "healthz", test_healthz) ||
+	    !CU_add_test(s, "pipelined", test_pipelined) ||
+	    !CU_add_test(s, "echo_length", test_echo_length) ||
+	    !CU_add_test(s, "echo_chunked", test_echo_chunked) ||
+	    !CU_add_test(s, "parse_error", test_parse_error) ||
+	    !CU_add_test(s, "sessions_exhausted", test_sessions_exhausted) ||
+	    !CU_add_test(s, "idle_408", test_idle_408)) {
+		CU_cleanup_registry();
+		return 1;
+	}
+	CU_basic_set_mode(CU_BRM_VERBOSE);
+	CU_basic_run_tests();
+	fails = CU_get_number_of_failures() + CU_get_number_of_tests_failed() +
+		CU_get_number_of_suites_failed();
+	CU_cleanup_registry();
+	rte_eal_cleanup();
+	return fails == 0 ? 0 : 1;
+}
