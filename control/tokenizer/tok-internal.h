@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "tok-t.h"
 
@@ -153,6 +154,56 @@ static inline size_t tok_utf8_len(const char *s, size_t avail)
 		if (((uint8_t)s[i] & 0xC0) != 0x80)
 			return 1;
 	return n;
+}
+
+/* A binary min-heap of fixed-size items, the merge queue of both BPE flavours
+ * (tok_spm.c orders by score, tok_bpe.c by rank). before(a, b) is a strict
+ * order that says a leaves first; ties must be broken by the caller's order
+ * (both break them by left index), so the merge sequence is deterministic.
+ * static inline with constant size and before, so the compiler specialises it
+ * per caller. h holds *n items and room for one more on push. */
+static inline void tok_heap_push(void *h, size_t *n, const void *v, size_t size,
+				 bool (*before)(const void *a, const void *b))
+{
+	unsigned char *base = h;
+	size_t i = (*n)++;
+
+	while (i > 0) {
+		size_t p = (i - 1) / 2;
+		if (!before(v, base + p * size))
+			break;
+		memcpy(base + i * size, base + p * size, size);
+		i = p;
+	}
+	memcpy(base + i * size, v, size);
+}
+
+/* Removes the first item of a non-empty heap into *out. */
+static inline void tok_heap_pop(void *h, size_t *n, void *out, size_t size,
+				bool (*before)(const void *a, const void *b))
+{
+	unsigned char *base = h;
+	size_t i = 0, cnt = --*n;
+	/* The old last item, now outside [0, cnt): the moves below never reach it. */
+	const unsigned char *last = base + cnt * size;
+
+	memcpy(out, base, size);
+	for (;;) {
+		size_t l = 2 * i + 1, best = i;
+		const unsigned char *bv = last;
+		if (l < cnt && before(base + l * size, bv)) {
+			best = l;
+			bv = base + l * size;
+		}
+		if (l + 1 < cnt && before(base + (l + 1) * size, bv))
+			best = l + 1;
+		if (best == i)
+			break;
+		memcpy(base + i * size, base + best * size, size);
+		i = best;
+	}
+	if (cnt > 0)
+		memcpy(base + i * size, last, size);
 }
 
 #endif

@@ -27,47 +27,13 @@ struct bpe_bigram {
 	int32_t result;
 };
 
-static bool bg_before(const struct bpe_bigram *a, const struct bpe_bigram *b)
+static bool bg_before(const void *va, const void *vb)
 {
+	const struct bpe_bigram *a = va, *b = vb;
+
 	if (a->rank != b->rank)
 		return a->rank < b->rank;
 	return a->left < b->left;
-}
-
-static void heap_push(struct bpe_bigram *h, size_t *n, struct bpe_bigram v)
-{
-	size_t i = (*n)++;
-	while (i > 0) {
-		size_t p = (i - 1) / 2;
-		if (!bg_before(&v, &h[p]))
-			break;
-		h[i] = h[p];
-		i = p;
-	}
-	h[i] = v;
-}
-
-static struct bpe_bigram heap_pop(struct bpe_bigram *h, size_t *n)
-{
-	struct bpe_bigram top = h[0], last = h[--*n];
-	size_t i = 0, cnt = *n;
-	for (;;) {
-		size_t l = 2 * i + 1, best = i;
-		const struct bpe_bigram *bv = &last;
-		if (l < cnt && bg_before(&h[l], bv)) {
-			best = l;
-			bv = &h[l];
-		}
-		if (l + 1 < cnt && bg_before(&h[l + 1], bv))
-			best = l + 1;
-		if (best == i)
-			break;
-		h[i] = h[best];
-		i = best;
-	}
-	if (cnt > 0)
-		h[i] = last;
-	return top;
 }
 
 static const struct tok_merge *find_merge(const struct tok *t, int32_t l, int32_t r)
@@ -93,7 +59,7 @@ static void try_bigram(const struct tok *t, const struct bpe_sym *sym, struct bp
 	if (!m)
 		return;
 	struct bpe_bigram b = { m->rank, left, right, sym[left].id, sym[right].id, m->result };
-	heap_push(h, hn, b);
+	tok_heap_push(h, hn, &b, sizeof(b), bg_before);
 }
 
 struct word_ctx {
@@ -146,8 +112,12 @@ static int bpe_word(void *arg, const char *w, size_t len)
 
 	/* A symbol merged into its left neighbour is marked by prev == -2. */
 	while (hn > 0) {
-		struct bpe_bigram b = heap_pop(h, &hn);
-		struct bpe_sym *l = &sym[b.left], *r = &sym[b.right];
+		struct bpe_bigram b;
+		struct bpe_sym *l, *r;
+
+		tok_heap_pop(h, &hn, &b, sizeof(b), bg_before);
+		l = &sym[b.left];
+		r = &sym[b.right];
 		if (l->prev == -2 || r->prev == -2 || l->next != b.right || l->id != b.lid ||
 		    r->id != b.rid)
 			continue;

@@ -29,47 +29,13 @@ struct spm_bigram {
 };
 
 /* Heap order: higher score first, then lower left index. */
-static bool bg_before(const struct spm_bigram *a, const struct spm_bigram *b)
+static bool bg_before(const void *va, const void *vb)
 {
+	const struct spm_bigram *a = va, *b = vb;
+
 	if (a->score != b->score)
 		return a->score > b->score;
 	return a->left < b->left;
-}
-
-static void heap_push(struct spm_bigram *h, size_t *n, struct spm_bigram v)
-{
-	size_t i = (*n)++;
-	while (i > 0) {
-		size_t p = (i - 1) / 2;
-		if (!bg_before(&v, &h[p]))
-			break;
-		h[i] = h[p];
-		i = p;
-	}
-	h[i] = v;
-}
-
-static struct spm_bigram heap_pop(struct spm_bigram *h, size_t *n)
-{
-	struct spm_bigram top = h[0], last = h[--*n];
-	size_t i = 0, cnt = *n;
-	for (;;) {
-		size_t l = 2 * i + 1, best = i;
-		const struct spm_bigram *bv = &last;
-		if (l < cnt && bg_before(&h[l], bv)) {
-			best = l;
-			bv = &h[l];
-		}
-		if (l + 1 < cnt && bg_before(&h[l + 1], bv))
-			best = l + 1;
-		if (best == i)
-			break;
-		h[i] = h[best];
-		i = best;
-	}
-	if (cnt > 0)
-		h[i] = last;
-	return top;
 }
 
 static void try_bigram(const struct tok *t, const char *s, const struct spm_sym *sym,
@@ -82,7 +48,7 @@ static void try_bigram(const struct tok *t, const char *s, const struct spm_sym 
 	if (id == TOK_NULL)
 		return;
 	struct spm_bigram b = { t->score[id], left, right, size };
-	heap_push(h, hn, b);
+	tok_heap_push(h, hn, &b, sizeof(b), bg_before);
 }
 
 static int emit_bytes(const struct tok *t, const char *s, size_t n, struct tok_out *o)
@@ -126,8 +92,12 @@ static int spm_chunk(const struct tok *t, struct tok_scratch *sc, const char *s,
 		try_bigram(t, s, sym, h, &hn, i - 1, i);
 
 	while (hn > 0) {
-		struct spm_bigram b = heap_pop(h, &hn);
-		struct spm_sym *l = &sym[b.left], *r = &sym[b.right];
+		struct spm_bigram b;
+		struct spm_sym *l, *r;
+
+		tok_heap_pop(h, &hn, &b, sizeof(b), bg_before);
+		l = &sym[b.left];
+		r = &sym[b.right];
 		if (l->n == 0 || r->n == 0 || l->n + r->n != b.size)
 			continue; /* one side was merged into something else */
 		l->n += r->n;
