@@ -88,6 +88,7 @@ else
 fi
 min_ip=$COUNT
 min_tcp=$COUNT
+[ "$IT_KIND" = dataplane ] && ns_log "frames the veth delivered but the dataplane never saw (af_packet ring): $(it_ring_drops "$W/after.counters")"
 for what in $checks; do
 	min_var="min_$what"
 	re_var="re_$what"

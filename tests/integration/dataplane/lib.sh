@@ -141,6 +141,23 @@ it_counters() {
 	done
 	tail -n +"$((before + 1))" "$IT_SRV_LOG" | it_last_dump | it_parse_counters > "$out"
 	[ -s "$out" ] || it_fail "no counters printed within 10 s of SIGUSR1 (log: $IT_SRV_LOG)"
+	it_veth_counters >> "$out"
+}
+
+# The kernel's view of the dataplane's veth end: frames the veth delivered
+# (veth.rx_packets) minus the port's port.rx_pkts is what the af_packet receive
+# ring dropped (the PMD does not report it).
+it_veth_counters() {
+	ns_dp ip -s -j link show dev "$IF_DP" 2> /dev/null | "$IT_PY" -c '
+import json, sys
+s = json.load(sys.stdin)[0]["stats64"]
+print("veth.rx_packets", s["rx"]["packets"])
+print("veth.tx_packets", s["tx"]["packets"])'
+}
+
+# it_ring_drops FILE: frames that reached the veth but not the dataplane.
+it_ring_drops() {
+	awk '$1 == "veth.rx_packets" { v = $2 } $1 == "port.rx_pkts" { p = $2 } END { printf "%d\n", v - p }' "$1"
 }
 
 # The last counter dump in the input: the lines between the last

@@ -62,6 +62,8 @@ if [ "$only" != nginx ]; then
 	it_start
 	rps_dp=$(run_wrk dataplane)
 	it_counters "$NS_WORKDIR/dp.counters"
+	ring_drops=$(it_ring_drops "$NS_WORKDIR/dp.counters")
+	rtx=$(it_counter_sum "$NS_WORKDIR/dp.counters" '^tcp\.(retransmits|dup_segs)$')
 	it_stop
 fi
 echo
@@ -69,6 +71,7 @@ echo "POST /echo, 2 KB bodies, $conns keep-alive connections, ${secs} s, server 
 printf '%-28s %12s\n' "server" "requests/s"
 [ -n "$rps_nginx" ] && printf '%-28s %12s\n' "nginx (Linux stack)" "$rps_nginx"
 [ -n "$rps_dp" ] && printf '%-28s %12s\n' "twospeed-dataplane" "$rps_dp"
+[ -n "$rps_dp" ] && echo "dataplane: $ring_drops frames dropped at the af_packet ring, $rtx retransmitted or duplicate segments"
 if [ -n "$rps_nginx" ] && [ -n "$rps_dp" ]; then
 	awk -v d="$rps_dp" -v n="$rps_nginx" 'BEGIN { printf "%-28s %12.2f\n", "ratio dataplane/nginx", d / n }'
 fi

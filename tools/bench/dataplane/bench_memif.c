@@ -14,8 +14,8 @@
  *
  * Prints requests/s over the measured interval, the generator's own busy share
  * (when that is near 100 % the number is bounded by the generator, not the
- * dataplane) and cycles per request on the server's core, assuming that core is
- * saturated (the dataplane busy-polls).  Usage: see README.md next to this file.
+ * dataplane) and cycles per request on the server's core: TSC Hz / requests/s,
+ * exact when that core is saturated and an upper bound otherwise.  Usage: see README.md next to this file.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -525,7 +525,9 @@ int main(int argc, char **argv)
 	printf("requests/s                        %12.0f\n", rps);
 	printf("mean latency, us                  %12.1f\n",
 	       resp ? (double)(b.lat_sum_tsc - lat0) / (double)resp * 1e6 / (double)hz : 0.0);
-	printf("server cycles/request (saturated) %12.0f   (TSC %.2f GHz / requests/s)\n", rps > 0 ? (double)hz / rps : 0.0,
+	/* the server's core spends at most this: exact when it is saturated,
+	 * an upper bound otherwise (bench_memif.sh prints its empty-poll share) */
+	printf("server cycles/request, at most    %12.0f   (TSC %.2f GHz / requests/s)\n", rps > 0 ? (double)hz / rps : 0.0,
 	       (double)hz / 1e9);
 	printf("generator busy share              %11.1f%%   (near 100%%: bound by the generator)\n",
 	       measuring ? 100.0 * (double)(busy - busy0) / (double)(t_end_meas - t_measure) : 0.0);

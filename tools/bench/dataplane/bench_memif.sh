@@ -58,6 +58,14 @@ ns_forget "$gen_pid"
 kill -TERM "$dp_pid" 2> /dev/null
 for i in $(seq 100); do kill -0 "$dp_pid" 2> /dev/null || break; sleep 0.1; done
 grep -v '^EAL\|^TELEMETRY\|^memif' "$NS_WORKDIR/gen.log"
+# The server's side (its exit dump, whole run including warm-up): polls that
+# found no frame show how far from saturated it was.
+awk '/^--- twospeed-dataplane counters/ { inb = 1 } inb && NF == 2 { v[$1] = $2 }
+     END {
+	loops = v["app.loops"]; rx = v["app.rx_bursts"]
+	printf "dataplane: %d polls, %d with frames (%.1f%% empty), %d idle sleeps, %d requests, %d retransmits\n",
+	       loops, rx, loops ? 100 * (loops - rx) / loops : 0, v["app.idle_sleeps"], v["app.http_requests"], v["tcp.retransmits"]
+     }' "$NS_WORKDIR/dp.log"
 if [ "$rc" != 0 ]; then
 	echo "bench_memif exited $rc; dataplane log tail:" >&2
 	tail -n 30 "$NS_WORKDIR/dp.log" >&2
