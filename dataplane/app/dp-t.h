@@ -105,6 +105,7 @@ struct dp_session {
 	bool closing;		    /* FIN sent after the last response: lingering close */
 	bool in_process;	    /* re-entrancy guard for upcalls during our writes */
 	bool blocked;		    /* input waits for send space (on lc's blocked list) */
+	bool refused;		    /* lc->refused: the shared context of 503'd conns */
 	uint32_t next_free;	    /* free list (index + 1; 0 = end) */
 	uint32_t bnext, bprev;	    /* blocked list links (index + 1; 0 = none) */
 };
@@ -121,6 +122,7 @@ struct dp_lcore {
 	struct h1_limits h1_lim;
 	struct tcp_listener *listener;
 	struct dp_session *sessions; /* http_conf->max_conns of them */
+	struct dp_session refused;   /* context of connections refused with 503 */
 	uint8_t *heads;		     /* their head buffers, head_size bytes each */
 	uint32_t head_size;
 	/* lcore-local, hot */

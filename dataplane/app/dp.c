@@ -140,6 +140,8 @@ int dp_http_init(struct dp_lcore *lc, int socket, uint64_t now_ns)
 		lc->sessions[i].next_free = i + 1 < hc->max_conns ? i + 2 : 0;
 	}
 	lc->free_head = 1;
+	lc->refused.lc = lc;
+	lc->refused.refused = true;
 	lc->listener = tcp_listen(&lc->tcp, 0, (uint16_t)hc->port, (uint32_t)hc->max_conns + 64,
 				  &dp_http_ops, lc);
 	if (lc->listener == NULL) {

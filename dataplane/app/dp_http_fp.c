@@ -457,11 +457,28 @@ static void idle_expired(struct tw_wheel *w, struct tw_timer *t)
 	session_close(s);
 }
 
+/* A connection refused with 503 has no session of its own (its ctx is the lcore's
+ * shared `refused` marker): it lingers the same way,
+ * discarding input until the peer's FIN; TCP's idle timeout and the listener's
+ * connection limit bound how many and how long. */
+static void refused_readable(struct dp_lcore *lc, struct tcp_conn *conn)
+{
+	uint32_t avail = tcp_rx_avail(conn);
+
+	if (avail > 0)
+		tcp_consume(&lc->tcp, conn, avail);
+	if (tcp_rx_eof(conn))
+		tcp_close(&lc->tcp, conn);
+}
+
 static void http_readable(struct tcp_conn *conn, void *ctx)
 {
 	struct dp_session *s = ctx;
 
-	(void)conn;
+	if (s->refused) {
+		refused_readable(s->lc, conn);
+		return;
+	}
 	if (!s->closing)
 		tw_arm_ns(&s->lc->wheel, &s->idle, s->lc->http_conf->idle_timeout_ns, idle_expired);
 	session_process(s);
@@ -469,8 +486,11 @@ static void http_readable(struct tcp_conn *conn, void *ctx)
 
 static void http_writable(struct tcp_conn *conn, void *ctx)
 {
+	struct dp_session *s = ctx;
+
 	(void)conn;
-	session_process(ctx);
+	if (!s->refused)
+		session_process(s);
 }
 
 static void http_closed(struct tcp_conn *conn, void *ctx, int err)
@@ -478,6 +498,8 @@ static void http_closed(struct tcp_conn *conn, void *ctx, int err)
 	struct dp_session *s = ctx;
 
 	(void)conn;
+	if (s->refused)
+		return; /* a refused (503) connection */
 	s->lc->ctr.v[err == 0 ? DP_C_HTTP_PEER_CLOSED : DP_C_HTTP_CONN_LOST]++;
 	session_free(s);
 }
@@ -488,7 +510,8 @@ static int http_accepted(struct tcp_conn *conn, void *lctx)
 	struct dp_session *s;
 
 	if (lc->free_head == 0) {
-		/* out of sessions: a normal, counted outcome (STYLE 8) */
+		/* out of sessions: a normal, counted outcome (STYLE 8); FIN after the 503,
+		 * then discard input until the peer closes (see refused_readable) */
 		uint8_t buf[256];
 		ssize_t n = h1_write_error(buf, sizeof(buf), 503, true);
 
@@ -496,8 +519,8 @@ static int http_accepted(struct tcp_conn *conn, void *lctx)
 		count_status(lc, 503);
 		if (n > 0)
 			tcp_write(&lc->tcp, conn, buf, (uint32_t)n);
-		tcp_close(&lc->tcp, conn);
-		return 0;
+		tcp_set_ctx(conn, &lc->refused);
+		return tcp_shutdown(&lc->tcp, conn) == 0 ? 0 : -ENOTCONN;
 	}
 	s = &lc->sessions[lc->free_head - 1];
 	lc->free_head = s->next_free;

@@ -414,9 +414,13 @@ static void test_sessions_exhausted(void)
 	CU_ASSERT_FATAL(client_open(&a));
 	CU_ASSERT_FATAL(client_open(&b));
 	CU_ASSERT_FATAL(client_open(&c));
+	/* the refused client sends its request anyway: it must still read the 503 (a
+	 * lingering close, not a RST over its unread request) */
+	CU_ASSERT(client_send(&c, "GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n", 35, false));
 	CU_ASSERT(run_until(&c, is_closed, true, 400000));
 	cl_read(&c);
 	CU_ASSERT(c.rx_len > 12 && memcmp(c.rx, "HTTP/1.1 503", 12) == 0);
+	CU_ASSERT(c.err == 0);
 	CU_ASSERT(srv.lc->ctr.v[DP_C_HTTP_NO_SESSION] == 1);
 	client_done(&c);
 	client_done(&b);
