@@ -18,7 +18,8 @@
 /* Frames ahead whose headers are prefetched while the current one is handled. */
 #define DP_PREFETCH 4
 
-/* The embedder's half of the TCP seam: IPv4 output on this worker's port queue. */
+/* The embedder's half of the TCP seam: IPv4 output on this worker's port queue.
+ * Consumes m in every case (net_ip_output counts whatever it drops). */
 int tcp_emit(struct tcp_stack *ts, struct rte_mbuf *m, uint32_t saddr_be, uint32_t daddr_be)
 {
 	struct dp_lcore *lc = ts->owner;

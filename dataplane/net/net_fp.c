@@ -97,6 +97,7 @@ static void eth_fill(struct rte_ether_hdr *eh, const uint8_t *dst, const uint8_t
 	eh->ether_type = rte_cpu_to_be_16(type);
 }
 
+/* Consumes m (a complete frame) into the worker's TX buffer. */
 static void eth_send(struct net_lcore *nl, struct rte_mbuf *m)
 {
 	nl->ctr.v[NET_C_ETH_TX]++;
@@ -136,7 +137,8 @@ static void arp_send_request(struct net_lcore *nl, uint32_t tip_be)
 	eth_send(nl, m);
 }
 
-/* Puts the Ethernet header on a datagram whose next hop is resolved and sends it. */
+/* Puts the Ethernet header on a datagram whose next hop is resolved and sends it.
+ * Consumes m. */
 static void ip_send_resolved(struct net_lcore *nl, struct rte_mbuf *m, const uint8_t *mac)
 {
 	struct rte_ether_hdr *eh = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
@@ -218,6 +220,8 @@ static void arp_share(struct net_lcore *nl, uint32_t ip_be, const uint8_t *mac)
 	}
 }
 
+/* One ARP frame (m at the Ethernet header). Consumes m: turned into the reply, or
+ * freed. */
 static void arp_input(struct net_lcore *nl, struct rte_mbuf *m)
 {
 	struct rte_ether_hdr *eh = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
@@ -289,7 +293,7 @@ free:
 
 /* ---- ICMP ---- */
 
-/* One's complement sum of len bytes at off in m (any segmentation). */
+/* One's complement sum of len bytes at off in m (any segmentation). Borrows m. */
 static uint16_t mbuf_sum(const struct rte_mbuf *m, uint32_t off, uint32_t len)
 {
 	uint16_t sum = 0;
@@ -359,6 +363,8 @@ static inline bool martian_src(const struct net_lcore *nl, uint32_t src_be)
 	       (nl->mask_be != UINT32_MAX && (src_be | nl->mask_be) == UINT32_MAX);
 }
 
+/* One IPv4 frame (m at the Ethernet header). Consumes m unless it returns
+ * NET_RX_TCP (then m is adjusted to the TCP header and the caller's). */
 static int ip_input(struct net_lcore *nl, struct rte_mbuf *m, struct net_l4 *l4)
 {
 	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, ETH_LEN);

@@ -49,7 +49,7 @@ uint16_t port_flow_owner(const struct port *p, uint32_t src_be, uint32_t dst_be,
  * fragments, runts) stay with the lcore that polled them: those are handled
  * statelessly by the net layer on any worker.
  */
-static uint16_t frame_owner(const struct port *p, const struct rte_mbuf *m, uint16_t self)
+static uint16_t frame_owner(const struct port *p, const struct rte_mbuf *m, uint16_t self) /* borrows m */
 {
 	const struct rte_ether_hdr *eh = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
 	const struct rte_ipv4_hdr *ip;
@@ -70,8 +70,9 @@ static uint16_t frame_owner(const struct port *p, const struct rte_mbuf *m, uint
 			       rte_be_to_cpu_16(ports[1]));
 }
 
-/* Hands the frames of a burst that belong to other workers to them; returns how many
- * stay (compacted at the front of pkts). */
+/* Hands the frames of a burst that belong to other workers to them (consumed: sent
+ * over the ring, or freed and counted when it is full); returns how many stay, still
+ * the caller's (compacted at the front of pkts). */
 static uint16_t dispatch(struct port_worker *pw, struct rte_mbuf **pkts, uint16_t n)
 {
 	const struct port *p = pw->port;
