@@ -201,6 +201,11 @@ int tcp_stack_init(struct tcp_stack *ts, const struct tcp_cfg *cfg, struct rte_m
 
 	if (ts == NULL || cfg == NULL || pool == NULL || !tcp_cfg_valid(cfg))
 		return -EINVAL;
+	/* every segment we build is one mbuf: headroom for IP + Ethernet, then the
+	 * largest header and a full MSS of payload */
+	if (rte_pktmbuf_data_room_size(pool) < RTE_PKTMBUF_HEADROOM + TCP_HDR_MAX + cfg->mss ||
+	    RTE_PKTMBUF_HEADROOM < 64)
+		return -EINVAL;
 	memset(ts, 0, sizeof(*ts));
 	ts->cfg = *cfg;
 	ts->pool = pool;

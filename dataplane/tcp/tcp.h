@@ -32,7 +32,10 @@ void tcp_cfg_defaults(struct tcp_cfg *cfg);
  * Sizes and allocates the stack's pools on NUMA socket `socket` (rte_zmalloc_socket,
  * so EAL must be up; --no-huge is fine) and seeds the flow-hash, ISN and cookie
  * secrets from rte_rand(). pool provides the mbufs of the segments we build (data
- * room >= 64 + 60 + mss). Returns 0, -EINVAL (bad cfg), -ENOMEM. Init path.
+ * room >= RTE_PKTMBUF_HEADROOM + 60 + mss, headroom >= 64). cfg comes from
+ * tcp_cfg_defaults() or the config table, with tx/rx_cksum_offload set by the
+ * embedder; ts must be 64-byte aligned (its counters are). Returns 0, -EINVAL (bad
+ * cfg or pool), -ENOMEM. Init path.
  */
 int tcp_stack_init(struct tcp_stack *ts, const struct tcp_cfg *cfg, struct rte_mempool *pool,
 		   int socket, uint64_t now_ns, void *owner);

@@ -956,6 +956,8 @@ void tcp_input(struct tcp_stack *ts, struct rte_mbuf *m, uint32_t saddr_be, uint
 		tcp_cnt(ts, TCP_C_DROP_MULTISEG);
 		goto drop;
 	}
+	if (m->data_len > m->pkt_len)
+		m->data_len = (uint16_t)m->pkt_len; /* trimmed by pkt_len only: be exact */
 	if (m->pkt_len < TCP_HDR_LEN) {
 		tcp_cnt(ts, TCP_C_DROP_SHORT);
 		goto drop;
