@@ -11,6 +11,7 @@
 
 #include "gbuild.h"
 #include "gguf.h"
+#include "tsfile.h"
 
 #ifndef GGUF_TEST_MODEL
 #error "GGUF_TEST_MODEL must name stories260K.gguf"
@@ -309,25 +310,6 @@ static void test_truncations_built(void)
 	gb_free(&b);
 }
 
-static uint8_t *read_file(const char *path, size_t *len)
-{
-	FILE *fp = fopen(path, "rb");
-	uint8_t *buf = NULL;
-	long n;
-	if (!fp)
-		return NULL;
-	if (fseek(fp, 0, SEEK_END) == 0 && (n = ftell(fp)) > 0 && fseek(fp, 0, SEEK_SET) == 0) {
-		buf = malloc((size_t)n);
-		if (buf && fread(buf, 1, (size_t)n, fp) != (size_t)n) {
-			free(buf);
-			buf = NULL;
-		}
-		*len = (size_t)n;
-	}
-	fclose(fp);
-	return buf;
-}
-
 static void test_stories(void)
 {
 	struct gguf_file *f = gguf_open(GGUF_TEST_MODEL, err, sizeof(err));
@@ -362,8 +344,9 @@ static void test_stories(void)
 static void test_truncations_stories(void)
 {
 	size_t len = 0;
-	uint8_t *buf = read_file(GGUF_TEST_MODEL, &len);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(buf);
+	char *raw = NULL;
+	CU_ASSERT_EQUAL_FATAL(tsfile_read(GGUF_TEST_MODEL, 64u << 20, &raw, &len, err, sizeof(err)), 0);
+	uint8_t *buf = (uint8_t *)raw;
 	struct gguf_file *f = gguf_open_mem(buf, len, err, sizeof(err));
 	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
 	const struct gguf_tensor *first = gguf_tensor_at(f, 0);

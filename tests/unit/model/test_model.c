@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "model.h"
+#include "tsfile.h"
 
 extern char **environ;
 
@@ -385,20 +386,6 @@ static void test_limits(void)
 	gguf_close(g);
 }
 
-static uint8_t *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	uint8_t *b = NULL;
-	long n;
-	if (!f)
-		return NULL;
-	if (!fseek(f, 0, SEEK_END) && (n = ftell(f)) > 0 && !fseek(f, 0, SEEK_SET) && (b = malloc((size_t)n)) &&
-	    fread(b, 1, (size_t)n, f) == (size_t)n)
-		*len = (size_t)n;
-	fclose(f);
-	return b;
-}
-
 /* Offset just past the GGUF string `s` (u64 length + bytes) in buf. */
 static size_t find_gstr(const uint8_t *buf, size_t len, const char *s)
 {
@@ -439,8 +426,9 @@ static void test_shape_refusals(void)
 	size_t len = 0;
 	CU_ASSERT_EQUAL_FATAL(make_model("shapes", ARGS("--arch", "qwen2", "--wtype", "F32"), false), 0);
 	snprintf(path, sizeof(path), "%s/shapes.gguf", tmpdir);
-	uint8_t *b = slurp(path, &len);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+	char *raw = NULL;
+	CU_ASSERT_EQUAL_FATAL(tsfile_read(path, 64u << 20, &raw, &len, err, sizeof(err)), 0);
+	uint8_t *b = (uint8_t *)raw;
 	/* values follow their key as u32 type + payload: skip 4 for the type */
 	uint32_t v;
 	v = 80;

@@ -14,6 +14,7 @@
 #include <CUnit/Basic.h>
 
 #include "reqview.h"
+#include "tsfile.h"
 
 static struct rv_ctx dflt;  /* production defaults */
 static struct rv_ctx small; /* tight limits for limit tests */
@@ -1014,23 +1015,10 @@ static void test_ctx_and_config(void)
 /* Whole file into a NUL-terminated malloc'd buffer, or NULL. */
 static char *slurp(const char *path)
 {
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	long n;
+	char *buf;
+	size_t len;
 
-	if (f == NULL)
-		return NULL;
-	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0) {
-		buf = malloc((size_t)n + 1);
-		if (buf != NULL && fread(buf, 1, (size_t)n, f) == (size_t)n) {
-			buf[n] = '\0';
-		} else {
-			free(buf);
-			buf = NULL;
-		}
-	}
-	fclose(f);
-	return buf;
+	return tsfile_read(path, 1u << 20, &buf, &len, NULL, 0) == 0 ? buf : NULL;
 }
 
 /* Text of tsconf_print_help(fmt) for the [request] table. */

@@ -4,34 +4,18 @@
 #include <stdlib.h>
 
 #include "test_tok.h"
+#include "tsfile.h"
 
 char *read_file(const char *path, size_t *len)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f) {
-		fprintf(stderr, "tokenizer test: cannot open %s (test data missing)\n", path);
+	char why[128];
+	size_t n;
+	char *buf;
+
+	if (tsfile_read(path, 64u << 20, &buf, &n, why, sizeof(why)) < 0) {
+		fprintf(stderr, "tokenizer test: %s: %s (test data missing?)\n", path, why);
 		return NULL;
 	}
-	char *buf = NULL;
-	size_t cap = 0, n = 0;
-	for (;;) {
-		if (n + 4096 + 1 > cap) {
-			cap = 2 * cap + 8192;
-			char *nb = realloc(buf, cap);
-			if (!nb) {
-				free(buf);
-				fclose(f);
-				return NULL;
-			}
-			buf = nb;
-		}
-		size_t r = fread(buf + n, 1, 4096, f);
-		n += r;
-		if (r == 0)
-			break;
-	}
-	fclose(f);
-	buf[n] = '\0';
 	if (len)
 		*len = n;
 	return buf;
