@@ -470,6 +470,19 @@ static bool gguf_flag(const struct gguf_file *f, const char *key, bool dflt)
 	return gguf_get_bool(f, key, &v) ? v : dflt;
 }
 
+/* The n strings of array key (pointers into the file, not copied) into s[] and len[]. */
+static bool gguf_strs(const struct gguf_file *f, const char *key, uint64_t n, const char **s,
+		      size_t *len, char *err, size_t errlen)
+{
+	for (uint64_t i = 0; i < n; i++) {
+		if (!gguf_arr_str(f, key, i, &s[i], &len[i])) {
+			set_err(err, errlen, "%s[%llu] unreadable", key, (unsigned long long)i);
+			return false;
+		}
+	}
+	return true;
+}
+
 struct tok *tok_from_gguf(const struct gguf_file *f, char *err, size_t errlen)
 {
 	struct tok *t = NULL;
@@ -519,13 +532,8 @@ struct tok *tok_from_gguf(const struct gguf_file *f, char *err, size_t errlen)
 	lens = tok_malloc(n * sizeof(*lens));
 	if (!texts || !lens)
 		goto nomem;
-	for (uint64_t i = 0; i < n; i++) {
-		if (!gguf_arr_str(f, "tokenizer.ggml.tokens", i, &texts[i], &lens[i])) {
-			set_err(err, errlen, "tokenizer.ggml.tokens[%llu] unreadable",
-				(unsigned long long)i);
-			goto free_arrays;
-		}
-	}
+	if (!gguf_strs(f, "tokenizer.ggml.tokens", n, texts, lens, err, errlen))
+		goto free_arrays;
 	d.texts = texts;
 	d.lens = lens;
 
@@ -568,13 +576,8 @@ struct tok *tok_from_gguf(const struct gguf_file *f, char *err, size_t errlen)
 		mlens = tok_malloc((n ? n : 1) * sizeof(*mlens));
 		if (!merges || !mlens)
 			goto nomem;
-		for (uint64_t i = 0; i < n; i++) {
-			if (!gguf_arr_str(f, "tokenizer.ggml.merges", i, &merges[i], &mlens[i])) {
-				set_err(err, errlen, "tokenizer.ggml.merges[%llu] unreadable",
-					(unsigned long long)i);
-				goto free_arrays;
-			}
-		}
+		if (!gguf_strs(f, "tokenizer.ggml.merges", n, merges, mlens, err, errlen))
+			goto free_arrays;
 		d.merges = merges;
 		d.merge_lens = mlens;
 	}
