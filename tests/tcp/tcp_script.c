@@ -1271,7 +1271,13 @@ static void do_app(struct lex *x)
 
 	word(x, w, sizeof(w));
 	word(x, a1, sizeof(a1));
-	word(x, a2, sizeof(a2));
+	/* "->" (an arrow: '>' ends words elsewhere) */
+	skip_ws(x);
+	a2[0] = '\0';
+	if (x->p[0] == '-' && x->p[1] == '>') {
+		x->p += 2;
+		strcpy(a2, "->");
+	}
 	word(x, a3, sizeof(a3));
 	if (strcmp(w, "connect") == 0) {
 		uint64_t port;
