@@ -13,7 +13,15 @@
  *      check, as engine.c's poll_ring does) must stop at -EAGAIN or -EBADMSG
  *      without reading outside the data area;
  *   2  an answer record for ex_resp_parse() (the worker's side): type in the
- *      second and third bytes, then the payload.
+ *      second and third bytes, then the payload;
+ *   3  chat messages as a request carries them (worker-controlled text) into
+ *      the engine's prompt path: template family in the second byte, then
+ *      messages separated by NUL bytes (role = first byte % 3). The text of
+ *      chat_render_spans() must equal chat_render()'s, its spans be sorted
+ *      and inside the text, and chat_tokenize() over a byte-level BPE
+ *      vocabulary with ChatML and Llama 3 control tokens must decode back to
+ *      the text with every CONTROL token lying outside the contents (no
+ *      injected turn).
  * Any violated invariant aborts. Seeds in corpus/ (valid records of each
  * mode, written by mkseeds.py).
  */
@@ -23,7 +31,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "chat.h"
 #include "ring.h"
+#include "tok.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -162,11 +172,135 @@ static void mode_resp(const uint8_t *p, size_t size)
 		      a.text_len <= TS_EXEC_ERRMSG_MAX);
 }
 
+/* GPT-2's byte-to-unicode character of byte b, as UTF-8 into o. */
+static size_t byte_char(int b, char *o)
+{
+	int n = 0, cp = b;
+
+	if (!((b >= 0x21 && b <= 0x7E) || (b >= 0xA1 && b <= 0xAC) || b >= 0xAE)) {
+		for (int i = 0; i < b; i++)
+			n += !((i >= 0x21 && i <= 0x7E) || (i >= 0xA1 && i <= 0xAC) || i >= 0xAE);
+		cp = 256 + n;
+	}
+	if (cp < 0x80) {
+		o[0] = (char)cp;
+		return 1;
+	}
+	o[0] = (char)(0xC0 | cp >> 6);
+	o[1] = (char)(0x80 | (cp & 0x3F));
+	return 2;
+}
+
+static const char *const specials[] = { "<|im_start|>", "<|im_end|>", "<|begin_of_text|>",
+					"<|start_header_id|>", "<|end_header_id|>", "<|eot_id|>",
+					"</s>", "<x>" };
+#define N_SPECIALS (sizeof(specials) / sizeof(specials[0]))
+
+/* 256 byte tokens, a few merges, the chat control tokens, one USER_DEFINED. */
+static struct tok *make_chat_tok(void)
+{
+	static char store[256][3];
+	static const char *const merges[] = { "u s", "us e", "use r", "< |", "i m", "\xc4\x8a \xc4\x8a" };
+	const char *texts[256 + 6 + N_SPECIALS];
+	size_t lens[256 + 6 + N_SPECIALS], mlens[6];
+	int32_t types[256 + 6 + N_SPECIALS];
+	static const char *const merged[] = { "us", "use", "user", "<|", "im", "\xc4\x8a\xc4\x8a" };
+	uint32_t n = 0;
+	char err[128];
+	struct tok *t;
+
+	for (int b = 0; b < 256; b++, n++) {
+		lens[n] = byte_char(b, store[b]);
+		texts[n] = store[b];
+		types[n] = 1;
+	}
+	for (int i = 0; i < 6; i++, n++) {
+		texts[n] = merged[i];
+		lens[n] = strlen(merged[i]);
+		types[n] = 1;
+		mlens[i] = strlen(merges[i]);
+	}
+	for (size_t i = 0; i < N_SPECIALS; i++, n++) {
+		texts[n] = specials[i];
+		lens[n] = strlen(specials[i]);
+		types[n] = i + 1 == N_SPECIALS ? 4 : 3; /* USER_DEFINED : CONTROL */
+	}
+	struct tok_vocab_desc d = {
+		.kind = TOK_KIND_BPE, .pre = TOK_PRE_QWEN2, .n_tokens = n, .texts = texts,
+		.lens = lens, .types = types, .n_merges = 6, .merges = merges, .merge_lens = mlens,
+		.bos = 256 + 6 + 2, .eos = 256 + 6 + 6, .unk = TOK_NULL, .pad = TOK_NULL,
+		.eot = 256 + 6 + 5, .eom = TOK_NULL,
+	};
+	t = tok_new(&d, err, sizeof(err));
+	CHECK(t != NULL);
+	return t;
+}
+
+static void mode_chat(const uint8_t *p, size_t size)
+{
+	static const char *const tmpls[] = {
+		"", "{{'<|im_start|>' + m.role}}", "<|start_header_id|>",
+		"<|start_header_id|> Cutting Knowledge Date {% set date_string = \"1 Jan 2025\" %}",
+		"[INST] <<SYS>>", "<|user|> <|assistant|> eos_token",
+	};
+	static struct tok *t;
+	static char a[1 << 16], b[1 << 16], piece[64];
+	static int32_t ids[1 << 17];
+	struct chat_msg cm[TS_EXEC_MSGS_MAX];
+	struct chat_span spans[TS_EXEC_MSGS_MAX];
+	struct chat_tmpl ct;
+	size_t n = 0, nsp = 0, off = 1, pos = 0;
+	int64_t ra, rb, ni;
+
+	if (t == NULL)
+		t = make_chat_tok();
+	if (size < 1 || size > 8192)
+		return;
+	CHECK(chat_tmpl_init(&ct, tmpls[p[0] % 6], strlen(tmpls[p[0] % 6]), "<|begin_of_text|>", 17,
+			     "</s>", 4) == 0);
+	while (off < size && n < TS_EXEC_MSGS_MAX) {
+		const uint8_t *z = memchr(p + off, 0, size - off);
+		size_t end = z ? (size_t)(z - p) : size;
+
+		cm[n].role = (enum chat_role)(p[off] % 3);
+		cm[n].content = (const char *)p + off + 1;
+		cm[n].len = end > off ? end - off - 1 : 0;
+		n++;
+		off = end + 1;
+	}
+	ra = chat_render(&ct, cm, n, p[0] & 0x80, a, sizeof(a));
+	rb = chat_render_spans(&ct, cm, n, p[0] & 0x80, b, sizeof(b), spans, n, &nsp);
+	CHECK(ra == rb);
+	if (ra < 0)
+		return;
+	CHECK(memcmp(a, b, (size_t)ra) == 0);
+	CHECK(nsp <= n);
+	for (size_t i = 0; i < nsp; i++)
+		CHECK(spans[i].len > 0 && spans[i].off + spans[i].len <= (size_t)rb &&
+		      (i == 0 || spans[i].off >= spans[i - 1].off + spans[i - 1].len));
+	ni = chat_tokenize(t, b, (size_t)rb, spans, nsp, TOK_ENC_ADD_SPECIAL, ids,
+			   sizeof(ids) / sizeof(ids[0]));
+	CHECK(ni >= 0);
+	for (int64_t i = 0; i < ni; i++) {
+		int k = tok_piece(t, i ? ids[i - 1] : TOK_NULL, ids[i], TOK_DEC_SPECIAL, piece,
+				  sizeof(piece));
+
+		CHECK(k >= 0 && pos + (size_t)k <= (size_t)rb);
+		CHECK(memcmp(piece, b + pos, (size_t)k) == 0);
+		if (tok_type(t, ids[i]) == TOK_TYPE_CONTROL)
+			for (size_t j = 0; j < nsp; j++)
+				CHECK(pos + (size_t)k <= spans[j].off ||
+				      pos >= spans[j].off + spans[j].len);
+		pos += (size_t)k;
+	}
+	CHECK(pos == (size_t)rb);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size < 1 || size > (1u << 20))
 		return 0;
-	switch (data[0] % 3) {
+	switch (data[0] % 4) {
 	case 0:
 		/* a copy of exactly the payload: an overread runs into the redzone */
 		if (size - 1 <= REQ_MAX) {
@@ -181,8 +315,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	case 1:
 		mode_walk(data + 1, size - 1);
 		break;
-	default:
+	case 2:
 		mode_resp(data + 1, size - 1);
+		break;
+	default:
+		mode_chat(data + 1, size - 1);
 		break;
 	}
 	return 0;
