@@ -71,18 +71,26 @@ static int gain_curve(const double *score, const double *strong, const double *w
 	return 0;
 }
 
+/* Summed strong and weak scores of n prompts. */
+static void sum_scores(const double *strong, const double *weak, size_t n, double *qs, double *qw)
+{
+	*qs = 0.0;
+	*qw = 0.0;
+	for (size_t i = 0; i < n; i++) {
+		*qs += strong[i];
+		*qw += weak[i];
+	}
+}
+
 int tl_route_pgr_curve(const double *score, const double *strong, const double *weak,
 		       size_t n, double *pgr)
 {
-	double qs = 0.0, qw = 0.0, d;
+	double qs, qw, d;
 	int rc;
 
 	if (n == 0)
 		return -EINVAL;
-	for (size_t i = 0; i < n; i++) {
-		qs += strong[i];
-		qw += weak[i];
-	}
+	sum_scores(strong, weak, n, &qs, &qw);
 	d = qs - qw; /* gap in summed scores: n * (q_strong - q_weak) */
 	if (!isfinite(d) || fabs(d) < 1e-12)
 		return -EINVAL;
@@ -105,7 +113,7 @@ static double cpt(const double *pgr, size_t n, double x)
 int tl_route_eval(const double *score, const double *strong, const double *weak, size_t n,
 		  struct tl_route_metrics *m)
 {
-	double *pgr, area = 0.0, qs = 0.0, qw = 0.0;
+	double *pgr, area = 0.0, qs, qw;
 	int rc;
 
 	if (n == 0)
@@ -118,10 +126,7 @@ int tl_route_eval(const double *score, const double *strong, const double *weak,
 		goto out;
 	for (size_t k = 1; k <= n; k++)
 		area += 0.5 * (pgr[k - 1] + pgr[k]);
-	for (size_t i = 0; i < n; i++) {
-		qs += strong[i];
-		qw += weak[i];
-	}
+	sum_scores(strong, weak, n, &qs, &qw);
 	m->apgr = area / (double)n;
 	m->cpt50 = cpt(pgr, n, 0.5);
 	m->cpt80 = cpt(pgr, n, 0.8);
@@ -138,7 +143,7 @@ int tl_route_threshold_for_pgr(const double *score, const double *strong, const 
 {
 	double *pgr;
 	struct sidx *o = NULL;
-	double qs = 0.0, qw = 0.0;
+	double qs, qw;
 	size_t k;
 	int rc;
 
@@ -150,10 +155,7 @@ int tl_route_threshold_for_pgr(const double *score, const double *strong, const 
 	rc = gain_curve(score, strong, weak, n, pgr, &o);
 	if (rc)
 		goto out;
-	for (size_t i = 0; i < n; i++) {
-		qs += strong[i];
-		qw += weak[i];
-	}
+	sum_scores(strong, weak, n, &qs, &qw);
 	if (fabs(qs - qw) < 1e-12) {
 		rc = -EINVAL;
 		goto out;
