@@ -933,7 +933,7 @@ static void batch_add(struct ex_engine *e, uint32_t *nb, uint32_t i, uint32_t ch
  */
 int ex_engine_step(struct ex_engine *e)
 {
-	uint64_t now = ex_now_ns(), t0;
+	uint64_t now = ex_now_ns(), t0, step_mark;
 	uint32_t work = 0, nb = 0, budget = e->o.step_tokens;
 	struct ex_seq *q;
 	int rc;
@@ -964,6 +964,8 @@ int ex_engine_step(struct ex_engine *e)
 		}
 	}
 	/* Prefill in arrival order, so an early long prompt is not overtaken forever. */
+	/* This step's mark (a single writer's own counter: relaxed). */
+	step_mark = atomic_load_explicit(&e->st.steps, memory_order_relaxed) + 1;
 	while (nb < e->o.max_batch && budget > 0) {
 		struct ex_seq *s = NULL;
 		uint32_t chunk, pick = 0;
@@ -971,7 +973,7 @@ int ex_engine_step(struct ex_engine *e)
 		for (uint32_t i = 0; i < e->n_seqs; i++) {
 			struct ex_seq *c = &e->seqs[i];
 
-			if (c->state == EX_SEQ_PREFILL && c->batch_step != e->st.steps + 1 &&
+			if (c->state == EX_SEQ_PREFILL && c->batch_step != step_mark &&
 			    (s == NULL || c->arrival < s->arrival)) {
 				s = c;
 				pick = i;
@@ -985,7 +987,7 @@ int ex_engine_step(struct ex_engine *e)
 		if (chunk > budget)
 			chunk = budget;
 		batch_add(e, &nb, pick, chunk);
-		s->batch_step = e->st.steps + 1;
+		s->batch_step = step_mark;
 		budget -= chunk;
 		if (s->t_start == 0)
 			s->t_start = now;
