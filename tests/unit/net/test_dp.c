@@ -32,14 +32,18 @@
 struct side {
 	struct port *port;
 	struct dp_lcore *lc;
+	struct dp_lcore *lc2; /* second worker of a two-worker side, else NULL */
+	struct net_shared sh;
 	struct net_conf net;
 	struct tcp_cfg tcp;
 	struct dp_conf dp;
 	struct dp_http_conf http;
 };
 
-static struct side srv, cli;
+static struct side srv, cli, srv2, cli2;
 static struct dp_ctl ctl;
+/* the pair the client helpers talk through (suite app: srv/cli, app-2: srv2/cli2) */
+static struct side *S = &srv, *C = &cli;
 
 /* One client connection's view. */
 struct client {
@@ -60,12 +64,33 @@ static void *zalloc64(size_t size)
 	return p;
 }
 
+static struct dp_lcore *lcore_new(struct side *s, uint16_t w)
+{
+	struct dp_lcore *lc = zalloc64(sizeof(*lc));
+
+	if (lc == NULL)
+		return NULL;
+	lc->idx = w;
+	lc->pw = &s->port->w[w];
+	lc->conf = &s->dp;
+	lc->http_conf = &s->http;
+	lc->ctl = &ctl;
+	lc->lcore_id = rte_lcore_id();
+	if (net_lcore_init(&lc->net, &s->net, lc->pw, s->sh.nworkers > 1 ? &s->sh : NULL,
+			   dp_now_ns()) != 0 ||
+	    tcp_stack_init(&lc->tcp, &s->tcp, lc->pw->pool, 0, dp_now_ns(), lc) != 0 ||
+	    dp_http_init(lc, 0, dp_now_ns()) != 0)
+		return NULL;
+	return lc;
+}
+
 static int side_init(struct side *s, const char *name, struct rte_ring *rx, struct rte_ring *tx,
-		     const char *addr, uint64_t http_port, uint64_t max_conns, uint64_t idle_ns)
+		     const char *addr, uint64_t http_port, uint64_t max_conns, uint64_t idle_ns,
+		     uint16_t nworkers)
 {
 	struct tsconf *c = tsconf_create();
 	struct port_conf pc;
-	unsigned int lc = rte_lcore_id();
+	unsigned int lc[2] = {rte_lcore_id(), rte_lcore_id()};
 	char err[256];
 	int id;
 
@@ -92,19 +117,17 @@ static int side_init(struct side *s, const char *name, struct rte_ring *rx, stru
 	pc.mbufs = 4095;
 	pc.mbuf_cache = 32;
 	s->port = zalloc64(sizeof(*s->port));
-	s->lc = zalloc64(sizeof(*s->lc));
-	if (s->port == NULL || s->lc == NULL ||
-	    port_setup(s->port, &pc, 1, &lc, err, sizeof(err)) != 0)
+	if (s->port == NULL || port_setup(s->port, &pc, nworkers, lc, err, sizeof(err)) != 0 ||
+	    net_shared_create(&s->sh, nworkers, err, sizeof(err)) != 0)
 		return -1;
-	s->lc->pw = &s->port->w[0];
-	s->lc->conf = &s->dp;
-	s->lc->http_conf = &s->http;
-	s->lc->ctl = &ctl;
-	s->lc->lcore_id = lc;
-	if (net_lcore_init(&s->lc->net, &s->net, s->lc->pw, NULL, dp_now_ns()) != 0 ||
-	    tcp_stack_init(&s->lc->tcp, &s->tcp, s->lc->pw->pool, 0, dp_now_ns(), s->lc) != 0 ||
-	    dp_http_init(s->lc, 0, dp_now_ns()) != 0)
+	s->lc = lcore_new(s, 0);
+	if (s->lc == NULL)
 		return -1;
+	if (nworkers == 2) {
+		s->lc2 = lcore_new(s, 1);
+		if (s->lc2 == NULL)
+			return -1;
+	}
 	return 0;
 }
 
@@ -117,33 +140,70 @@ static int suite_init(void)
 	if (ab == NULL || ba == NULL)
 		return -1;
 	/* server max 2 sessions, 200 ms idle timeout; the client serves nothing */
-	if (side_init(&srv, "dp_srv", ba, ab, SERVER_ADDR, 80, 2, 200 * 1000 * 1000) != 0 ||
-	    side_init(&cli, "dp_cli", ab, ba, CLIENT_ADDR, 0, 1, 60ULL * 1000000000) != 0)
+	if (side_init(&srv, "dp_srv", ba, ab, SERVER_ADDR, 80, 2, 200 * 1000 * 1000, 1) != 0 ||
+	    side_init(&cli, "dp_cli", ab, ba, CLIENT_ADDR, 0, 1, 60ULL * 1000000000, 1) != 0)
 		return -1;
 	ctl.nworkers = 1;
+	S = &srv;
+	C = &cli;
 	return 0;
+}
+
+/* Suite app-2: a server with two workers on a port with one RX and one TX ring
+ * (software dispatch in, TX forwarding out), against its own client. The dispatch
+ * and TCP seeds are fixed so which flow lands where is reproducible. */
+static int suite2_init(void)
+{
+	struct rte_ring *ab = rte_ring_create("dp_ab2", 1024, SOCKET_ID_ANY, 0);
+	struct rte_ring *ba = rte_ring_create("dp_ba2", 1024, SOCKET_ID_ANY, 0);
+
+	if (ab == NULL || ba == NULL ||
+	    side_init(&srv2, "dp_srv2", ba, ab, "198.18.0.3/24", 80, 16, 60ULL * 1000000000, 2) != 0 ||
+	    side_init(&cli2, "dp_cli2", ab, ba, "198.18.0.4/24", 0, 1, 60ULL * 1000000000, 1) != 0)
+		return -1;
+	srv2.port->dispatch_seed = 0x5eed;
+	tcp_stack_set_seed(&cli2.lc->tcp, 7);
+	S = &srv2;
+	C = &cli2;
+	return 0;
+}
+
+static void side_fini(struct side *s)
+{
+	struct dp_lcore *lcs[2] = {s->lc, s->lc2};
+
+	for (int i = 0; i < 2; i++) {
+		if (lcs[i] == NULL)
+			continue;
+		tcp_abort_all(&lcs[i]->tcp);
+		dp_http_fini(lcs[i]);
+		tcp_stack_fini(&lcs[i]->tcp);
+		net_lcore_fini(&lcs[i]->net);
+	}
+	port_close(s->port);
+	net_shared_free(&s->sh);
 }
 
 static int suite_fini(void)
 {
-	struct side *sides[2] = {&srv, &cli};
+	side_fini(&srv);
+	side_fini(&cli);
+	return 0;
+}
 
-	for (int i = 0; i < 2; i++) {
-		struct side *s = sides[i];
-
-		tcp_abort_all(&s->lc->tcp);
-		dp_http_fini(s->lc);
-		tcp_stack_fini(&s->lc->tcp);
-		net_lcore_fini(&s->lc->net);
-		port_close(s->port);
-	}
+static int suite2_fini(void)
+{
+	side_fini(&srv2);
+	side_fini(&cli2);
 	return 0;
 }
 
 static void poll_both(void)
 {
-	dp_poll(srv.lc);
-	dp_poll(cli.lc);
+	dp_poll(S->lc);
+	if (S->lc2 != NULL)
+		dp_poll(S->lc2);
+	dp_poll(C->lc);
 }
 
 /* ---- the client ---- */
@@ -171,7 +231,7 @@ static void cl_read(struct client *c)
 	if (c->conn == NULL)
 		return;
 	while (tcp_rx_avail(c->conn) > 0 && c->rx_len < RX_MAX)
-		c->rx_len += tcp_read(&cli.lc->tcp, c->conn, c->rx + c->rx_len, RX_MAX - c->rx_len);
+		c->rx_len += tcp_read(&C->lc->tcp, c->conn, c->rx + c->rx_len, RX_MAX - c->rx_len);
 }
 
 /* Polls both sides until pred(c) holds or `limit` iterations passed; reads for the
@@ -212,7 +272,7 @@ static bool client_open(struct client *c)
 
 	memset(c, 0, sizeof(*c));
 	c->rx = malloc(RX_MAX);
-	rc = tcp_connect(&cli.lc->tcp, cli.net.addr, srv.net.addr, 80, &cl_ops, c, dp_now_ns(),
+	rc = tcp_connect(&C->lc->tcp, C->net.addr, S->net.addr, 80, &cl_ops, c, dp_now_ns(),
 			 &c->conn);
 	return c->rx != NULL && rc == 0 && run_until(c, is_connected, false, 200000) &&
 	       c->connected;
@@ -226,7 +286,7 @@ static bool client_send(struct client *c, const void *buf, uint32_t len, bool re
 	uint32_t done = 0;
 
 	for (unsigned long i = 0; i < 2000000 && done < len && c->conn != NULL; i++) {
-		int32_t n = tcp_write(&cli.lc->tcp, c->conn, (const uint8_t *)buf + done, len - done);
+		int32_t n = tcp_write(&C->lc->tcp, c->conn, (const uint8_t *)buf + done, len - done);
 
 		if (n < 0)
 			return false;
@@ -241,7 +301,7 @@ static bool client_send(struct client *c, const void *buf, uint32_t len, bool re
 static void client_done(struct client *c)
 {
 	if (c->conn != NULL)
-		tcp_abort(&cli.lc->tcp, c->conn);
+		tcp_abort(&C->lc->tcp, c->conn);
 	c->conn = NULL;
 	free(c->rx);
 	c->rx = NULL;
@@ -449,6 +509,37 @@ static void test_idle_408(void)
 	client_done(&c);
 }
 
+/* 16 connections to a two-worker server: both workers serve some (dispatch), the
+ * second one's frames leave through the first one's TX queue (forwarding), and the
+ * second one learned the client's MAC from the first (ARP sharing). */
+static void test_two_workers(void)
+{
+	static const char req[] = "GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n";
+	uint32_t ok = 0;
+
+	for (int i = 0; i < 16; i++) {
+		struct client c;
+
+		if (!client_open(&c))
+			continue;
+		if (client_send(&c, req, sizeof(req) - 1, true)) {
+			want_len = 40;
+			if (run_until(&c, has_want, true, 200000) && c.rx_len >= 3 &&
+			    memcmp(c.rx + c.rx_len - 3, "ok\n", 3) == 0)
+				ok++;
+		}
+		client_done(&c);
+	}
+	CU_ASSERT(ok == 16);
+	CU_ASSERT(srv2.lc->ctr.v[DP_C_HTTP_HEALTHZ] + srv2.lc2->ctr.v[DP_C_HTTP_HEALTHZ] == 16);
+	CU_ASSERT(srv2.lc->ctr.v[DP_C_HTTP_HEALTHZ] > 0);
+	CU_ASSERT(srv2.lc2->ctr.v[DP_C_HTTP_HEALTHZ] > 0);
+	CU_ASSERT(srv2.port->w[0].ctr.v[PORT_C_DISPATCH_OUT] > 0);
+	CU_ASSERT(srv2.port->w[1].ctr.v[PORT_C_TX_FWD_OUT] > 0);
+	CU_ASSERT(srv2.lc2->net.ctr.v[NET_C_ARP_SHARE_RX] > 0);
+	CU_ASSERT(srv2.lc2->net.ctr.v[NET_C_ARP_REQ_TX] == 0);
+}
+
 int main(int argc, char **argv)
 {
 	static char args[][32] = {"test_dp", "--no-huge", "--no-pci", "-m", "512",
@@ -477,6 +568,11 @@ int main(int argc, char **argv)
 	    !CU_add_test(s, "parse_error", test_parse_error) ||
 	    !CU_add_test(s, "sessions_exhausted", test_sessions_exhausted) ||
 	    !CU_add_test(s, "idle_408", test_idle_408)) {
+		CU_cleanup_registry();
+		return 1;
+	}
+	s = CU_add_suite("app-2workers", suite2_init, suite2_fini);
+	if (s == NULL || !CU_add_test(s, "two_workers", test_two_workers)) {
 		CU_cleanup_registry();
 		return 1;
 	}
