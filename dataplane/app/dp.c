@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include <rte_cycles.h>
+#include <rte_ethdev.h>
 #include <rte_malloc.h>
 #include <rte_pause.h>
 
@@ -216,6 +217,27 @@ static const uint64_t *get_h1(const struct dp_lcore *lc)
 	return lc->ctr.h1_err;
 }
 
+/* The driver's own port totals: frames the NIC or the kernel dropped before any
+ * worker saw them (imissed, rx_nombuf) are only visible here. */
+static void print_ethdev(FILE *out, const struct port *p)
+{
+	struct rte_eth_stats st;
+	const struct {
+		const char *name;
+		const uint64_t *v;
+	} f[] = {
+		{"ipackets", &st.ipackets}, {"opackets", &st.opackets}, {"ibytes", &st.ibytes},
+		{"obytes", &st.obytes},	    {"imissed", &st.imissed},	{"ierrors", &st.ierrors},
+		{"oerrors", &st.oerrors},   {"rx_nombuf", &st.rx_nombuf},
+	};
+
+	if (!p->started || rte_eth_stats_get(p->port_id, &st) != 0)
+		return;
+	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++)
+		if (*f[i].v != 0)
+			fprintf(out, "ethdev.%s %" PRIu64 "\n", f[i].name, *f[i].v);
+}
+
 void dp_counters_print(FILE *out, struct dp_lcore *const *lcs, uint16_t n, const char *why)
 {
 	static char h1_names[DP_H1_ERR_MAX][40];
@@ -231,6 +253,8 @@ void dp_counters_print(FILE *out, struct dp_lcore *const *lcs, uint16_t n, const
 	print_block(out, lcs, n, "tcp", tcp_counter_names, TCP_C_COUNT, get_tcp);
 	print_block(out, lcs, n, "app", dp_ctr_names, DP_C_COUNT, get_dp);
 	print_block(out, lcs, n, "http", h1_ptrs, DP_H1_ERR_MAX, get_h1);
+	if (n > 0)
+		print_ethdev(out, lcs[0]->pw->port);
 	fprintf(out, "--- end of counters ---\n");
 	fflush(out);
 }

@@ -200,7 +200,11 @@ int main(int argc, char **argv)
 		return EXIT_FAILURE;
 	}
 	for (int i = n + 1; i < argc; i++) {
-		if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
+		if (strcmp(argv[i], "--config") == 0) {
+			if (i + 1 == argc) {
+				fprintf(stderr, "--config needs a file name\n");
+				goto cleanup_eal;
+			}
 			config = argv[++i];
 		} else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
 			usage(stdout, argv[0]);
