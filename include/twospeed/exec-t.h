@@ -120,9 +120,10 @@ struct ts_exec_cancel {
 };
 
 /*
- * TEXT_DELTA payload: struct ts_exec_delta then `len` bytes of UTF-8 text. A
- * delta never ends inside a multi-byte character and never holds text past a
- * stop sequence. Non-stream requests get fewer, larger deltas.
+ * TEXT_DELTA payload: struct ts_exec_delta then `len` bytes of well-formed
+ * UTF-8 text (ill-formed or unfinished pieces of the model's output become
+ * U+FFFD). A delta never ends inside a multi-byte character and never holds text
+ * past a stop sequence. Non-stream requests get fewer, larger deltas.
  */
 struct ts_exec_delta {
 	uint64_t req_id;
