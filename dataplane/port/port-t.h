@@ -41,6 +41,7 @@ struct port_conf {
 	uint64_t dispatch_ring; /* entries of each software-dispatch ring (power of 2) */
 	uint64_t mtu;		/* IP MTU, bytes */
 	bool rss;		/* spread flows with RSS when the port offers it */
+	bool rss_verify;	/* RSS: check each TCP/UDP frame against our model, fix strays */
 	bool promisc;		/* promiscuous mode (af_packet/tap on a veth need not) */
 	bool offloads;		/* use checksum offloads when the port offers them */
 };
@@ -66,6 +67,8 @@ enum port_ctr {
 	PORT_C_DISPATCH_DROP,	 /* frames dropped: the owner's ring was full */
 	PORT_C_TX_FWD_OUT,	 /* frames handed to the worker owning our TX queue */
 	PORT_C_TX_FWD_IN,	 /* frames sent for workers without a TX queue of their own */
+	PORT_C_RSS_MISMATCH,	 /* RSS frames the NIC put on another queue than our model
+				    (key + RETA) says; handed to that worker (rss_verify) */
 	PORT_C_COUNT,
 };
 

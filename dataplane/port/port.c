@@ -29,6 +29,7 @@ const char *const port_ctr_names[PORT_C_COUNT] = {
 	[PORT_C_DISPATCH_DROP] = "dispatch_drop_ring_full",
 	[PORT_C_TX_FWD_OUT] = "tx_forwarded_out",
 	[PORT_C_TX_FWD_IN] = "tx_forwarded_in",
+	[PORT_C_RSS_MISMATCH] = "rss_mismatch_redirected",
 };
 
 #define PK(k_, t_, f_, d_, lo_, hi_, doc_)                                                \
@@ -53,6 +54,9 @@ const struct tsconf_key port_conf_keys[] = {
 	PK("mtu", TSCONF_U64, mtu, "1500", "576", "9000", "IP MTU in bytes"),
 	PK("rss", TSCONF_BOOL, rss, "true", NULL, NULL,
 	   "spread flows over workers with the NIC's RSS when it offers it; else software dispatch"),
+	PK("rss_verify", TSCONF_BOOL, rss_verify, "true", NULL, NULL,
+	   "with RSS, hash each TCP/UDP frame as our key+RETA say and hand strays to their worker "
+	   "(net_tap does not follow them); off for a NIC known to follow them"),
 	PK("promisc", TSCONF_BOOL, promisc, "false", NULL, NULL,
 	   "put the port in promiscuous mode"),
 	PK("offloads", TSCONF_BOOL, offloads, "true", NULL, NULL,
@@ -375,7 +379,7 @@ int port_setup(struct port *p, const struct port_conf *conf, uint16_t nworkers,
 	rc = create_tx_rings(p, err, errlen);
 	if (rc != 0)
 		goto free_all;
-	if (p->mode == PORT_MODE_SW) {
+	if (p->mode == PORT_MODE_SW || (p->mode == PORT_MODE_RSS && conf->rss_verify)) {
 		rc = create_rings(p, err, errlen);
 		if (rc != 0)
 			goto free_all;

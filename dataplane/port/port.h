@@ -56,8 +56,8 @@ extern const char *const port_ctr_names[PORT_C_COUNT];
 /*
  * Receives up to n (<= PORT_BURST) frames owned by this worker into pkts: first the
  * frames other workers dispatched to it, then its own RX queue (if it polls one). In
- * PORT_MODE_SW frames of flows owned by another worker are handed over (and counted,
- * or dropped and counted when that ring is full). Returns the frames now owned by
+ * PORT_MODE_SW (and PORT_MODE_RSS with rss_verify) frames of flows owned by another
+ * worker are handed over (and counted, or dropped and counted when that ring is full). Returns the frames now owned by
  * the caller. Fast path.
  */
 uint16_t port_rx(struct port_worker *pw, struct rte_mbuf **pkts, uint16_t n);

@@ -100,6 +100,8 @@ static uint16_t dispatch(struct port_worker *pw, struct rte_mbuf **pkts, uint16_
 			continue;
 		sent = rte_ring_sp_enqueue_burst(pw->out[o], (void *const *)to[o], cnt[o], NULL);
 		pw->ctr.v[PORT_C_DISPATCH_OUT] += sent;
+		if (p->mode == PORT_MODE_RSS)
+			pw->ctr.v[PORT_C_RSS_MISMATCH] += cnt[o];
 		if (sent < cnt[o]) {
 			pw->ctr.v[PORT_C_DISPATCH_DROP] += cnt[o] - sent;
 			rte_pktmbuf_free_bulk(&to[o][sent], cnt[o] - sent);
@@ -113,7 +115,7 @@ uint16_t port_rx(struct port_worker *pw, struct rte_mbuf **pkts, uint16_t n)
 	const struct port *p = pw->port;
 	uint16_t got = 0, nb;
 
-	if (p->mode == PORT_MODE_SW) {
+	if (p->mode != PORT_MODE_SINGLE) {
 		for (uint16_t j = 0; j < p->nworkers && got < n; j++) {
 			if (pw->in[j] != NULL)
 				got += (uint16_t)rte_ring_sc_dequeue_burst(
@@ -128,7 +130,7 @@ uint16_t port_rx(struct port_worker *pw, struct rte_mbuf **pkts, uint16_t n)
 		return got;
 	pw->ctr.v[PORT_C_RX_PKTS] += nb;
 	pw->ctr.v[PORT_C_RX_BURSTS]++;
-	if (p->mode != PORT_MODE_SW)
+	if (p->mode == PORT_MODE_SINGLE || (p->mode == PORT_MODE_RSS && !p->conf.rss_verify))
 		return got + nb;
 	return got + dispatch(pw, pkts + got, nb);
 }
