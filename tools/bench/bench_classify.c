@@ -366,12 +366,17 @@ int main(int argc, char **argv)
 		double p50 = (double)pct(tot, iters, 0.5) / tpn;
 		char label[16];
 
+		char q50[24] = "-", q99[24] = "-"; /* "-": every sample saw a switch */
+
+		if (nquiet) {
+			snprintf(q50, sizeof(q50), "%.0f", (double)pct(quiet, nquiet, 0.5) / tpn);
+			snprintf(q99, sizeof(q99), "%.0f", (double)pct(quiet, nquiet, 0.99) / tpn);
+		}
 		snprintf(label, sizeof(label), "%.1fKB", (double)len / 1024.0);
-		printf("%8s %7zu %9.0f %9.0f %7zu %9.0f %9.0f %6.1f %6.1f %6.1f %6.1f | %11.0f %11.0f "
+		printf("%8s %7zu %9.0f %9.0f %7zu %9s %9s %6.1f %6.1f %6.1f %6.1f | %11.0f %11.0f "
 		       "%8.0f\n",
-		       label, iters, p50, (double)pct(tot, iters, 0.99) / tpn, iters - nquiet,
-		       nquiet ? (double)pct(quiet, nquiet, 0.5) / tpn : 0.0,
-		       nquiet ? (double)pct(quiet, nquiet, 0.99) / tpn : 0.0,
+		       label, iters, p50, (double)pct(tot, iters, 0.99) / tpn, iters - nquiet, q50,
+		       q99,
 		       100.0 * med[0] / all, 100.0 * med[1] / all, 100.0 * med[2] / all,
 		       100.0 * med[3] / all,
 		       (double)pct(bm, nb, 0.5) / tpn, (double)pct(bm + 2000, nb, 0.5) / tpn,
