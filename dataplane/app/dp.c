@@ -51,12 +51,16 @@ const char *const dp_ctr_names[DP_C_COUNT] = {
 	[DP_C_HTTP_SHORT_WRITE] = "http_short_write_abort",
 };
 
-#define DK(k_, t_, f_, d_, lo_, hi_, doc_)                                                \
-	{ .section = "dataplane", .key = k_, .type = t_, TSCONF_FIELD(struct dp_conf, f_),     \
-	  .def = d_, .min = lo_, .max = hi_, .doc = doc_ }
-#define HK(k_, t_, f_, d_, lo_, hi_, doc_)                                                \
-	{ .section = "http", .key = k_, .type = t_, TSCONF_FIELD(struct dp_http_conf, f_),     \
-	  .def = d_, .min = lo_, .max = hi_, .doc = doc_ }
+#define DK(k_, t_, f_, d_, lo_, hi_, doc_)                                                         \
+	{                                                                                          \
+		.section = "dataplane", .key = k_, .type = t_, TSCONF_FIELD(struct dp_conf, f_),   \
+		.def = d_, .min = lo_, .max = hi_, .doc = doc_                                     \
+	}
+#define HK(k_, t_, f_, d_, lo_, hi_, doc_)                                                         \
+	{                                                                                          \
+		.section = "http", .key = k_, .type = t_, TSCONF_FIELD(struct dp_http_conf, f_),   \
+		.def = d_, .min = lo_, .max = hi_, .doc = doc_                                     \
+	}
 
 static const struct tsconf_key dp_conf_keys[] = {
 	DK("idle_pause", TSCONF_DURATION, idle_pause_ns, "50us", "0", "1s",
@@ -226,8 +230,8 @@ static void print_ethdev(FILE *out, const struct port *p)
 		const char *name;
 		const uint64_t *v;
 	} f[] = {
-		{"ipackets", &st.ipackets}, {"opackets", &st.opackets}, {"ibytes", &st.ibytes},
-		{"obytes", &st.obytes},	    {"imissed", &st.imissed},	{"ierrors", &st.ierrors},
+		{"ipackets", &st.ipackets}, {"opackets", &st.opackets},	  {"ibytes", &st.ibytes},
+		{"obytes", &st.obytes},	    {"imissed", &st.imissed},	  {"ierrors", &st.ierrors},
 		{"oerrors", &st.oerrors},   {"rx_nombuf", &st.rx_nombuf},
 	};
 

@@ -187,11 +187,13 @@ static bool on_head(struct dp_session *s)
 
 	lc->ctr.v[DP_C_HTTP_REQUESTS]++;
 	if (str_is(&path, "/healthz", 8))
-		s->route = req->method == H1_M_GET || req->method == H1_M_HEAD ? DP_ROUTE_HEALTHZ
-									: DP_ROUTE_BAD_METHOD;
+		s->route = req->method == H1_M_GET || req->method == H1_M_HEAD
+				   ? DP_ROUTE_HEALTHZ
+				   : DP_ROUTE_BAD_METHOD;
 	else if (str_is(&path, "/echo", 5))
-		s->route = req->method == H1_M_POST || req->method == H1_M_PUT ? DP_ROUTE_ECHO
-									 : DP_ROUTE_BAD_METHOD;
+		s->route = req->method == H1_M_POST || req->method == H1_M_PUT
+				   ? DP_ROUTE_ECHO
+				   : DP_ROUTE_BAD_METHOD;
 	else
 		s->route = DP_ROUTE_NOT_FOUND;
 	if (req->expect_continue) {
@@ -532,8 +534,8 @@ static int http_accepted(struct tcp_conn *conn, void *lctx)
 	s->in_process = false;
 	s->closing = false;
 	s->blocked = false;
-	h1_parser_init(&s->parser, &lc->h1_lim, lc->heads + (size_t)(s - lc->sessions) * lc->head_size,
-		       lc->head_size);
+	h1_parser_init(&s->parser, &lc->h1_lim,
+		       lc->heads + (size_t)(s - lc->sessions) * lc->head_size, lc->head_size);
 	tcp_set_ctx(conn, s);
 	tw_arm_ns(&lc->wheel, &s->idle, lc->http_conf->idle_timeout_ns, idle_expired);
 	lc->ctr.v[DP_C_HTTP_ACCEPTED]++;

@@ -123,9 +123,9 @@ static struct dp_lcore *lcore_create(struct port *p, uint16_t idx, struct net_sh
 	}
 	rc = dp_http_init(lc, pw->socket, now);
 	if (rc != 0) {
-		snprintf(err, errlen, "worker %u: HTTP listener on port %lu (%lu sessions): %s", idx,
-			 (unsigned long)settings.http.port, (unsigned long)settings.http.max_conns,
-			 strerror(-rc));
+		snprintf(err, errlen, "worker %u: HTTP listener on port %lu (%lu sessions): %s",
+			 idx, (unsigned long)settings.http.port,
+			 (unsigned long)settings.http.max_conns, strerror(-rc));
 		goto fini_tcp;
 	}
 	return lc;
@@ -230,7 +230,8 @@ int main(int argc, char **argv)
 			(unsigned long)settings.port.mtu);
 		goto cleanup_eal;
 	}
-	RTE_LCORE_FOREACH(lcore) {
+	RTE_LCORE_FOREACH(lcore)
+	{
 		if (nworkers == PORT_WORKERS_MAX) {
 			fprintf(stderr, "at most %u worker lcores\n", PORT_WORKERS_MAX);
 			goto cleanup_eal;

@@ -34,16 +34,16 @@ struct rte_ring;
 
 /* The [net] section of the config. */
 struct net_conf {
-	char address[32];      /* "A.B.C.D/N" as configured; net_conf_resolve() parses it */
-	uint32_t addr;	       /* derived: our IPv4 address, network order */
-	uint64_t prefix;       /* derived: on-link prefix length of addr, bits */
-	uint32_t gateway;      /* next hop for off-link destinations, network order; 0 none */
-	uint64_t ttl;	       /* TTL of the datagrams we send */
-	uint64_t arp_timeout;  /* a resolved entry is re-confirmed after this, ns */
-	uint64_t arp_retry;    /* between two ARP requests for one address, ns */
-	uint64_t arp_retries;  /* requests before giving up on an address */
-	uint64_t arp_queue;    /* packets per worker waiting for resolution */
-	bool garp;	       /* announce addr with a gratuitous ARP at start */
+	char address[32];     /* "A.B.C.D/N" as configured; net_conf_resolve() parses it */
+	uint32_t addr;	      /* derived: our IPv4 address, network order */
+	uint64_t prefix;      /* derived: on-link prefix length of addr, bits */
+	uint32_t gateway;     /* next hop for off-link destinations, network order; 0 none */
+	uint64_t ttl;	      /* TTL of the datagrams we send */
+	uint64_t arp_timeout; /* a resolved entry is re-confirmed after this, ns */
+	uint64_t arp_retry;   /* between two ARP requests for one address, ns */
+	uint64_t arp_retries; /* requests before giving up on an address */
+	uint64_t arp_queue;   /* packets per worker waiting for resolution */
+	bool garp;	      /* announce addr with a gratuitous ARP at start */
 };
 
 /* Per-worker counters; names in net_ctr_names[]. Every drop reason is its own. */
@@ -84,15 +84,15 @@ enum net_ctr {
 	NET_C_IP_BAD_LEN,	 /* drop: total length below header or past the frame */
 	NET_C_IP_BAD_CKSUM,	 /* drop: header checksum (software or RX offload) */
 	NET_C_IP_NOT_FOR_US,	 /* drop: destination is not our address */
-	NET_C_IP_BAD_SRC,	 /* drop: martian source (0, broadcast, multicast, loopback, ours) */
-	NET_C_IP_FRAG,		 /* drop: fragment (no reassembly) */
-	NET_C_IP_OPTIONS,	 /* datagrams with options (accepted, options ignored) */
-	NET_C_IP_PADDING,	 /* frames trimmed to the IP total length */
-	NET_C_IP_UDP,		 /* drop: UDP (no service) */
-	NET_C_IP_PROTO_OTHER,	 /* drop: other protocol */
-	NET_C_IP_TCP,		 /* TCP segments passed up */
-	NET_C_IP_TX,		 /* datagrams sent (queued ones counted when sent) */
-	NET_C_IP_TX_NO_ROUTE,	 /* drop: off-link destination and no gateway */
+	NET_C_IP_BAD_SRC,     /* drop: martian source (0, broadcast, multicast, loopback, ours) */
+	NET_C_IP_FRAG,	      /* drop: fragment (no reassembly) */
+	NET_C_IP_OPTIONS,     /* datagrams with options (accepted, options ignored) */
+	NET_C_IP_PADDING,     /* frames trimmed to the IP total length */
+	NET_C_IP_UDP,	      /* drop: UDP (no service) */
+	NET_C_IP_PROTO_OTHER, /* drop: other protocol */
+	NET_C_IP_TCP,	      /* TCP segments passed up */
+	NET_C_IP_TX,	      /* datagrams sent (queued ones counted when sent) */
+	NET_C_IP_TX_NO_ROUTE, /* drop: off-link destination and no gateway */
 	NET_C_IP_TX_NO_HEADROOM, /* drop: mbuf without room for the headers */
 	NET_C_IP_TX_TOO_BIG,	 /* drop: datagram over the MTU (we never fragment) */
 	NET_C_ICMP_RX,		 /* ICMP messages received */
@@ -118,11 +118,11 @@ enum net_arp_state {
 
 struct net_arp_entry {
 	uint32_t ip_be;
-	uint8_t state;	     /* enum net_arp_state */
-	uint8_t tries;	     /* requests sent since the last answer */
+	uint8_t state; /* enum net_arp_state */
+	uint8_t tries; /* requests sent since the last answer */
 	uint8_t mac[6];
-	uint64_t expire_ns;  /* REACHABLE: confirmed until */
-	uint64_t next_req_ns;/* earliest next request */
+	uint64_t expire_ns;   /* REACHABLE: confirmed until */
+	uint64_t next_req_ns; /* earliest next request */
 };
 
 /* A packet waiting for its next hop's MAC; the IPv4 header is already on it. */
@@ -165,19 +165,19 @@ struct net_lcore {
 	uint32_t mask_be;
 	uint32_t gw_be;
 	uint8_t mac[6];
-	uint16_t mtu;	       /* IP MTU, bytes */
-	bool tx_ip_cksum;      /* the port computes IPv4 header checksums */
-	uint16_t self;	       /* worker index */
-	struct rte_mempool *pool;   /* for ARP requests */
-	struct port_txq *txq;	    /* this worker's TX buffer */
-	struct net_shared *shared;  /* NULL with one worker */
+	uint16_t mtu;		   /* IP MTU, bytes */
+	bool tx_ip_cksum;	   /* the port computes IPv4 header checksums */
+	uint16_t self;		   /* worker index */
+	struct rte_mempool *pool;  /* for ARP requests */
+	struct port_txq *txq;	   /* this worker's TX buffer */
+	struct net_shared *shared; /* NULL with one worker */
 	/* lcore-local, hot */
-	uint64_t now_ns;	    /* the poll loop's clock, set by net_poll() */
+	uint64_t now_ns; /* the poll loop's clock, set by net_poll() */
 	uint64_t next_scan_ns;
 	uint16_t ip_id;
 	bool garp_done;
 	uint32_t npending;
-	uint32_t nincomplete;	    /* INCOMPLETE entries (scans are skipped at 0) */
+	uint32_t nincomplete; /* INCOMPLETE entries (scans are skipped at 0) */
 	struct net_arp_entry arp[NET_ARP_ENTRIES];
 	struct net_arp_pending pending[NET_ARPQ_MAX]; /* [0, npending), oldest first */
 	struct net_counters ctr;

@@ -74,13 +74,16 @@ const char *const net_ctr_names[NET_C_COUNT] = {
 	[NET_C_NO_MBUF] = "no_mbuf",
 };
 
-#define NK(k_, t_, f_, d_, lo_, hi_, doc_)                                                \
-	{ .section = "net", .key = k_, .type = t_, TSCONF_FIELD(struct net_conf, f_),          \
-	  .def = d_, .min = lo_, .max = hi_, .doc = doc_ }
+#define NK(k_, t_, f_, d_, lo_, hi_, doc_)                                                         \
+	{                                                                                          \
+		.section = "net", .key = k_, .type = t_, TSCONF_FIELD(struct net_conf, f_),        \
+		.def = d_, .min = lo_, .max = hi_, .doc = doc_                                     \
+	}
 
 const struct tsconf_key net_conf_keys[] = {
 	NK("address", TSCONF_STRING, address, "198.18.0.1/24", NULL, NULL,
-	   "our IPv4 address/on-link prefix (A.B.C.D/N): answered in ARP and ping, source of all we send"),
+	   "our IPv4 address/on-link prefix (A.B.C.D/N): answered in ARP and ping, source of all "
+	   "we send"),
 	NK("gateway", TSCONF_IPV4, gateway, "0.0.0.0", NULL, NULL,
 	   "next hop for off-link destinations; 0.0.0.0: none (they are dropped)"),
 	NK("ttl", TSCONF_U64, ttl, "64", "1", "255", "TTL of the datagrams we send"),
@@ -189,8 +192,8 @@ int net_shared_create(struct net_shared *sh, uint16_t nworkers, char *err, size_
 
 		snprintf(name, sizeof(name), "tsarp_%u", w);
 		/* multi-producer: any worker may learn; the owner alone dequeues */
-		sh->ring[w] = rte_ring_create_elem(name, sizeof(struct net_arp_msg),
-						   NET_SHARE_RING, SOCKET_ID_ANY, RING_F_SC_DEQ);
+		sh->ring[w] = rte_ring_create_elem(name, sizeof(struct net_arp_msg), NET_SHARE_RING,
+						   SOCKET_ID_ANY, RING_F_SC_DEQ);
 		if (sh->ring[w] == NULL) {
 			snprintf(err, errlen, "net: ARP ring of worker %u: %s", w,
 				 rte_strerror(rte_errno));

@@ -77,8 +77,8 @@ int net_input(struct net_lcore *nl, struct rte_mbuf *m, struct net_l4 *l4);
  * in the resolution queue. Consumes m. Returns 0 (sent or queued) or -ENETUNREACH,
  * -ENOSPC (headroom), -EMSGSIZE (over the MTU), -ENOBUFS (queue full), all counted.
  */
-int net_ip_output(struct net_lcore *nl, struct rte_mbuf *m, uint32_t saddr_be,
-		  uint32_t daddr_be, uint8_t proto);
+int net_ip_output(struct net_lcore *nl, struct rte_mbuf *m, uint32_t saddr_be, uint32_t daddr_be,
+		  uint8_t proto);
 
 /* Cached MAC of ip_be (for tests and diagnostics); false when not resolved. */
 bool net_arp_lookup(const struct net_lcore *nl, uint32_t ip_be, uint8_t mac[6]);

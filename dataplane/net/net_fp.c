@@ -74,8 +74,8 @@ static struct net_arp_entry *arp_alloc(struct net_lcore *nl, uint32_t ip_be)
 			victim = e;
 			break;
 		}
-		if (victim == NULL || (victim->state == NET_ARP_INCOMPLETE &&
-				       e->state == NET_ARP_REACHABLE) ||
+		if (victim == NULL ||
+		    (victim->state == NET_ARP_INCOMPLETE && e->state == NET_ARP_REACHABLE) ||
 		    (victim->state == e->state && e->expire_ns < victim->expire_ns))
 			victim = e;
 	}
@@ -232,8 +232,7 @@ static void arp_input(struct net_lcore *nl, struct rte_mbuf *m)
 	bool for_us, changed;
 
 	nl->ctr.v[NET_C_ARP_RX]++;
-	if (m->data_len < ETH_LEN + ARP_LEN ||
-	    ah->arp_hardware != RTE_BE16(RTE_ARP_HRD_ETHER) ||
+	if (m->data_len < ETH_LEN + ARP_LEN || ah->arp_hardware != RTE_BE16(RTE_ARP_HRD_ETHER) ||
 	    ah->arp_protocol != RTE_BE16(RTE_ETHER_TYPE_IPV4) || ah->arp_hlen != 6 ||
 	    ah->arp_plen != 4) {
 		nl->ctr.v[NET_C_ARP_BAD]++;
@@ -409,7 +408,8 @@ static int ip_input(struct net_lcore *nl, struct rte_mbuf *m, struct net_l4 *l4)
 		goto drop;
 	}
 	/* no reassembly: a server behind path-MTU discovery never needs it */
-	if ((ip->fragment_offset & RTE_BE16(RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK)) != 0) {
+	if ((ip->fragment_offset & RTE_BE16(RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK)) !=
+	    0) {
 		nl->ctr.v[NET_C_IP_FRAG]++;
 		goto drop;
 	}
@@ -512,8 +512,8 @@ static int arp_resolve_queue(struct net_lcore *nl, struct rte_mbuf *m, uint32_t 
 	return 0;
 }
 
-int net_ip_output(struct net_lcore *nl, struct rte_mbuf *m, uint32_t saddr_be,
-		  uint32_t daddr_be, uint8_t proto)
+int net_ip_output(struct net_lcore *nl, struct rte_mbuf *m, uint32_t saddr_be, uint32_t daddr_be,
+		  uint8_t proto)
 {
 	struct rte_ipv4_hdr *ip;
 	struct net_arp_entry *e;

@@ -56,19 +56,19 @@ enum port_mode {
 
 /* Per-worker port counters; names in port_ctr_names[]. */
 enum port_ctr {
-	PORT_C_RX_PKTS = 0,	 /* frames taken from the RX queue */
-	PORT_C_RX_BURSTS,	 /* non-empty rx bursts */
-	PORT_C_TX_PKTS,		 /* frames accepted by rte_eth_tx_burst */
-	PORT_C_TX_BURSTS,	 /* tx bursts with at least one frame accepted */
-	PORT_C_TX_SHORT,	 /* tx bursts that accepted fewer than offered */
-	PORT_C_TX_DROP_FULL,	 /* frames dropped: TX buffer full after a flush */
-	PORT_C_DISPATCH_OUT,	 /* frames handed to another worker */
-	PORT_C_DISPATCH_IN,	 /* frames received from another worker */
-	PORT_C_DISPATCH_DROP,	 /* frames dropped: the owner's ring was full */
-	PORT_C_TX_FWD_OUT,	 /* frames handed to the worker owning our TX queue */
-	PORT_C_TX_FWD_IN,	 /* frames sent for workers without a TX queue of their own */
-	PORT_C_RSS_MISMATCH,	 /* RSS frames the NIC put on another queue than our model
-				    (key + RETA) says; handed to that worker (rss_verify) */
+	PORT_C_RX_PKTS = 0,   /* frames taken from the RX queue */
+	PORT_C_RX_BURSTS,     /* non-empty rx bursts */
+	PORT_C_TX_PKTS,	      /* frames accepted by rte_eth_tx_burst */
+	PORT_C_TX_BURSTS,     /* tx bursts with at least one frame accepted */
+	PORT_C_TX_SHORT,      /* tx bursts that accepted fewer than offered */
+	PORT_C_TX_DROP_FULL,  /* frames dropped: TX buffer full after a flush */
+	PORT_C_DISPATCH_OUT,  /* frames handed to another worker */
+	PORT_C_DISPATCH_IN,   /* frames received from another worker */
+	PORT_C_DISPATCH_DROP, /* frames dropped: the owner's ring was full */
+	PORT_C_TX_FWD_OUT,    /* frames handed to the worker owning our TX queue */
+	PORT_C_TX_FWD_IN,     /* frames sent for workers without a TX queue of their own */
+	PORT_C_RSS_MISMATCH,  /* RSS frames the NIC put on another queue than our model
+				 (key + RETA) says; handed to that worker (rss_verify) */
 	PORT_C_COUNT,
 };
 
@@ -84,12 +84,12 @@ struct port_counters {
 struct port_txq {
 	uint16_t port_id;
 	uint16_t queue_id;
-	uint16_t len;			      /* frames in pkts[0..len) */
-	uint16_t ntxin;			      /* rings in txin[] */
-	struct port_counters *ctr;	      /* the owner's counters */
-	struct rte_ring *fwd;		      /* non-NULL: no TX queue of our own (SP/SC) */
+	uint16_t len;				 /* frames in pkts[0..len) */
+	uint16_t ntxin;				 /* rings in txin[] */
+	struct port_counters *ctr;		 /* the owner's counters */
+	struct rte_ring *fwd;			 /* non-NULL: no TX queue of our own (SP/SC) */
 	struct rte_ring *txin[PORT_WORKERS_MAX]; /* frames of workers we transmit for */
-	struct rte_mbuf *pkts[PORT_TXBUF_MAX]; /* oldest first */
+	struct rte_mbuf *pkts[PORT_TXBUF_MAX];	 /* oldest first */
 };
 
 struct port;
@@ -98,11 +98,11 @@ struct port;
 struct port_worker {
 	/* read-mostly after setup */
 	struct port *port;
-	uint16_t idx;		   /* worker index 0..nworkers-1 */
-	uint16_t rxq;		   /* RX queue polled, or UINT16_MAX when none */
+	uint16_t idx; /* worker index 0..nworkers-1 */
+	uint16_t rxq; /* RX queue polled, or UINT16_MAX when none */
 	unsigned int lcore_id;
-	int socket;		   /* NUMA socket of the lcore */
-	struct rte_mempool *pool;  /* this worker's mbufs (RX queue and its own output) */
+	int socket;		  /* NUMA socket of the lcore */
+	struct rte_mempool *pool; /* this worker's mbufs (RX queue and its own output) */
 	/* software dispatch: out[j] carries frames to worker j (NULL for self), in[j]
 	 * frames from worker j; each ring single-producer single-consumer */
 	struct rte_ring *out[PORT_WORKERS_MAX];
@@ -123,22 +123,22 @@ struct port {
 	enum port_mode mode;
 	bool started;
 	uint8_t mac[6];
-	uint16_t mtu;	       /* IP MTU applied, bytes */
+	uint16_t mtu; /* IP MTU applied, bytes */
 	char name[PORT_NAME_MAX];
 	char driver[PORT_NAME_MAX];
 	/* offloads enabled on the port */
-	bool tx_ip_cksum;      /* RTE_ETH_TX_OFFLOAD_IPV4_CKSUM */
-	bool tx_tcp_cksum;     /* RTE_ETH_TX_OFFLOAD_TCP_CKSUM */
-	bool tx_multi_seg;     /* RTE_ETH_TX_OFFLOAD_MULTI_SEGS */
-	bool rx_ip_cksum;      /* RTE_ETH_RX_OFFLOAD_IPV4_CKSUM */
-	bool rx_tcp_cksum;     /* RTE_ETH_RX_OFFLOAD_TCP_CKSUM */
+	bool tx_ip_cksum;  /* RTE_ETH_TX_OFFLOAD_IPV4_CKSUM */
+	bool tx_tcp_cksum; /* RTE_ETH_TX_OFFLOAD_TCP_CKSUM */
+	bool tx_multi_seg; /* RTE_ETH_TX_OFFLOAD_MULTI_SEGS */
+	bool rx_ip_cksum;  /* RTE_ETH_RX_OFFLOAD_IPV4_CKSUM */
+	bool rx_tcp_cksum; /* RTE_ETH_RX_OFFLOAD_TCP_CKSUM */
 	/* RSS as programmed (PORT_MODE_RSS): the Toeplitz key and the redirection
 	 * table, so TCP can pick local ports whose replies land on its own queue */
 	uint8_t rss_key[PORT_RSS_KEY_MAX];
-	uint8_t rss_key_len;   /* bytes */
-	uint16_t reta_size;    /* entries */
+	uint8_t rss_key_len; /* bytes */
+	uint16_t reta_size;  /* entries */
 	uint16_t reta[PORT_RETA_MAX];
-	uint64_t rss_hf;       /* RTE_ETH_RSS_* hashed */
+	uint64_t rss_hf; /* RTE_ETH_RSS_* hashed */
 	/* PORT_MODE_SW: xxHash seed of the dispatch hash (random at setup, secret) */
 	uint64_t dispatch_seed;
 	struct port_worker w[PORT_WORKERS_MAX];

@@ -32,9 +32,11 @@ const char *const port_ctr_names[PORT_C_COUNT] = {
 	[PORT_C_RSS_MISMATCH] = "rss_mismatch_redirected",
 };
 
-#define PK(k_, t_, f_, d_, lo_, hi_, doc_)                                                \
-	{ .section = "port", .key = k_, .type = t_, TSCONF_FIELD(struct port_conf, f_),        \
-	  .def = d_, .min = lo_, .max = hi_, .doc = doc_ }
+#define PK(k_, t_, f_, d_, lo_, hi_, doc_)                                                         \
+	{                                                                                          \
+		.section = "port", .key = k_, .type = t_, TSCONF_FIELD(struct port_conf, f_),      \
+		.def = d_, .min = lo_, .max = hi_, .doc = doc_                                     \
+	}
 
 const struct tsconf_key port_conf_keys[] = {
 	PK("port_id", TSCONF_U64, port_id, "0", "0", "1023",
@@ -53,7 +55,8 @@ const struct tsconf_key port_conf_keys[] = {
 	   "entries of each software-dispatch ring between two workers (power of 2)"),
 	PK("mtu", TSCONF_U64, mtu, "1500", "576", "9000", "IP MTU in bytes"),
 	PK("rss", TSCONF_BOOL, rss, "true", NULL, NULL,
-	   "spread flows over workers with the NIC's RSS when it offers it; else software dispatch"),
+	   "spread flows over workers with the NIC's RSS when it offers it; else software "
+	   "dispatch"),
 	PK("rss_verify", TSCONF_BOOL, rss_verify, "true", NULL, NULL,
 	   "with RSS, hash each TCP/UDP frame as our key+RETA say and hand strays to their worker "
 	   "(net_tap does not follow them); off for a NIC known to follow them"),
@@ -97,7 +100,8 @@ static void rss_reta_setup(struct port *p, uint16_t reta_size)
 		return;
 	memset(conf, 0, sizeof(conf));
 	for (uint16_t i = 0; i < n; i++) {
-		conf[i / RTE_ETH_RETA_GROUP_SIZE].mask |= UINT64_C(1) << (i % RTE_ETH_RETA_GROUP_SIZE);
+		conf[i / RTE_ETH_RETA_GROUP_SIZE].mask |= UINT64_C(1)
+							  << (i % RTE_ETH_RETA_GROUP_SIZE);
 		conf[i / RTE_ETH_RETA_GROUP_SIZE].reta[i % RTE_ETH_RETA_GROUP_SIZE] = p->reta[i];
 	}
 	if (rte_eth_dev_rss_reta_update(p->port_id, conf, n) == 0)
@@ -123,7 +127,8 @@ static int create_pools(struct port *p, char *err, size_t errlen)
 						  (unsigned int)p->conf.mbuf_cache, 0,
 						  (uint16_t)p->conf.mbuf_data, w->socket);
 		if (w->pool == NULL) {
-			snprintf(err, errlen, "port %u: mbuf pool of worker %u (%lu mbufs of %lu bytes): %s",
+			snprintf(err, errlen,
+				 "port %u: mbuf pool of worker %u (%lu mbufs of %lu bytes): %s",
 				 p->port_id, i, (unsigned long)p->conf.mbufs,
 				 (unsigned long)p->conf.mbuf_data, rte_strerror(rte_errno));
 			return -ENOMEM;
@@ -145,8 +150,8 @@ static int create_rings(struct port *p, char *err, size_t errlen)
 			r = rte_ring_create(name, (unsigned int)p->conf.dispatch_ring,
 					    p->w[j].socket, RING_F_SP_ENQ | RING_F_SC_DEQ);
 			if (r == NULL) {
-				snprintf(err, errlen, "port %u: dispatch ring %u->%u: %s", p->port_id,
-					 i, j, rte_strerror(rte_errno));
+				snprintf(err, errlen, "port %u: dispatch ring %u->%u: %s",
+					 p->port_id, i, j, rte_strerror(rte_errno));
 				return -ENOMEM;
 			}
 			p->w[i].out[j] = r;
@@ -189,7 +194,8 @@ static int setup_queues(struct port *p, const struct rte_eth_dev_info *info, cha
 
 	rc = rte_eth_dev_adjust_nb_rx_tx_desc(p->port_id, &nb_rxd, &nb_txd);
 	if (rc != 0) {
-		snprintf(err, errlen, "port %u: descriptor counts: %s", p->port_id, rte_strerror(-rc));
+		snprintf(err, errlen, "port %u: descriptor counts: %s", p->port_id,
+			 rte_strerror(-rc));
 		return rc;
 	}
 	rxc.offloads = (p->rx_ip_cksum ? RTE_ETH_RX_OFFLOAD_IPV4_CKSUM : 0) |
@@ -246,8 +252,7 @@ static int choose_mode(struct port *p, const struct rte_eth_dev_info *info, char
 	return 0;
 }
 
-static int configure(struct port *p, const struct rte_eth_dev_info *info, char *err,
-		     size_t errlen)
+static int configure(struct port *p, const struct rte_eth_dev_info *info, char *err, size_t errlen)
 {
 	struct rte_eth_conf ec;
 	uint8_t key[PORT_RSS_KEY_MAX];
@@ -275,16 +280,16 @@ static int configure(struct port *p, const struct rte_eth_dev_info *info, char *
 		ec.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
 		ec.rx_adv_conf.rss_conf.rss_key = key;
 		ec.rx_adv_conf.rss_conf.rss_key_len = p->rss_key_len;
-		ec.rx_adv_conf.rss_conf.rss_hf =
-			info->flow_type_rss_offloads &
-			(RTE_ETH_RSS_IPV4 | RTE_ETH_RSS_NONFRAG_IPV4_TCP | RTE_ETH_RSS_NONFRAG_IPV4_UDP);
+		ec.rx_adv_conf.rss_conf.rss_hf = info->flow_type_rss_offloads &
+						 (RTE_ETH_RSS_IPV4 | RTE_ETH_RSS_NONFRAG_IPV4_TCP |
+						  RTE_ETH_RSS_NONFRAG_IPV4_UDP);
 		p->rss_hf = ec.rx_adv_conf.rss_conf.rss_hf;
 		memcpy(p->rss_key, key, p->rss_key_len);
 	}
 	rc = rte_eth_dev_configure(p->port_id, p->nb_rxq, p->nb_txq, &ec);
 	if (rc != 0) {
-		snprintf(err, errlen, "port %u (%s): configure %u RX / %u TX queues: %s", p->port_id,
-			 p->driver, p->nb_rxq, p->nb_txq, rte_strerror(-rc));
+		snprintf(err, errlen, "port %u (%s): configure %u RX / %u TX queues: %s",
+			 p->port_id, p->driver, p->nb_rxq, p->nb_txq, rte_strerror(-rc));
 		return rc;
 	}
 	/* an MTU the driver refuses (af_packet follows the kernel's) is not fatal:
@@ -342,7 +347,8 @@ int port_setup(struct port *p, const struct port_conf *conf, uint16_t nworkers,
 	}
 	if (conf->port_id >= RTE_MAX_ETHPORTS || !rte_eth_dev_is_valid_port(p->port_id)) {
 		snprintf(err, errlen,
-			 "port: no ethdev %lu (%u probed; add -a PCI or --vdev=net_af_packet0,iface=IF)",
+			 "port: no ethdev %lu (%u probed; add -a PCI or "
+			 "--vdev=net_af_packet0,iface=IF)",
 			 (unsigned long)conf->port_id, rte_eth_dev_count_avail());
 		return -ENODEV;
 	}

@@ -31,12 +31,12 @@ int port_conf_register(struct tsconf *c, struct port_conf *conf, char *err, size
  * Configures and starts ethdev conf->port_id for nworkers workers running on
  * lcore_ids[0..nworkers): one per-worker mbuf pool on the lcore's socket, one TX
  * queue per worker (when the port has fewer, the extra workers forward their frames
- * over an SP/SC ring to the worker owning queue i % queues), and RX either by RSS (one queue per worker, when the port offers
- * RSS for TCP/IPv4 and enough queues) or by software dispatch (min(nworkers, queues
- * offered) RX queues whose pollers hash flows to their owners over SP/SC rings).
- * Checksum offloads are enabled when offered and conf->offloads. Records MAC, MTU,
- * RSS key and RETA. Returns 0 or -errno with a reason in err; on failure nothing is
- * left allocated (the ethdev may stay configured). Init path.
+ * over an SP/SC ring to the worker owning queue i % queues), and RX either by RSS (one queue per
+ * worker, when the port offers RSS for TCP/IPv4 and enough queues) or by software dispatch
+ * (min(nworkers, queues offered) RX queues whose pollers hash flows to their owners over SP/SC
+ * rings). Checksum offloads are enabled when offered and conf->offloads. Records MAC, MTU, RSS key
+ * and RETA. Returns 0 or -errno with a reason in err; on failure nothing is left allocated (the
+ * ethdev may stay configured). Init path.
  */
 int port_setup(struct port *p, const struct port_conf *conf, uint16_t nworkers,
 	       const unsigned int *lcore_ids, char *err, size_t errlen);
@@ -57,8 +57,8 @@ extern const char *const port_ctr_names[PORT_C_COUNT];
  * Receives up to n (<= PORT_BURST) frames owned by this worker into pkts: first the
  * frames other workers dispatched to it, then its own RX queue (if it polls one). In
  * PORT_MODE_SW (and PORT_MODE_RSS with rss_verify) frames of flows owned by another
- * worker are handed over (and counted, or dropped and counted when that ring is full). Returns the frames now owned by
- * the caller. Fast path.
+ * worker are handed over (and counted, or dropped and counted when that ring is full). Returns the
+ * frames now owned by the caller. Fast path.
  */
 uint16_t port_rx(struct port_worker *pw, struct rte_mbuf **pkts, uint16_t n);
 

@@ -49,7 +49,8 @@ uint16_t port_flow_owner(const struct port *p, uint32_t src_be, uint32_t dst_be,
  * fragments, runts) stay with the lcore that polled them: those are handled
  * statelessly by the net layer on any worker.
  */
-static uint16_t frame_owner(const struct port *p, const struct rte_mbuf *m, uint16_t self) /* borrows m */
+static uint16_t frame_owner(const struct port *p, const struct rte_mbuf *m,
+			    uint16_t self) /* borrows m */
 {
 	const struct rte_ether_hdr *eh = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
 	const struct rte_ipv4_hdr *ip;
@@ -62,7 +63,8 @@ static uint16_t frame_owner(const struct port *p, const struct rte_mbuf *m, uint
 	ip = (const struct rte_ipv4_hdr *)(eh + 1);
 	ihl = (uint32_t)(ip->version_ihl & 0x0f) * 4;
 	if (ihl < sizeof(*ip) || m->data_len < sizeof(*eh) + ihl + 4 ||
-	    (ip->fragment_offset & RTE_BE16(RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK)) != 0 ||
+	    (ip->fragment_offset & RTE_BE16(RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK)) !=
+		    0 ||
 	    (ip->next_proto_id != IPPROTO_TCP && ip->next_proto_id != IPPROTO_UDP))
 		return self;
 	ports = (const uint16_t *)((const uint8_t *)ip + ihl);

@@ -2,8 +2,8 @@
 /*
  * libFuzzer target: arbitrary Ethernet frames into the L2/L3 input path
  * (net_input: Ethernet, ARP, IPv4, ICMP), with the ARP cache, the resolution queue
- * and the periodic scan driven along. EAL runs without hugepages or shared files (--no-huge --no-shconf) with
- * an in-memory net_ring port whose TX ring is drained after every input.
+ * and the periodic scan driven along. EAL runs without hugepages or shared files (--no-huge
+ * --no-shconf) with an in-memory net_ring port whose TX ring is drained after every input.
  *
  * Input layout: byte 0 selects extras (bit 0: split the frame over two mbuf segments,
  * bit 1: also send a datagram to the address in bytes 1..4, bit 2: advance the clock
@@ -47,8 +47,9 @@ static void *zalloc64(size_t size)
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	static char args[][32] = {"fuzz_net", "--no-huge", "--no-pci", "--no-shconf", "-m", "128",
-				  "-l", "0", "--log-level", "lib.eal:error"};
+	static char args[][32] = {"fuzz_net",	 "--no-huge",	 "--no-pci", "--no-shconf",
+				  "-m",		 "128",		 "-l",	     "0",
+				  "--log-level", "lib.eal:error"};
 	char *eal[sizeof(args) / sizeof(args[0]) + 1];
 	struct rte_ring *rxr;
 	struct port_conf pc;

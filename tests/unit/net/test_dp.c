@@ -158,7 +158,8 @@ static int suite2_init(void)
 	struct rte_ring *ba = rte_ring_create("dp_ba2", 1024, SOCKET_ID_ANY, 0);
 
 	if (ab == NULL || ba == NULL ||
-	    side_init(&srv2, "dp_srv2", ba, ab, "198.18.0.3/24", 80, 16, 60ULL * 1000000000, 2) != 0 ||
+	    side_init(&srv2, "dp_srv2", ba, ab, "198.18.0.3/24", 80, 16, 60ULL * 1000000000, 2) !=
+		    0 ||
 	    side_init(&cli2, "dp_cli2", ab, ba, "198.18.0.4/24", 0, 1, 60ULL * 1000000000, 1) != 0)
 		return -1;
 	srv2.port->dispatch_seed = 0x5eed;
@@ -286,7 +287,8 @@ static bool client_send(struct client *c, const void *buf, uint32_t len, bool re
 	uint32_t done = 0;
 
 	for (unsigned long i = 0; i < 2000000 && done < len && c->conn != NULL; i++) {
-		int32_t n = tcp_write(&C->lc->tcp, c->conn, (const uint8_t *)buf + done, len - done);
+		int32_t n =
+			tcp_write(&C->lc->tcp, c->conn, (const uint8_t *)buf + done, len - done);
 
 		if (n < 0)
 			return false;
@@ -332,7 +334,8 @@ static void test_healthz(void)
 	CU_ASSERT(client_send(&c, req, sizeof(req) - 1, true));
 	want_len = 40;
 	CU_ASSERT(run_until(&c, has_want, true, 200000));
-	CU_ASSERT(c.rx_len > sizeof(resp_start) && memcmp(c.rx, resp_start, sizeof(resp_start) - 1) == 0);
+	CU_ASSERT(c.rx_len > sizeof(resp_start) &&
+		  memcmp(c.rx, resp_start, sizeof(resp_start) - 1) == 0);
 	CU_ASSERT(c.rx_len >= 3 && memcmp(c.rx + c.rx_len - 3, "ok\n", 3) == 0);
 	CU_ASSERT(rx_has(&c, "Content-Length: 3\r\n"));
 	/* keep-alive: the connection stays open */
@@ -378,8 +381,9 @@ static void echo_case(bool chunked)
 		body[i] = (uint8_t)(i * 131 + (i >> 8));
 	CU_ASSERT_FATAL(client_open(&c));
 	if (chunked)
-		hl = snprintf(head, sizeof(head),
-			      "POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n");
+		hl = snprintf(
+			head, sizeof(head),
+			"POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n");
 	else
 		hl = snprintf(head, sizeof(head),
 			      "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: %u\r\n\r\n", len);
@@ -415,7 +419,8 @@ static void echo_case(bool chunked)
 		bool ok = out != NULL, last = false;
 
 		want_len = 0;
-		for (int i = 0; i < 200000 && ok && !memmem(c.rx, c.rx_len, "\r\n0\r\n\r\n", 7); i++) {
+		for (int i = 0; i < 200000 && ok && !memmem(c.rx, c.rx_len, "\r\n0\r\n\r\n", 7);
+		     i++) {
 			poll_both();
 			cl_read(&c);
 		}
@@ -542,9 +547,9 @@ static void test_two_workers(void)
 
 int main(int argc, char **argv)
 {
-	static char args[][32] = {"test_dp", "--no-huge", "--no-pci", "-m", "512",
-				  "--file-prefix", "ts_ut_dp", "-l", "0", "--log-level",
-				  "lib.eal:error"};
+	static char args[][32] = {"test_dp", "--no-huge",     "--no-pci",     "-m",
+				  "512",     "--file-prefix", "ts_ut_dp",     "-l",
+				  "0",	     "--log-level",   "lib.eal:error"};
 	char *eal[sizeof(args) / sizeof(args[0]) + 1];
 	CU_pSuite s;
 	unsigned int fails;

@@ -30,7 +30,7 @@
 #define SEC (UINT64_C(1000000000))
 
 /* RTE_IPV4 shifts a signed int into the sign bit for 128.0.0.0 and up. */
-#define IP4(a, b, c, d)                                                                   \
+#define IP4(a, b, c, d)                                                                            \
 	(((uint32_t)(a) << 24) | ((uint32_t)(b) << 16) | ((uint32_t)(c) << 8) | (uint32_t)(d))
 
 /* Addresses of the test network 198.18.0.0/24 (RFC 2544 benchmarking range). */
@@ -185,11 +185,11 @@ static uint64_t ctr(enum net_ctr c)
 }
 
 /* Ethernet header into m; returns the pointer past it. */
-static uint8_t *put_eth(struct rte_mbuf *m, const uint8_t *dst, const uint8_t *src,
-			uint16_t type, uint32_t payload)
+static uint8_t *put_eth(struct rte_mbuf *m, const uint8_t *dst, const uint8_t *src, uint16_t type,
+			uint32_t payload)
 {
-	struct rte_ether_hdr *eh = (struct rte_ether_hdr *)rte_pktmbuf_append(m,
-		(uint16_t)(sizeof(*eh) + payload));
+	struct rte_ether_hdr *eh =
+		(struct rte_ether_hdr *)rte_pktmbuf_append(m, (uint16_t)(sizeof(*eh) + payload));
 
 	memcpy(eh->dst_addr.addr_bytes, dst, 6);
 	memcpy(eh->src_addr.addr_bytes, src, 6);
@@ -197,12 +197,12 @@ static uint8_t *put_eth(struct rte_mbuf *m, const uint8_t *dst, const uint8_t *s
 	return (uint8_t *)(eh + 1);
 }
 
-static struct rte_mbuf *mk_arp(const uint8_t *edst, uint16_t op, const uint8_t *sha,
-			       uint32_t sip, uint32_t tip)
+static struct rte_mbuf *mk_arp(const uint8_t *edst, uint16_t op, const uint8_t *sha, uint32_t sip,
+			       uint32_t tip)
 {
 	struct rte_mbuf *m = rte_pktmbuf_alloc(tpool);
-	struct rte_arp_hdr *ah = (struct rte_arp_hdr *)put_eth(m, edst, sha, RTE_ETHER_TYPE_ARP,
-							       sizeof(*ah));
+	struct rte_arp_hdr *ah =
+		(struct rte_arp_hdr *)put_eth(m, edst, sha, RTE_ETHER_TYPE_ARP, sizeof(*ah));
 
 	ah->arp_hardware = rte_cpu_to_be_16(RTE_ARP_HRD_ETHER);
 	ah->arp_protocol = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
@@ -248,7 +248,8 @@ static struct rte_ipv4_hdr *ip_of(struct rte_mbuf *m)
 /* An ICMP echo request of n data bytes from PEER_IP to us. */
 static struct rte_mbuf *mk_echo(uint32_t n)
 {
-	struct rte_mbuf *m = mk_ip(PEER_IP, OUR_IP, IPPROTO_ICMP, sizeof(struct rte_icmp_hdr) + n, 0);
+	struct rte_mbuf *m =
+		mk_ip(PEER_IP, OUR_IP, IPPROTO_ICMP, sizeof(struct rte_icmp_hdr) + n, 0);
 	struct rte_icmp_hdr *ic = (struct rte_icmp_hdr *)(ip_of(m) + 1);
 
 	ic->icmp_type = RTE_IP_ICMP_ECHO_REQUEST;
@@ -396,8 +397,8 @@ static void test_icmp_echo(void)
 	CU_ASSERT_FATAL(m != NULL);
 	ip = ip_of(m);
 	ic = (struct rte_icmp_hdr *)(ip + 1);
-	CU_ASSERT(memcmp(rte_pktmbuf_mtod(m, struct rte_ether_hdr *)->dst_addr.addr_bytes,
-			 peer_mac, 6) == 0);
+	CU_ASSERT(memcmp(rte_pktmbuf_mtod(m, struct rte_ether_hdr *)->dst_addr.addr_bytes, peer_mac,
+			 6) == 0);
 	CU_ASSERT(ip->src_addr == rte_cpu_to_be_32(OUR_IP));
 	CU_ASSERT(ip->dst_addr == rte_cpu_to_be_32(PEER_IP));
 	CU_ASSERT(rte_raw_cksum(ip, sizeof(*ip)) == 0xffff);
@@ -802,8 +803,8 @@ static void test_sw_dispatch(void)
 		uint16_t sport = (uint16_t)(40000 + i * 13);
 		struct rte_mbuf *m = mk_tcp_frame(PEER_IP, sport, 80);
 
-		want[port_flow_owner(p2, rte_cpu_to_be_32(PEER_IP), rte_cpu_to_be_32(OUR_IP),
-				     sport, 80)]++;
+		want[port_flow_owner(p2, rte_cpu_to_be_32(PEER_IP), rte_cpu_to_be_32(OUR_IP), sport,
+				     80)]++;
 		m->hash.usr = sport;
 		CU_ASSERT(rte_ring_enqueue(rx2, m) == 0);
 	}
@@ -939,9 +940,9 @@ static void test_conf_resolve(void)
 
 int main(int argc, char **argv)
 {
-	static char args[][32] = {"test_net", "--no-huge", "--no-pci", "-m", "256",
-				  "--file-prefix", "ts_ut_net", "-l", "0", "--log-level",
-				  "lib.eal:error"};
+	static char args[][32] = {"test_net", "--no-huge",     "--no-pci",     "-m",
+				  "256",      "--file-prefix", "ts_ut_net",    "-l",
+				  "0",	      "--log-level",   "lib.eal:error"};
 	char *eal[sizeof(args) / sizeof(args[0]) + 1];
 	CU_pSuite s;
 	unsigned int fails;
