@@ -40,12 +40,15 @@ else
 	failed=$((failed + 1))
 fi
 
-# 2. Fast-path discipline.
-if run_stage "fast-path check" /usr/bin/python3 tools/scripts/check-fastpath.py; then
-	passed=$((passed + 1))
-else
-	failed=$((failed + 1))
-fi
+# 2. Fast-path discipline, and every header compiling on its own.
+for check in "fast-path check:/usr/bin/python3 tools/scripts/check-fastpath.py" \
+	"header check:bash tools/scripts/check-headers.sh"; do
+	if run_stage "${check%%:*}" ${check#*:}; then
+		passed=$((passed + 1))
+	else
+		failed=$((failed + 1))
+	fi
+done
 
 # 3. Sanitizer build (clang, ASan+UBSan): unit suites, then the fuzz targets.
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
