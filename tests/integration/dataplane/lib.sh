@@ -107,6 +107,7 @@ it_start() {
 	else
 		IT_ADDR=$NS_DP_ADDR
 		it_write_dp_conf
+		IT_VETH_BASE=$(it_veth_counters | awk '$1 == "veth.rx_packets" { print $2 }')
 		# shellcheck disable=SC2086
 		ns_spawn "$NS_DP" "$IT_SRV_LOG" "$IT_TARGET" -l "${IT_DP_LCORES:-1}" --no-pci \
 			--file-prefix "ts$$" --vdev "net_af_packet0,iface=$IF_DP" ${IT_DP_EXTRA:-} \
@@ -155,9 +156,11 @@ print("veth.rx_packets", s["rx"]["packets"])
 print("veth.tx_packets", s["tx"]["packets"])'
 }
 
-# it_ring_drops FILE: frames that reached the veth but not the dataplane.
+# it_ring_drops FILE: frames that reached the veth since the dataplane started
+# but not the dataplane.
 it_ring_drops() {
-	awk '$1 == "veth.rx_packets" { v = $2 } $1 == "port.rx_pkts" { p = $2 } END { printf "%d\n", v - p }' "$1"
+	awk -v base="${IT_VETH_BASE:-0}" '$1 == "veth.rx_packets" { v = $2 } $1 == "port.rx_pkts" { p = $2 }
+		END { printf "%d\n", v - base - p }' "$1"
 }
 
 # The last counter dump in the input: the lines between the last
