@@ -117,6 +117,8 @@ uint16_t port_rx(struct port_worker *pw, struct rte_mbuf **pkts, uint16_t n)
 	const struct port *p = pw->port;
 	uint16_t got = 0, nb;
 
+	if (n > PORT_BURST)
+		n = PORT_BURST; /* dispatch() sorts at most one burst */
 	if (p->mode != PORT_MODE_SINGLE) {
 		for (uint16_t j = 0; j < p->nworkers && got < n; j++) {
 			if (pw->in[j] != NULL)

@@ -136,8 +136,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 	}
 	if (net_input(nl, m, &l4) == NET_RX_TCP) {
-		/* what TCP would get: exactly the segment, from a valid source */
-		if (m->pkt_len > 65535 || l4.daddr_be != nl->addr_be)
+		/* what TCP gets: exactly the segment the IPv4 header announced */
+		const uint8_t *ip = data + 14;
+		uint32_t ihl = (uint32_t)(ip[0] & 0x0f) * 4;
+		uint32_t tot = ((uint32_t)ip[2] << 8) | ip[3];
+
+		if (l4.daddr_be != nl->addr_be || m->pkt_len != tot - ihl)
 			abort();
 		rte_pktmbuf_free(m);
 	}
