@@ -6,7 +6,7 @@
 #  - the established connection attacked out of window still answers,
 #  - the normal client's persistent keep-alive connection never failed and
 #    >= 90% of its fresh connections during the attack succeeded (all of them
-#    once the flood is over),
+#    once the flood is over, each in < 0.9 s: none needs a retransmission timeout),
 #  - the checksum errors, bad flag combinations and out-of-window RSTs were
 #    counted, >= 95 % of those sent (dataplane counters, or the kernel's
 #    IpInHdrErrors/TcpInCsumErrors for the nginx baseline).
@@ -69,6 +69,11 @@ for i in $(seq 20); do
 done
 ns_log "20 fresh connections after the flood: $bad failed, slowest ${slowest} s"
 [ "$bad" = 0 ] || it_fail "$bad of 20 fresh connections failed after the flood"
+# None may need a retransmission timeout (the initial RTO is 1 s; Linux/nginx
+# answers these in ~10 ms): a SYN-cookie connection whose segments the peer
+# drops (e.g. by PAWS) shows up here.
+awk -v t="$slowest" 'BEGIN { exit !(t < 0.9) }' ||
+	it_fail "a fresh connection after the flood took ${slowest} s (>= 0.9 s: it needed a retransmission timeout)"
 
 it_counters "$W/after.counters"
 if [ "$IT_KIND" = nginx ]; then
