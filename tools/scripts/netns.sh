@@ -176,8 +176,8 @@ ns_loss() {
 	per_mille=$(awk -v p="$p" 'BEGIN { printf "%d", p * 1000 + 0.5 }')
 	ns_cl nft -f - << EOF || ns_die "neither iptables nor nft could install loss rules"
 table inet tsloss {
-	chain in { type filter hook input priority 0; iifname "$IF_CL" numgen random mod 1000 < $per_mille drop; }
-	chain out { type filter hook output priority 0; oifname "$IF_CL" numgen random mod 1000 < $per_mille drop; }
+	chain in { type filter hook input priority 0; iifname "$IF_CL" numgen random mod 1000 < $per_mille counter drop; }
+	chain out { type filter hook output priority 0; oifname "$IF_CL" numgen random mod 1000 < $per_mille counter drop; }
 }
 EOF
 	ns_log "loss $p both directions (nft numgen)"
