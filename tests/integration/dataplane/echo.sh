@@ -60,6 +60,10 @@ fi
 # still serving after the big transfers
 [ "$(ns_cl curl -s -o /dev/null -m 5 -w '%{http_code}' "$IT_URL/healthz")" = 200 ] || it_fail "GET /healthz after the transfers"
 it_counters "$W/run.counters"
+if [ "$IT_KIND" = dataplane ]; then
+	echoed=$(it_counter_sum "$W/run.counters" '^app\.http_echo_bytes$')
+	[ "$echoed" -ge $((2 * size_mb * 1048576)) ] || it_fail "app.http_echo_bytes $echoed < the $((2 * size_mb)) MB echoed"
+fi
 if [ "$IT_KIND" = dataplane ] && [ -n "$loss" ]; then
 	rtx=$(it_counter_sum "$W/run.counters" 'retransmits$')
 	ns_log "dataplane retransmission counters: $rtx"

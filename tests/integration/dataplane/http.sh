@@ -91,5 +91,17 @@ done
 ns_log "100 fresh-connection requests ok"
 
 it_counters "$W/run.counters"
+if [ "$IT_KIND" = dataplane ]; then
+	# the dataplane's own account of the run: every request parsed and answered 2xx
+	req=$(it_counter_sum "$W/run.counters" '^app\.http_requests$')
+	ok2=$(it_counter_sum "$W/run.counters" '^app\.http_resp_2xx$')
+	bad=$(it_counter_sum "$W/run.counters" '^app\.http_(resp_[45]xx|parse_.*)$')
+	opens=$(it_counter_sum "$W/run.counters" '^tcp\.passive_opens$')
+	ns_log "dataplane counters: http_requests $req, resp_2xx $ok2, 4xx/5xx/parse errors $bad, passive_opens $opens"
+	[ "$req" -ge 2100 ] || it_fail "app.http_requests $req < the 2100 sent"
+	[ "$ok2" = "$req" ] || it_fail "app.http_resp_2xx $ok2 != app.http_requests $req"
+	[ "$bad" = 0 ] || it_fail "$bad 4xx/5xx responses or parse errors counted"
+	[ "$opens" -ge 151 ] || it_fail "tcp.passive_opens $opens < the 151 connections opened"
+fi
 it_stop
 ns_log "PASS"
