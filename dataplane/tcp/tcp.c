@@ -29,9 +29,9 @@ const struct tsconf_key tcp_conf_keys[] = {
 	  "receive buffer per connection in bytes: the window offered to the peer" },
 	{ "tcp", "snd_buf", TSCONF_SIZE, K(snd_buf), "256K", "4K", "64M",
 	  "send buffer per connection in bytes: unacknowledged + unsent data accepted" },
-	{ "tcp", "ooo_max_segs", TSCONF_U64, K(ooo_max_segs), "64", "0", "4096",
+	{ "tcp", "ooo_max_segs", TSCONF_U64, K(ooo_max_segs), "256", "0", "4096",
 	  "out-of-order segments kept per connection for reassembly" },
-	{ "tcp", "ooo_max_bytes", TSCONF_SIZE, K(ooo_max_bytes), "128K", "0", "64M",
+	{ "tcp", "ooo_max_bytes", TSCONF_SIZE, K(ooo_max_bytes), "256K", "0", "64M",
 	  "out-of-order payload bytes kept per connection for reassembly" },
 	{ "tcp", "timestamps", TSCONF_BOOL, K(timestamps), "true", NULL, NULL,
 	  "offer and accept RFC 7323 timestamps (RTT measurement, PAWS)" },
@@ -140,8 +140,8 @@ void tcp_cfg_defaults(struct tcp_cfg *cfg)
 	cfg->mss = 1460;
 	cfg->rcv_buf = 256 * 1024;
 	cfg->snd_buf = 256 * 1024;
-	cfg->ooo_max_segs = 64;
-	cfg->ooo_max_bytes = 128 * 1024;
+	cfg->ooo_max_segs = 256;
+	cfg->ooo_max_bytes = 256 * 1024;
 	cfg->timestamps = true;
 	cfg->sack = true;
 	cfg->window_scaling = true;
@@ -297,7 +297,7 @@ void tcp_stack_fini(struct tcp_stack *ts)
 
 			if (c->state == TCP_ST_CLOSED)
 				continue;
-			c->flags &= (uint16_t)~TCF_APP;
+			c->flags &= ~TCF_APP;
 			tcp_conn_free(ts, c);
 		}
 		rte_free(ts->conns);

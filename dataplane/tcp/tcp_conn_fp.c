@@ -170,7 +170,7 @@ void tcp_conn_drop(struct tcp_stack *ts, struct tcp_conn *c, int err)
 		void *ctx = c->ctx;
 		uint32_t gen = c->gen;
 
-		c->flags &= (uint16_t)~TCF_APP;
+		c->flags &= ~TCF_APP;
 		c->ops.closed(c, ctx, err);
 		if (c->gen != gen)
 			return; /* the app aborted it from inside closed() */
@@ -200,7 +200,7 @@ bool tcp_deliver(struct tcp_stack *ts, struct tcp_conn *c)
 			if (c->gen != gen)
 				return false;
 			if (rc < 0) {
-				c->flags &= (uint16_t)~TCF_APP;
+				c->flags &= ~TCF_APP;
 				tcp_send_rst(ts, c);
 				tcp_conn_free(ts, c);
 				return false;
@@ -217,7 +217,7 @@ bool tcp_deliver(struct tcp_stack *ts, struct tcp_conn *c)
 				c->ops.readable(c, c->ctx);
 		} else if (ev & TCE_WRITABLE) {
 			c->events &= (uint8_t)~TCE_WRITABLE;
-			c->flags &= (uint16_t)~TCF_WANT_WRITE;
+			c->flags &= ~TCF_WANT_WRITE;
 			if (c->ops.writable != NULL)
 				c->ops.writable(c, c->ctx);
 		}
@@ -458,12 +458,20 @@ static void tcp_rtx_expire(struct tw_wheel *w, struct tw_timer *t)
 		c->nrtx++;
 		tcp_cnt(ts, TCP_C_SYN_RETRANSMITS);
 		tcp_cnt(ts, TCP_C_RETRANSMITS);
-		c->flags &= (uint16_t)~TCF_RTT; /* Karn: no sample from a retransmitted SYN */
+		c->flags &= ~TCF_RTT; /* Karn: no sample from a retransmitted SYN */
 		tcp_send_syn(ts, c);
 		tcp_arm_rtx(ts, c);
 		return;
 	}
 	if (c->flags & TCF_PERSIST) {
+		if (c->snd_wnd > 0) {
+			/* a small window held back by SWS avoidance: the override
+			 * timeout, send what fits (RFC 9293 3.8.6.2.1) */
+			c->flags &= ~TCF_PERSIST;
+			c->flags |= TCF_FORCE;
+			tcp_output(ts, c);
+			return;
+		}
 		/* RFC 9293 3.8.6.1: probe the zero window; RFC 1122 4.2.2.17: keep probing
 		 * while the peer answers. The probe is an ACK one below snd_una (the peer
 		 * answers with its current window without us sending data beyond it). */
@@ -493,7 +501,7 @@ static void tcp_rtx_expire(struct tw_wheel *w, struct tw_timer *t)
 	c->bytes_acked = 0;
 	c->nrtx++;
 	c->dupacks = 0;
-	c->flags &= (uint16_t)~(TCF_RECOVERY | TCF_RTT); /* Karn (RFC 6298 5) */
+	c->flags &= ~(TCF_RECOVERY | TCF_RTT); /* Karn (RFC 6298 5) */
 	c->recover = c->snd_max;			   /* RFC 6582 4 after a timeout */
 	c->nsack = 0; /* RFC 6675 5.1: the scoreboard may be stale after an RTO */
 	c->snd_nxt = c->snd_una;
@@ -750,7 +758,7 @@ int tcp_shutdown(struct tcp_stack *ts, struct tcp_conn *conn)
 
 void tcp_close(struct tcp_stack *ts, struct tcp_conn *conn)
 {
-	conn->flags &= (uint16_t)~(TCF_APP | TCF_WANT_WRITE);
+	conn->flags &= ~(TCF_APP | TCF_WANT_WRITE);
 	conn->flags |= TCF_CLOSED_APP;
 	conn->events = 0;
 	/* RFC 2525 2.17: closing with unread data is an abort */
@@ -765,7 +773,7 @@ void tcp_close(struct tcp_stack *ts, struct tcp_conn *conn)
 
 void tcp_abort(struct tcp_stack *ts, struct tcp_conn *conn)
 {
-	conn->flags &= (uint16_t)~TCF_APP;
+	conn->flags &= ~TCF_APP;
 	tcp_cnt(ts, TCP_C_CONN_ABORTED);
 	/* RFC 9293 3.10.5: RST in SYN-RECEIVED and the synchronized states */
 	if (conn->state != TCP_ST_SYN_SENT && conn->state != TCP_ST_TIME_WAIT &&

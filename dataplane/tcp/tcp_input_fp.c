@@ -442,7 +442,7 @@ static void tcp_syn_sent_input(struct tcp_stack *ts, struct tcp_conn *c, struct 
 		c->snd_una = s->ack;
 		if (c->flags & TCF_RTT) {
 			tcp_rtt_sample(ts, c, ts->now_ns - c->rtt_start_ns);
-			c->flags &= (uint16_t)~TCF_RTT;
+			c->flags &= ~TCF_RTT;
 		}
 		tcp_established(ts, c);
 		tcp_cnt(ts, TCP_C_ACTIVE_ESTAB);
@@ -570,6 +570,29 @@ static void tcp_ooo_insert(struct tcp_stack *ts, struct tcp_conn *c, struct rte_
 	tcp_cnt(ts, TCP_C_OOO_SEGS);
 }
 
+/*
+ * Enough evidence to enter fast recovery on this duplicate ACK: the third one
+ * (RFC 5681 3.2), or with SACK three segments' worth SACKed above SND.UNA (RFC 6675
+ * IsLost(SND.UNA), for when duplicate ACKs were lost), or, when fewer than four
+ * segments are outstanding and nothing new can be sent, one less duplicate ACK than
+ * the segments outstanding (RFC 5827 early retransmit).
+ */
+static bool tcp_loss_detected(const struct tcp_stack *ts, const struct tcp_conn *c)
+{
+	uint32_t sacked = 0, segs;
+
+	(void)ts;
+	if (c->dupacks >= 3)
+		return true;
+	for (unsigned int i = 0; i < c->nsack; i++)
+		sacked += c->sack[i].end - c->sack[i].start;
+	if ((c->flags & TCF_SACK) && sacked >= 3u * c->mss)
+		return true;
+	segs = (tcp_flight(c) + c->mss - 1) / c->mss;
+	return segs < 4 && seq_ge(c->snd_nxt, tcp_data_end(c)) && segs >= 2 &&
+	       c->dupacks >= segs - 1;
+}
+
 /* ---- ACK processing, RFC 9293 3.10.7.4 fifth; returns false when c was freed ---- */
 
 static bool tcp_ack_input(struct tcp_stack *ts, struct tcp_conn *c, const struct tcp_seg *s)
@@ -615,7 +638,7 @@ static bool tcp_ack_input(struct tcp_stack *ts, struct tcp_conn *c, const struct
 				tcp_rtt_sample(ts, c, (uint64_t)d * TCP_TS_HZ_NS);
 		} else if ((c->flags & TCF_RTT) && seq_ge(s->ack, c->rtt_seq)) {
 			tcp_rtt_sample(ts, c, ts->now_ns - c->rtt_start_ns);
-			c->flags &= (uint16_t)~TCF_RTT;
+			c->flags &= ~TCF_RTT;
 		}
 		if (c->flags & TCF_RECOVERY) {
 			if (seq_ge(s->ack, c->recover)) {
@@ -623,7 +646,7 @@ static bool tcp_ack_input(struct tcp_stack *ts, struct tcp_conn *c, const struct
 				uint32_t fl = tcp_flight(c) + c->mss;
 
 				c->cwnd = c->ssthresh < fl ? c->ssthresh : fl;
-				c->flags &= (uint16_t)~TCF_RECOVERY;
+				c->flags &= ~TCF_RECOVERY;
 				c->dupacks = 0;
 			} else {
 				/* step 4: partial ACK, retransmit the next hole, deflate by the
@@ -688,9 +711,19 @@ static bool tcp_ack_input(struct tcp_stack *ts, struct tcp_conn *c, const struct
 			/* RFC 6582 3.2 step 5: inflate; with SACK also fill the next hole
 			 * below the highest SACKed byte, one segment per dup ACK */
 			c->cwnd += c->mss;
-			if (c->nsack > 0 && seq_lt(c->high_rxt, c->sack[c->nsack - 1].start))
+			if (c->nsack > 0 && c->srtt_ns != 0 &&
+			    ts->now_ns - c->rexmit_ns > c->srtt_ns + c->srtt_ns / 4 + ts->cfg.tick_ns) {
+				/* lost retransmission (RACK's idea, RFC 8985 6.2): SACKs keep
+				 * coming more than an RTT after we retransmitted the first
+				 * hole, so that retransmission is lost too: start over from
+				 * SND.UNA instead of waiting for the RTO */
+				c->high_rxt = c->snd_una;
 				tcp_retransmit_una(ts, c);
-		} else if (c->dupacks == 3 && seq_gt(s->ack, c->recover)) {
+			} else if (c->nsack > 0 &&
+				   seq_lt(c->high_rxt, c->sack[c->nsack - 1].start)) {
+				tcp_retransmit_una(ts, c);
+			}
+		} else if (seq_gt(s->ack, c->recover) && tcp_loss_detected(ts, c)) {
 			/* RFC 6582 3.2 step 2 (the "recover" check), RFC 5681 eq. 4 */
 			uint32_t half = tcp_flight(c) / 2;
 
@@ -698,7 +731,7 @@ static bool tcp_ack_input(struct tcp_stack *ts, struct tcp_conn *c, const struct
 			c->recover = c->snd_max;
 			c->cwnd = c->ssthresh + 3u * c->mss;
 			c->flags |= TCF_RECOVERY;
-			c->flags &= (uint16_t)~TCF_RTT;
+			c->flags &= ~TCF_RTT;
 			c->high_rxt = c->snd_una;
 			tcp_cnt(ts, TCP_C_FAST_RETRANSMITS);
 			tcp_retransmit_una(ts, c);
@@ -713,7 +746,7 @@ static bool tcp_ack_input(struct tcp_stack *ts, struct tcp_conn *c, const struct
 		if (swnd > c->max_sndwnd)
 			c->max_sndwnd = swnd;
 		if (swnd > 0 && (c->flags & TCF_PERSIST)) {
-			c->flags &= (uint16_t)~TCF_PERSIST;
+			c->flags &= ~TCF_PERSIST;
 			c->nrtx = 0;
 			tw_cancel(&ts->wheel, &c->t_rtx);
 		}
@@ -762,6 +795,12 @@ static void tcp_conn_input(struct tcp_stack *ts, struct tcp_conn *c, struct tcp_
 					   seq_lt(s->seq, c->rcv_nxt + wnd)) ||
 					  (seq_ge(s->seq + seglen - 1, c->rcv_nxt) &&
 					   seq_lt(s->seq + seglen - 1, c->rcv_nxt + wnd)));
+	/* "If the RCV.WND is zero, no segments will be acceptable, but special allowance
+	 * should be made to accept valid ACKs, URGs, and RSTs" (RFC 9293 3.10.7.4): a
+	 * segment at RCV.NXT is processed, its data trimmed below. Without this, two
+	 * peers whose windows are both closed never learn of each other's ACKs. */
+	if (!acceptable && wnd == 0 && s->seq == c->rcv_nxt)
+		acceptable = true;
 	if (!acceptable) {
 		if (s->flags & TCP_RST) {
 			tcp_cnt(ts, TCP_C_RST_IGNORED);
@@ -826,7 +865,7 @@ static void tcp_conn_input(struct tcp_stack *ts, struct tcp_conn *c, struct tcp_
 		c->snd_una = s->ack;
 		if (c->flags & TCF_RTT) {
 			tcp_rtt_sample(ts, c, ts->now_ns - c->rtt_start_ns);
-			c->flags &= (uint16_t)~TCF_RTT;
+			c->flags &= ~TCF_RTT;
 		}
 		c->snd_wnd = s->wnd << c->snd_wscale;
 		c->max_sndwnd = c->snd_wnd;

@@ -65,6 +65,7 @@
 #define TCF_CLOSED_APP 0x2000u /* app called tcp_close(): receive side is dead */
 #define TCF_FIN_ACKED 0x4000u  /* our FIN is acknowledged: nothing more to send */
 #define TCF_RTX_TS 0x8000u     /* rtx_tsval holds the TSval of our last retransmission */
+#define TCF_FORCE 0x10000u     /* persist expired: send what the window takes, SWS aside */
 
 /* Pending upcalls, delivered at the end of the step that raised them. */
 #define TCE_ACCEPTED 0x01u
@@ -91,7 +92,7 @@ struct tcp_conn {
 	uint16_t rport;	  /* host order */
 	uint8_t state;	  /* enum tcp_state */
 	uint8_t events;	  /* TCE_* pending upcalls */
-	uint16_t flags;	  /* TCF_* */
+	uint32_t flags;	  /* TCF_* */
 	uint16_t lidx;	  /* owning listener index + 1 (0: active open) */
 	struct tcp_ops ops;
 	void *ctx;
@@ -149,6 +150,7 @@ struct tcp_conn {
 	uint32_t bytes_acked;	/* appropriate byte counting in avoidance (RFC 3465) */
 	uint32_t recover;	/* RFC 6582 "recover" */
 	uint32_t high_rxt;	/* RFC 6675 HighRxt: retransmitted up to here in recovery */
+	uint64_t rexmit_ns;	/* when the first hole was last retransmitted in recovery */
 	uint16_t dupacks;
 	uint8_t nsack;		/* ranges in sack[] */
 	struct tcp_sack_blk sack[TCP_SACK_SB_MAX]; /* scoreboard, sorted, above snd_una */

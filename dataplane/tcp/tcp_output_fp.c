@@ -138,7 +138,7 @@ static int tcp_send_mbuf(struct tcp_stack *ts, struct rte_mbuf *m, uint32_t ladd
 
 		th->cksum = 0;
 		s += rte_raw_cksum(th, len);
-		th->cksum = (uint16_t)~tcp_fold(s);
+		th->cksum = ~tcp_fold(s);
 		if (th->cksum == 0)
 			th->cksum = 0xffff;
 	}
@@ -343,7 +343,7 @@ int tcp_xmit(struct tcp_stack *ts, struct tcp_conn *c, uint32_t seq, uint32_t le
 		/* every segment carrying an ACK answers what is pending (RFC 9293 3.8.6.3) */
 		c->last_ack_sent = c->rcv_nxt;
 		c->delack_segs = 0;
-		c->flags &= (uint16_t)~TCF_ACK_NOW;
+		c->flags &= ~TCF_ACK_NOW;
 		tw_cancel(&ts->wheel, &c->t_delack);
 	}
 	return tcp_send_mbuf(ts, m, c->laddr, c->raddr, len);
@@ -473,6 +473,10 @@ static uint32_t tcp_rexmit_from(struct tcp_stack *ts, struct tcp_conn *c, uint32
 	len = seq_lt(seq, end) ? end - seq : 0;
 	if (len > c->mss)
 		len = c->mss;
+	/* a retransmission never reaches past what was sent (snd_max stays the
+	 * highest sequence sent; new data is tcp_output's business) */
+	if (seq_gt(seq + len, c->snd_max))
+		len = c->snd_max - seq;
 	/* stop at the next SACKed block: those bytes arrived */
 	for (unsigned int i = 0; i < c->nsack; i++)
 		if (seq_gt(c->sack[i].start, seq) && seq_lt(c->sack[i].start, seq + len))
@@ -501,8 +505,11 @@ void tcp_retransmit_una(struct tcp_stack *ts, struct tcp_conn *c)
 
 		/* RFC 6675 NextSeg: holes below HighRxt were retransmitted already */
 		sent = tcp_rexmit_from(ts, c, from);
-		if (sent != 0)
+		if (sent != 0) {
+			if (from == c->snd_una)
+				c->rexmit_ns = ts->now_ns;
 			c->high_rxt = tcp_next_hole(c, from) + sent;
+		}
 		return;
 	}
 	/* RTO: go back to snd_una (RFC 6298 5.4), later segments follow as ACKs come */
@@ -521,7 +528,13 @@ void tcp_output(struct tcp_stack *ts, struct tcp_conn *c)
 	}
 	for (;;) {
 		uint32_t end = tcp_data_end(c);
-		uint32_t wnd = c->snd_wnd < c->cwnd ? c->snd_wnd : c->cwnd;
+		uint32_t cw = c->cwnd, wnd;
+
+		/* RFC 3042 limited transmit: one new segment for each of the first two
+		 * duplicate ACKs, so a small window still produces three */
+		if (!(c->flags & TCF_RECOVERY) && c->dupacks > 0 && c->dupacks < 3)
+			cw += c->dupacks * (uint32_t)c->mss;
+		wnd = c->snd_wnd < cw ? c->snd_wnd : cw;
 		uint32_t right = c->snd_una + wnd;
 		uint32_t avail, usable, len;
 		uint8_t flags = TCP_ACK;
@@ -533,10 +546,15 @@ void tcp_output(struct tcp_stack *ts, struct tcp_conn *c)
 		len = avail < usable ? avail : usable;
 		if (len > c->mss)
 			len = c->mss;
-		if (len == 0 && avail > 0) {
-			/* RFC 9293 3.8.6.1: zero window with data waiting and nothing in
-			 * flight: the persist timer probes it */
-			if (c->snd_wnd == 0 && tcp_flight(c) == 0 && !tw_timer_armed(&c->t_rtx)) {
+		/* RFC 9293 3.8.6.2.1 sender SWS avoidance holds back a small segment
+		 * unless the persist timer expired (the override timeout) */
+		if ((len == 0 && avail > 0) ||
+		    (len > 0 && len < c->mss && len < avail && len < c->max_sndwnd / 2 &&
+		     !(c->flags & TCF_FORCE))) {
+			/* RFC 9293 3.8.6.1: data waiting, a window too small for it and
+			 * nothing in flight (so no ACK will come to open it: a lost window
+			 * update would stall us): the persist timer probes */
+			if (tcp_flight(c) == 0 && !tw_timer_armed(&c->t_rtx)) {
 				c->flags |= TCF_PERSIST;
 				c->nrtx = 0;
 				tcp_arm_rtx(ts, c);
@@ -544,9 +562,6 @@ void tcp_output(struct tcp_stack *ts, struct tcp_conn *c)
 			break;
 		}
 		if (len == 0 && !(c->flags & TCF_FIN_QUEUED))
-			break;
-		/* RFC 9293 3.8.6.2.1 sender SWS avoidance */
-		if (len > 0 && len < c->mss && len < avail && len < c->max_sndwnd / 2)
 			break;
 		if ((c->flags & TCF_FIN_QUEUED) && c->snd_nxt + len == end)
 			flags |= TCP_FIN;
@@ -566,12 +581,13 @@ void tcp_output(struct tcp_stack *ts, struct tcp_conn *c)
 		c->snd_max = seq_max(c->snd_max, c->snd_nxt);
 		/* RFC 6298 5.1: start the timer when sending data with none running */
 		if (!tw_timer_armed(&c->t_rtx) || (c->flags & TCF_PERSIST)) {
-			c->flags &= (uint16_t)~TCF_PERSIST;
+			c->flags &= ~TCF_PERSIST;
 			tcp_arm_rtx(ts, c);
 		}
 		if (flags & TCP_FIN)
 			break;
 	}
+	c->flags &= ~TCF_FORCE;
 	if (c->flags & TCF_ACK_NOW)
 		tcp_send_ack(ts, c);
 }
