@@ -283,10 +283,11 @@ static void tcp_listen_input(struct tcp_stack *ts, struct tcp_listener *l, struc
 			idx = tcp_cookie_check(ts, laddr, lport, raddr, rport, s->seq - 1,
 					       s->ack - 1);
 		if (idx < 0) {
+			/* RFC 9293 3.10.7.2: an ACK to a listener gets <SEQ=SEG.ACK><RST> */
 			if (!(s->flags & TCP_SYN) && ts->cfg.syn_cookies)
 				tcp_cnt(ts, TCP_C_SYN_COOKIES_BAD);
 			else
-				tcp_cnt(ts, TCP_C_DROP_NO_LISTENER);
+				tcp_cnt(ts, TCP_C_DROP_BAD_ACK);
 			tcp_reply_rst(ts, laddr, lport, raddr, rport, s);
 			goto drop;
 		}
