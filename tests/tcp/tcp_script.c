@@ -8,11 +8,13 @@
  * check counters. Any segment emitted and not expected by the script is a failure,
  * as is an mbuf not returned to the pool at the end (leak check).
  *
- * Usage: tcp_script [--expect-fail] FILE...   (--expect-fail applies to the files
- * after it: they must fail, which proves the harness can fail.)
+ * Usage: tcp_script [--expect-fail] FILE|DIR...   (a DIR runs its *.pkt in name
+ * order; --expect-fail applies to the arguments after it: they must fail, which
+ * proves the harness can fail.)
  * EAL runs with --no-huge --no-pci; no NIC.
  */
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -91,6 +93,8 @@ struct harness {
 	struct cap *caps;
 	unsigned int ncap, capr;
 	uint16_t cur_rport; /* default remote port of lines */
+	bool tx_offload;    /* stack leaves the checksum to the "NIC" (this harness) */
+	bool rx_offload;    /* inbound segments are flagged L4_CKSUM_GOOD/BAD */
 	bool reject_accept;
 };
 
@@ -513,6 +517,19 @@ int tcp_emit(struct tcp_stack *ts, struct rte_mbuf *m, uint32_t saddr_be, uint32
 	c->flags = th->tcp_flags;
 	c->optlen = (uint8_t)(hlen - 20);
 	memcpy(c->opts, th + 1, c->optlen);
+	if (m->ol_flags & RTE_MBUF_F_TX_TCP_CKSUM) {
+		/* what the NIC does: the field holds the pseudo-header sum; the checksum
+		 * of the segment with it in place, complemented, is the final value */
+		struct rte_tcp_hdr *wth = rte_pktmbuf_mtod(m, struct rte_tcp_hdr *);
+		uint32_t sum = rte_raw_cksum(wth, m->pkt_len);
+
+		if (!H.tx_offload || m->l4_len != hlen || !(m->ol_flags & RTE_MBUF_F_TX_IPV4))
+			fail("offload flags set wrongly (l4_len %u)", (unsigned int)m->l4_len);
+		sum = (sum & 0xffff) + (sum >> 16);
+		wth->cksum = (uint16_t)~sum;
+	} else if (H.tx_offload) {
+		fail("tx checksum offload configured but the segment is not flagged");
+	}
 	c->len = m->pkt_len - hlen;
 	if (c->len > sizeof(c->data))
 		c->len = sizeof(c->data);
@@ -616,6 +633,8 @@ static int start_stack(void)
 		fail("config: %s", err);
 		return -1;
 	}
+	cfg.tx_cksum_offload = H.tx_offload;
+	cfg.rx_cksum_offload = H.rx_offload;
 	rc = tcp_stack_init(&H.ts, &cfg, pool, 0, H.now, NULL);
 	if (rc < 0) {
 		fail("tcp_stack_init: %d", rc);
@@ -1038,6 +1057,12 @@ static void do_inbound(struct sseg *s)
 	th->cksum = (uint16_t)~sum;
 	if (s->badcsum)
 		th->cksum ^= 0x5a5a;
+	/* with RX offload the "NIC" verified the checksum: the flag decides, the
+	 * field is garbage so a software check would fail */
+	if (H.rx_offload) {
+		m->ol_flags |= s->badcsum ? RTE_MBUF_F_RX_L4_CKSUM_BAD : RTE_MBUF_F_RX_L4_CKSUM_GOOD;
+		th->cksum = 0x1234;
+	}
 	if (s->trunc >= 0 && (uint32_t)s->trunc < m->pkt_len)
 		rte_pktmbuf_trim(m, (uint16_t)(m->pkt_len - (uint32_t)s->trunc));
 	tcp_input(&H.ts, m, rte_cpu_to_be_32(REMOTE_IP), rte_cpu_to_be_32(LOCAL_IP), H.now);
@@ -1522,6 +1547,11 @@ static void run_line(char *line)
 			H.seed = strtoull(x.p + 5, NULL, 0);
 			return;
 		}
+		if (strncmp(x.p, "offload", 7) == 0) {
+			/* checksum offload both ways: we play the NIC */
+			H.tx_offload = H.rx_offload = true;
+			return;
+		}
 		if (strncmp(x.p, "tolerance ", 10) == 0) {
 			H.tol_ns = (uint64_t)(strtod(x.p + 10, NULL) * 1e9);
 			return;
@@ -1616,6 +1646,7 @@ static bool run_script(const char *path)
 	H.ncap = H.capr = 0;
 	H.cur_rport = REMOTE_PORT;
 	H.reject_accept = false;
+	H.tx_offload = H.rx_offload = false;
 	H.file = path;
 	H.now = T0_NS;
 	H.tol_ns = 2000000; /* 2 ms: a timer fires on the tick after its due time */
@@ -1646,6 +1677,50 @@ static bool run_script(const char *path)
 	return ok;
 }
 
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Runs one script, or every *.pkt of a directory in name order; counts results. */
+static void run_arg(const char *arg, bool expect_fail, unsigned int *pass, unsigned int *nfail)
+{
+	DIR *d = opendir(arg);
+	char *names[1024];
+	size_t n = 0;
+	struct dirent *e;
+
+	if (d == NULL) {
+		struct cap *caps = H.caps;
+		bool ok;
+
+		quiet = expect_fail;
+		ok = run_script(arg);
+		H.caps = caps;
+		if (ok != expect_fail) {
+			(*pass)++;
+			printf("ok   %s%s\n", arg, expect_fail ? " (failed as expected)" : "");
+		} else {
+			(*nfail)++;
+			printf("FAIL %s%s\n", arg, expect_fail ? " (passed but must fail)" : "");
+		}
+		return;
+	}
+	while ((e = readdir(d)) != NULL && n < sizeof(names) / sizeof(names[0])) {
+		size_t l = strlen(e->d_name);
+
+		if (l > 4 && strcmp(e->d_name + l - 4, ".pkt") == 0 &&
+		    asprintf(&names[n], "%s/%s", arg, e->d_name) > 0)
+			n++;
+	}
+	closedir(d);
+	qsort(names, n, sizeof(names[0]), cmp_str);
+	for (size_t i = 0; i < n; i++) {
+		run_arg(names[i], expect_fail, pass, nfail);
+		free(names[i]);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	static char args[][32] = { "tcp_script", "--no-huge", "--no-pci", "-m", "256",
@@ -1669,23 +1744,11 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	for (int i = 1; i < argc; i++) {
-		struct cap *caps = H.caps;
-		bool ok;
-
 		if (strcmp(argv[i], "--expect-fail") == 0) {
 			expect_fail = true;
 			continue;
 		}
-		quiet = expect_fail;
-		ok = run_script(argv[i]);
-		H.caps = caps;
-		if (ok != expect_fail) {
-			pass++;
-			printf("ok   %s%s\n", argv[i], expect_fail ? " (failed as expected)" : "");
-		} else {
-			nfail++;
-			printf("FAIL %s%s\n", argv[i], expect_fail ? " (passed but must fail)" : "");
-		}
+		run_arg(argv[i], expect_fail, &pass, &nfail);
 	}
 	printf("%u passed, %u failed\n", pass, nfail);
 	rte_mempool_free(pool);
