@@ -136,6 +136,7 @@ enum tcp_ctr {
 	TCP_C_SYN_IN_WINDOW,	  /* SYNs on a synchronized conn (challenge ACKed) */
 	TCP_C_CONN_ABORTED,	  /* conns aborted by the app (tcp_abort) */
 	TCP_C_TIME_WAIT_RECYCLED, /* oldest TIME_WAIT conn freed early: pool was empty */
+	TCP_C_TLP_PROBES,	  /* tail loss probes sent (RFC 8985 7) */
 	TCP_C_COUNT,
 };
 

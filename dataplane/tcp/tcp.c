@@ -129,6 +129,7 @@ const char *const tcp_counter_names[TCP_C_COUNT] = {
 	[TCP_C_SYN_IN_WINDOW] = "syn_in_window",
 	[TCP_C_CONN_ABORTED] = "conn_aborted",
 	[TCP_C_TIME_WAIT_RECYCLED] = "time_wait_recycled",
+	[TCP_C_TLP_PROBES] = "tail_loss_probes",
 };
 
 void tcp_cfg_defaults(struct tcp_cfg *cfg)

@@ -334,7 +334,33 @@ static void tcp_life_expire(struct tw_wheel *w, struct tw_timer *t);
 
 void tcp_arm_rtx(struct tcp_stack *ts, struct tcp_conn *c)
 {
+	c->flags &= ~TCF_TLP_ARMED;
 	tw_arm_ns(&ts->wheel, &c->t_rtx, tcp_backed_off_rto(ts, c), tcp_rtx_expire);
+}
+
+/*
+ * RFC 8985 7.2: with SACK and an RTT estimate, data in flight and no recovery, RTO
+ * episode or probe already out, schedule a tail loss probe after 2 * SRTT (plus the
+ * peer's worst delayed-ACK time when one segment is out) when that comes before
+ * the RTO: a lost tail then costs about two RTTs instead of rto_min.
+ */
+bool tcp_arm_pto(struct tcp_stack *ts, struct tcp_conn *c)
+{
+	uint64_t pto;
+
+	if (!(c->flags & TCF_SACK) || c->srtt_ns == 0 || c->nrtx != 0 || tcp_flight(c) == 0 ||
+	    !tcp_synchronized(c) || (c->flags & (TCF_RECOVERY | TCF_TLP_SENT | TCF_PERSIST)))
+		return false;
+	pto = 2 * c->srtt_ns;
+	if (tcp_flight(c) <= c->mss)
+		pto += TCP_TLP_DELACK_NS;
+	if (pto < TCP_TLP_MIN_NS)
+		pto = TCP_TLP_MIN_NS;
+	if (pto >= tcp_backed_off_rto(ts, c))
+		return false;
+	c->flags |= TCF_TLP_ARMED;
+	tw_arm_ns(&ts->wheel, &c->t_rtx, pto, tcp_rtx_expire);
+	return true;
 }
 
 void tcp_arm_delack(struct tcp_stack *ts, struct tcp_conn *c)
@@ -484,6 +510,15 @@ static void tcp_rtx_expire(struct tw_wheel *w, struct tw_timer *t)
 	}
 	if (tcp_flight(c) == 0)
 		return;
+	if (c->flags & TCF_TLP_ARMED) {
+		/* RFC 8985 7.3: one probe, then the RTO runs from now */
+		c->flags &= ~TCF_TLP_ARMED;
+		c->flags |= TCF_TLP_SENT;
+		tcp_cnt(ts, TCP_C_TLP_PROBES);
+		tcp_send_tlp(ts, c);
+		tcp_arm_rtx(ts, c);
+		return;
+	}
 	tcp_cnt(ts, TCP_C_RTO_EXPIRIES);
 	if (c->nrtx >= ts->cfg.data_retries) {
 		tcp_cnt(ts, TCP_C_TIMEOUT_RTO);
@@ -501,7 +536,7 @@ static void tcp_rtx_expire(struct tw_wheel *w, struct tw_timer *t)
 	c->bytes_acked = 0;
 	c->nrtx++;
 	c->dupacks = 0;
-	c->flags &= ~(TCF_RECOVERY | TCF_RTT); /* Karn (RFC 6298 5) */
+	c->flags &= ~(TCF_RECOVERY | TCF_RTT | TCF_TLP_SENT); /* Karn (RFC 6298 5) */
 	c->recover = c->snd_max;			   /* RFC 6582 4 after a timeout */
 	c->nsack = 0; /* RFC 6675 5.1: the scoreboard may be stale after an RTO */
 	c->snd_nxt = c->snd_una;

@@ -585,6 +585,12 @@ static bool tcp_loss_detected(const struct tcp_stack *ts, const struct tcp_conn 
 	(void)ts;
 	if (c->dupacks >= 3)
 		return true;
+	/* the tail loss probe (our last segment) was SACKed while what precedes it is
+	 * still missing: those earlier segments are lost (RFC 8985 7.4 with RACK's
+	 * time order: they were sent before the probe that arrived) */
+	if ((c->flags & TCF_TLP_SENT) && c->nsack > 0 &&
+	    seq_ge(c->sack[c->nsack - 1].end, seq_min(c->snd_max, tcp_data_end(c))))
+		return true;
 	for (unsigned int i = 0; i < c->nsack; i++)
 		sacked += c->sack[i].end - c->sack[i].start;
 	if ((c->flags & TCF_SACK) && sacked >= 3u * c->mss)
@@ -675,11 +681,14 @@ static bool tcp_ack_input(struct tcp_stack *ts, struct tcp_conn *c, const struct
 			if (c->cwnd > (1u << 30))
 				c->cwnd = 1u << 30;
 		}
-		/* RFC 6298 5.2 / 5.3 */
-		if (tcp_flight(c) == 0)
+		/* RFC 6298 5.2 / 5.3 (or the tail loss probe, RFC 8985 7.2) */
+		c->flags &= ~TCF_TLP_SENT;
+		if (tcp_flight(c) == 0) {
+			c->flags &= ~TCF_TLP_ARMED;
 			tw_cancel(&ts->wheel, &c->t_rtx);
-		else
+		} else if (!tcp_arm_pto(ts, c)) {
 			tcp_arm_rtx(ts, c);
+		}
 		if ((c->flags & TCF_WANT_WRITE) &&
 		    tcp_send_space(c) >= (c->snd_buf / 4 > 0 ? c->snd_buf / 4 : 1))
 			c->events |= TCE_WRITABLE;

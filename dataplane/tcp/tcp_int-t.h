@@ -45,6 +45,10 @@
 /* SYN cookie time counter period (ns) and accepted age (periods). */
 #define TCP_COOKIE_PERIOD_NS (64ull * 1000000000ull)
 #define TCP_COOKIE_MAX_AGE 2u
+/* RFC 8985 7.2: a lone segment's ACK may be delayed this long (WCDelAckT); and
+ * the smallest probe timeout we arm. */
+#define TCP_TLP_DELACK_NS 200000000ull
+#define TCP_TLP_MIN_NS 10000000ull
 /* Most due timers run per tcp_timers() call. */
 #define TCP_TIMER_BUDGET 256u
 
@@ -66,6 +70,8 @@
 #define TCF_FIN_ACKED 0x4000u  /* our FIN is acknowledged: nothing more to send */
 #define TCF_RTX_TS 0x8000u     /* rtx_tsval holds the TSval of our last retransmission */
 #define TCF_FORCE 0x10000u     /* persist expired: send what the window takes, SWS aside */
+#define TCF_TLP_ARMED 0x20000u /* t_rtx is the tail loss probe timer (PTO) */
+#define TCF_TLP_SENT 0x40000u  /* a probe is out: no other until snd_una moves */
 
 /* Pending upcalls, delivered at the end of the step that raised them. */
 #define TCE_ACCEPTED 0x01u

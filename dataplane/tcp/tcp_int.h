@@ -96,6 +96,8 @@ void tcp_conn_drop(struct tcp_stack *ts, struct tcp_conn *c, int err);
 bool tcp_deliver(struct tcp_stack *ts, struct tcp_conn *c);
 void tcp_enter_time_wait(struct tcp_stack *ts, struct tcp_conn *c);
 void tcp_arm_rtx(struct tcp_stack *ts, struct tcp_conn *c);
+/* Arm the tail loss probe in place of the RTO when eligible; true when armed. */
+bool tcp_arm_pto(struct tcp_stack *ts, struct tcp_conn *c);
 void tcp_arm_life(struct tcp_stack *ts, struct tcp_conn *c);
 void tcp_arm_delack(struct tcp_stack *ts, struct tcp_conn *c);
 /* Established-side settings once the handshake is done (cwnd, timers). */
@@ -124,6 +126,8 @@ uint32_t tcp_rcv_space(const struct tcp_stack *ts, const struct tcp_conn *c);
 uint16_t tcp_rcv_window(struct tcp_stack *ts, struct tcp_conn *c);
 /* Retransmit from snd_una (RTO) or the first hole (fast retransmit). */
 void tcp_retransmit_una(struct tcp_stack *ts, struct tcp_conn *c);
+/* The tail loss probe: retransmit the last segment sent (RFC 8985 7.3). */
+void tcp_send_tlp(struct tcp_stack *ts, struct tcp_conn *c);
 uint8_t tcp_choose_wscale(const struct tcp_stack *ts);
 /* Effective MSS for our segments given the peer's MSS and our options. */
 void tcp_set_mss(struct tcp_stack *ts, struct tcp_conn *c);

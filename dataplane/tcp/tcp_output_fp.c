@@ -491,6 +491,26 @@ static uint32_t tcp_rexmit_from(struct tcp_stack *ts, struct tcp_conn *c, uint32
 	return len + ((flags & TCP_FIN) ? 1u : 0u);
 }
 
+void tcp_send_tlp(struct tcp_stack *ts, struct tcp_conn *c)
+{
+	uint32_t end = tcp_data_end(c);
+	uint32_t top = seq_min(c->snd_max, end); /* end of the data sent */
+	uint32_t len = top - c->snd_una;
+	uint8_t flags = TCP_ACK;
+
+	/* RFC 8985 7.3 (the "retransmit the most recently sent segment" branch; new
+	 * data is not used as the probe here) */
+	if (len > c->mss)
+		len = c->mss;
+	if ((c->flags & TCF_FIN_SENT) && seq_gt(c->snd_max, end))
+		flags |= TCP_FIN;
+	if (len > 0 && top - len + len == end)
+		flags |= TCP_PSH;
+	if (len == 0 && !(flags & TCP_FIN))
+		return;
+	tcp_xmit(ts, c, top - len, len, flags);
+}
+
 void tcp_retransmit_una(struct tcp_stack *ts, struct tcp_conn *c)
 {
 	uint32_t sent;
@@ -579,11 +599,15 @@ void tcp_output(struct tcp_stack *ts, struct tcp_conn *c)
 		if (flags & TCP_FIN)
 			c->flags |= TCF_FIN_SENT;
 		c->snd_max = seq_max(c->snd_max, c->snd_nxt);
-		/* RFC 6298 5.1: start the timer when sending data with none running */
-		if (!tw_timer_armed(&c->t_rtx) || (c->flags & TCF_PERSIST)) {
+		/* RFC 6298 5.1: start the timer when sending data with none running; a
+		 * tail loss probe moves with every new segment (RFC 8985 7.2) */
+		if (c->flags & TCF_PERSIST) {
 			c->flags &= ~TCF_PERSIST;
-			tcp_arm_rtx(ts, c);
+			tw_cancel(&ts->wheel, &c->t_rtx);
 		}
+		if (!tcp_arm_pto(ts, c) &&
+		    (!tw_timer_armed(&c->t_rtx) || (c->flags & TCF_TLP_ARMED)))
+			tcp_arm_rtx(ts, c);
 		if (flags & TCP_FIN)
 			break;
 	}
