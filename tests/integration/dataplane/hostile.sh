@@ -72,8 +72,10 @@ ns_log "20 fresh connections after the flood: $bad failed, slowest ${slowest} s"
 # None may need a retransmission timeout (the initial RTO is 1 s; Linux/nginx
 # answers these in ~10 ms): a SYN-cookie connection whose segments the peer
 # drops (e.g. by PAWS) shows up here.
+# (collected, not fatal yet: the counter checks below still run and report)
+fails=()
 awk -v t="$slowest" 'BEGIN { exit !(t < 0.9) }' ||
-	it_fail "a fresh connection after the flood took ${slowest} s (>= 0.9 s: it needed a retransmission timeout)"
+	fails+=("a fresh connection after the flood took ${slowest} s (>= 0.9 s: it needed a retransmission timeout)")
 
 it_counters "$W/after.counters"
 if [ "$IT_KIND" = nginx ]; then
@@ -103,7 +105,12 @@ for what in $checks; do
 	# >= 95 %: the kernel may drop a few frames at the af_packet receive ring
 	# when the dataplane's core is taken by other work (2 shared cores); a
 	# counter that does not count at all still fails
-	[ $(((a - b) * 100)) -ge $((${!min_var} * 95)) ] || it_fail "$what: counted $((a - b)), want >= ${!min_var} (counters matching /${!re_var}/ in $W/after.counters)"
+	[ $(((a - b) * 100)) -ge $((${!min_var} * 95)) ] ||
+		fails+=("$what: counted $((a - b)), want >= ${!min_var} (counters matching /${!re_var}/ in $W/after.counters)")
 done
 it_stop
+for f in "${fails[@]}"; do
+	ns_log "FAIL: $f"
+done
+[ ${#fails[@]} = 0 ] || exit 1
 ns_log "PASS"

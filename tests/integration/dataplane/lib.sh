@@ -37,6 +37,8 @@ it_init() {
 	IT_TARGET=$target
 	if [ "$target" = nginx ]; then
 		ns_require_tools nginx
+		[ -f /usr/lib/nginx/modules/ngx_http_echo_module.so ] ||
+			{ echo "FAIL: nginx echo module missing (Debian package libnginx-mod-http-echo)" >&2; exit 1; }
 		IT_KIND=nginx
 	else
 		[ -x "$target" ] || { echo "FAIL: dataplane executable '$target' missing or not executable" >&2; exit 1; }

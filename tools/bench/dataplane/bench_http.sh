@@ -25,6 +25,7 @@ done
 [ -n "$exe" ] || { echo "usage: $0 DATAPLANE_EXE [--seconds N] [--connections N] [--only nginx|dataplane]" >&2; exit 2; }
 ns_require_root
 ns_require_tools wrk nginx taskset
+[ -f /usr/lib/nginx/modules/ngx_http_echo_module.so ] || ns_die "nginx echo module missing (Debian package libnginx-mod-http-echo)"
 core=${IT_DP_LCORES:-1}
 ns_create bench-http
 
