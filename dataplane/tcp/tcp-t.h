@@ -137,6 +137,8 @@ enum tcp_ctr {
 	TCP_C_CONN_ABORTED,	  /* conns aborted by the app (tcp_abort) */
 	TCP_C_TIME_WAIT_RECYCLED, /* oldest TIME_WAIT conn freed early: pool was empty */
 	TCP_C_TLP_PROBES,	  /* tail loss probes sent (RFC 8985 7) */
+	TCP_C_RECOVERY_TIMEOUTS,  /* first hole resent by the recovery timer (lost rexmit) */
+	TCP_C_SYN_RCVD_REPLACED,  /* half-open conns replaced by a SYN with a new ISN */
 	TCP_C_COUNT,
 };
 

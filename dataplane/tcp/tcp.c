@@ -130,6 +130,8 @@ const char *const tcp_counter_names[TCP_C_COUNT] = {
 	[TCP_C_CONN_ABORTED] = "conn_aborted",
 	[TCP_C_TIME_WAIT_RECYCLED] = "time_wait_recycled",
 	[TCP_C_TLP_PROBES] = "tail_loss_probes",
+	[TCP_C_RECOVERY_TIMEOUTS] = "recovery_timeouts",
+	[TCP_C_SYN_RCVD_REPLACED] = "syn_rcvd_replaced",
 };
 
 void tcp_cfg_defaults(struct tcp_cfg *cfg)

@@ -334,8 +334,31 @@ static void tcp_life_expire(struct tw_wheel *w, struct tw_timer *t);
 
 void tcp_arm_rtx(struct tcp_stack *ts, struct tcp_conn *c)
 {
-	c->flags &= ~TCF_TLP_ARMED;
+	c->flags &= ~(TCF_TLP_ARMED | TCF_RACK_ARMED);
 	tw_arm_ns(&ts->wheel, &c->t_rtx, tcp_backed_off_rto(ts, c), tcp_rtx_expire);
+}
+
+/*
+ * In fast recovery with SACK, a retransmission that is itself lost leaves nothing to
+ * clock the sender once every other segment is SACKed: RFC 8985's reordering timer
+ * idea, simplified: when the first hole is not repaired within 2 * SRTT (at least
+ * 10 ms) of its retransmission, send it again, up to TCP_RACK_TRIES times per
+ * episode; then the RTO (with its back-off) takes over.
+ */
+void tcp_arm_recovery_timer(struct tcp_stack *ts, struct tcp_conn *c)
+{
+	uint64_t t = 2 * c->srtt_ns;
+
+	if (t < TCP_TLP_MIN_NS)
+		t = TCP_TLP_MIN_NS;
+	if (!(c->flags & TCF_SACK) || !(c->flags & TCF_RECOVERY) || c->srtt_ns == 0 ||
+	    c->rack_tries >= TCP_RACK_TRIES || t >= tcp_backed_off_rto(ts, c)) {
+		tcp_arm_rtx(ts, c);
+		return;
+	}
+	c->flags &= ~TCF_TLP_ARMED;
+	c->flags |= TCF_RACK_ARMED;
+	tw_arm_ns(&ts->wheel, &c->t_rtx, t, tcp_rtx_expire);
 }
 
 /*
@@ -510,6 +533,20 @@ static void tcp_rtx_expire(struct tw_wheel *w, struct tw_timer *t)
 	}
 	if (tcp_flight(c) == 0)
 		return;
+	if (c->flags & TCF_RACK_ARMED) {
+		c->flags &= ~TCF_RACK_ARMED;
+		if (c->flags & TCF_RECOVERY) {
+			/* the first hole's retransmission is presumed lost */
+			tcp_cnt(ts, TCP_C_RECOVERY_TIMEOUTS);
+			c->rack_tries++;
+			c->high_rxt = c->snd_una;
+			tcp_retransmit_una(ts, c);
+			tcp_arm_recovery_timer(ts, c);
+			return;
+		}
+		tcp_arm_rtx(ts, c);
+		return;
+	}
 	if (c->flags & TCF_TLP_ARMED) {
 		/* RFC 8985 7.3: one probe, then the RTO runs from now */
 		c->flags &= ~TCF_TLP_ARMED;

@@ -578,26 +578,60 @@ static void tcp_ooo_insert(struct tcp_stack *ts, struct tcp_conn *c, struct rte_
  * segments are outstanding and nothing new can be sent, one less duplicate ACK than
  * the segments outstanding (RFC 5827 early retransmit).
  */
-static bool tcp_loss_detected(const struct tcp_stack *ts, const struct tcp_conn *c)
+/* Loss shown by the SACK scoreboard alone: three segments' worth SACKed above
+ * SND.UNA (RFC 6675 IsLost(SND.UNA)), or the tail loss probe (our last segment)
+ * SACKed while what precedes it is still missing (RFC 8985 7.4 with RACK's time
+ * order: those were sent before the probe that arrived). Unlike a count of
+ * duplicate ACKs this cannot be faked by our own go-back-N duplicates after an RTO,
+ * so it may start recovery even below "recover". */
+static bool tcp_sack_loss(const struct tcp_conn *c)
 {
-	uint32_t sacked = 0, segs;
+	uint32_t sacked = 0;
 
-	(void)ts;
-	if (c->dupacks >= 3)
-		return true;
-	/* the tail loss probe (our last segment) was SACKed while what precedes it is
-	 * still missing: those earlier segments are lost (RFC 8985 7.4 with RACK's
-	 * time order: they were sent before the probe that arrived) */
-	if ((c->flags & TCF_TLP_SENT) && c->nsack > 0 &&
+	if (!(c->flags & TCF_SACK) || c->nsack == 0)
+		return false;
+	if ((c->flags & TCF_TLP_SENT) &&
 	    seq_ge(c->sack[c->nsack - 1].end, seq_min(c->snd_max, tcp_data_end(c))))
 		return true;
 	for (unsigned int i = 0; i < c->nsack; i++)
 		sacked += c->sack[i].end - c->sack[i].start;
-	if ((c->flags & TCF_SACK) && sacked >= 3u * c->mss)
+	return sacked >= 3u * c->mss;
+}
+
+static bool tcp_loss_detected(const struct tcp_stack *ts, const struct tcp_conn *c,
+			      uint32_t ack)
+{
+	uint32_t segs;
+
+	(void)ts;
+	if (tcp_sack_loss(c))
+		return true;
+	/* RFC 6582 3.2 step 2: duplicate ACKs count only above "recover" */
+	if (!seq_gt(ack, c->recover))
+		return false;
+	if (c->dupacks >= 3)
 		return true;
 	segs = (tcp_flight(c) + c->mss - 1) / c->mss;
 	return segs < 4 && seq_ge(c->snd_nxt, tcp_data_end(c)) && segs >= 2 &&
 	       c->dupacks >= segs - 1;
+}
+
+/* RFC 6582 3.2 step 2 (after the "recover" check), RFC 5681 eq. 4: halve, retransmit
+ * the first hole, inflate by the three segments that left the network. */
+static void tcp_enter_recovery(struct tcp_stack *ts, struct tcp_conn *c)
+{
+	uint32_t half = tcp_flight(c) / 2;
+
+	c->ssthresh = half > 2u * c->mss ? half : 2u * c->mss;
+	c->recover = c->snd_max;
+	c->cwnd = c->ssthresh + 3u * c->mss;
+	c->flags |= TCF_RECOVERY;
+	c->flags &= ~(TCF_RTT | TCF_TLP_ARMED);
+	c->high_rxt = c->snd_una;
+	c->rack_tries = 0;
+	tcp_cnt(ts, TCP_C_FAST_RETRANSMITS);
+	tcp_retransmit_una(ts, c);
+	tcp_arm_recovery_timer(ts, c);
 }
 
 /* ---- ACK processing, RFC 9293 3.10.7.4 fifth; returns false when c was freed ---- */
@@ -686,9 +720,16 @@ static bool tcp_ack_input(struct tcp_stack *ts, struct tcp_conn *c, const struct
 		if (tcp_flight(c) == 0) {
 			c->flags &= ~TCF_TLP_ARMED;
 			tw_cancel(&ts->wheel, &c->t_rtx);
+		} else if (c->flags & TCF_RECOVERY) {
+			tcp_arm_recovery_timer(ts, c);
 		} else if (!tcp_arm_pto(ts, c)) {
 			tcp_arm_rtx(ts, c);
 		}
+		/* SACK evidence on a cumulative ACK can show a loss too (the tail probe's
+		 * SACK, or three segments SACKed above the new SND.UNA) */
+		if (!(c->flags & TCF_RECOVERY) && c->nsack > 0 && tcp_flight(c) > 0 &&
+		    tcp_loss_detected(ts, c, s->ack))
+			tcp_enter_recovery(ts, c);
 		if ((c->flags & TCF_WANT_WRITE) &&
 		    tcp_send_space(c) >= (c->snd_buf / 4 > 0 ? c->snd_buf / 4 : 1))
 			c->events |= TCE_WRITABLE;
@@ -733,19 +774,8 @@ static bool tcp_ack_input(struct tcp_stack *ts, struct tcp_conn *c, const struct
 				   seq_lt(c->high_rxt, c->sack[c->nsack - 1].start)) {
 				tcp_retransmit_una(ts, c);
 			}
-		} else if (seq_gt(s->ack, c->recover) && tcp_loss_detected(ts, c)) {
-			/* RFC 6582 3.2 step 2 (the "recover" check), RFC 5681 eq. 4 */
-			uint32_t half = tcp_flight(c) / 2;
-
-			c->ssthresh = half > 2u * c->mss ? half : 2u * c->mss;
-			c->recover = c->snd_max;
-			c->cwnd = c->ssthresh + 3u * c->mss;
-			c->flags |= TCF_RECOVERY;
-			c->flags &= ~TCF_RTT;
-			c->high_rxt = c->snd_una;
-			tcp_cnt(ts, TCP_C_FAST_RETRANSMITS);
-			tcp_retransmit_una(ts, c);
-			tcp_arm_rtx(ts, c);
+		} else if (tcp_loss_detected(ts, c, s->ack)) {
+			tcp_enter_recovery(ts, c);
 		}
 	}
 	/* send window update, RFC 9293 3.10.7.4 */
@@ -1048,6 +1078,16 @@ void tcp_input(struct tcp_stack *ts, struct rte_mbuf *m, uint32_t saddr_be, uint
 	}
 	rte_pktmbuf_adj(m, (uint16_t)hlen); /* m now holds the payload only */
 	c = tcp_flow_lookup(ts, daddr_be, dport, saddr_be, sport);
+	if (c != NULL && c->state == TCP_ST_SYN_RCVD && (c->flags & TCF_PASSIVE) &&
+	    (s.flags & TCP_SYN) && !(s.flags & TCP_ACK) && s.seq != c->irs) {
+		/* RFC 9293 3.10.7.4: a SYN in SYN-RECEIVED of a passive open returns it to
+		 * LISTEN. A new ISN means the peer started over (its earlier attempt's
+		 * SYN-ACK was lost or refused); the half-open conn holds no app state,
+		 * so the new SYN replaces it instead of waiting for its timeout */
+		tcp_cnt(ts, TCP_C_SYN_RCVD_REPLACED);
+		tcp_conn_free(ts, c);
+		c = NULL;
+	}
 	if (c != NULL && c->state == TCP_ST_TIME_WAIT && (s.flags & TCP_SYN) &&
 	    !(s.flags & TCP_ACK)) {
 		/* RFC 6191: a new incarnation may reuse the tuple when its timestamp (or,

@@ -72,6 +72,10 @@
 #define TCF_FORCE 0x10000u     /* persist expired: send what the window takes, SWS aside */
 #define TCF_TLP_ARMED 0x20000u /* t_rtx is the tail loss probe timer (PTO) */
 #define TCF_TLP_SENT 0x40000u  /* a probe is out: no other until snd_una moves */
+#define TCF_RACK_ARMED 0x80000u /* t_rtx is the recovery (lost retransmission) timer */
+/* Recovery-timer retransmissions of the first hole per recovery episode before the
+ * RTO takes over. */
+#define TCP_RACK_TRIES 3
 
 /* Pending upcalls, delivered at the end of the step that raised them. */
 #define TCE_ACCEPTED 0x01u
@@ -157,6 +161,7 @@ struct tcp_conn {
 	uint32_t recover;	/* RFC 6582 "recover" */
 	uint32_t high_rxt;	/* RFC 6675 HighRxt: retransmitted up to here in recovery */
 	uint64_t rexmit_ns;	/* when the first hole was last retransmitted in recovery */
+	uint8_t rack_tries;	/* recovery-timer retransmissions this episode */
 	uint16_t dupacks;
 	uint8_t nsack;		/* ranges in sack[] */
 	struct tcp_sack_blk sack[TCP_SACK_SB_MAX]; /* scoreboard, sorted, above snd_una */

@@ -96,6 +96,8 @@ void tcp_conn_drop(struct tcp_stack *ts, struct tcp_conn *c, int err);
 bool tcp_deliver(struct tcp_stack *ts, struct tcp_conn *c);
 void tcp_enter_time_wait(struct tcp_stack *ts, struct tcp_conn *c);
 void tcp_arm_rtx(struct tcp_stack *ts, struct tcp_conn *c);
+/* In recovery: arm the lost-retransmission timer (or the RTO when not eligible). */
+void tcp_arm_recovery_timer(struct tcp_stack *ts, struct tcp_conn *c);
 /* Arm the tail loss probe in place of the RTO when eligible; true when armed. */
 bool tcp_arm_pto(struct tcp_stack *ts, struct tcp_conn *c);
 void tcp_arm_life(struct tcp_stack *ts, struct tcp_conn *c);
