@@ -165,7 +165,9 @@ struct tcp_ops {
 	void (*readable)(struct tcp_conn *conn, void *ctx);
 	/* Send space grew after having been short (tcp_write() accepted less than asked). */
 	void (*writable)(struct tcp_conn *conn, void *ctx);
-	/* The conn is gone for the app: err 0 after an orderly close in both directions,
+	/* The conn is gone for the app: err 0 after an orderly close in both directions
+	 * (our FIN acked in LAST_ACK, or 2 MSL over in TIME_WAIT for an app that kept
+	 * the conn to read its last bytes: it should tcp_close() at end of stream),
 	 * -ECONNRESET (RST received), -ETIMEDOUT (retransmission, keep-alive, idle or
 	 * handshake timeout), -ECONNREFUSED (active open answered with RST). The pointer
 	 * is invalid once this returns. Not called after tcp_close()/tcp_abort(). */
