@@ -29,6 +29,7 @@ NS_PREFIX_LEN=24
 
 NS_PIDS=()
 NS_CLEANUP_HOOKS=()
+NS_DPDK_PREFIXES=()  # --file-prefix values to clean up after our processes are gone
 
 ns_log() { printf '%s [%s] %s\n' "$(date -u +%H:%M:%S)" "${NS_TAG:-netns}" "$*" >&2; }
 
@@ -87,6 +88,13 @@ ns_cleanup() {
 		done
 		kill -KILL "$pid" 2> /dev/null || true
 		wait "$pid" 2> /dev/null || true
+	done
+	# DPDK runtime files of the prefixes our processes used (hugepage files stay
+	# reserved after an unclean exit otherwise)
+	local pfx
+	for pfx in "${NS_DPDK_PREFIXES[@]}"; do
+		rm -f /dev/hugepages/"${pfx}"map_* 2> /dev/null
+		rm -rf /var/run/dpdk/"$pfx" 2> /dev/null
 	done
 	[ -n "${NS_DP:-}" ] && ip netns del "$NS_DP" 2> /dev/null
 	[ -n "${NS_CL:-}" ] && ip netns del "$NS_CL" 2> /dev/null

@@ -110,6 +110,7 @@ it_start() {
 		IT_ADDR=$NS_DP_ADDR
 		it_write_dp_conf
 		IT_VETH_BASE=$(it_veth_counters | awk '$1 == "veth.rx_packets" { print $2 }')
+		NS_DPDK_PREFIXES+=("ts$$")
 		# shellcheck disable=SC2086
 		ns_spawn "$NS_DP" "$IT_SRV_LOG" "$IT_TARGET" -l "${IT_DP_LCORES:-1}" --no-pci \
 			--file-prefix "ts$$" --vdev "net_af_packet0,iface=$IF_DP" ${IT_DP_EXTRA:-} \

@@ -29,6 +29,7 @@ trap ns_cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 sock=$NS_WORKDIR/memif.sock
+NS_DPDK_PREFIXES+=("tsbg$$" "tsbd$$")
 cat > "$NS_WORKDIR/dp.conf" << CONF
 # written by tools/bench/dataplane/bench_memif.sh
 [net]
