@@ -500,6 +500,9 @@ int main(int argc, char **argv)
 			lat0 = b.lat_sum_tsc;
 			busy0 = busy;
 			t_measure = t0;
+			/* bench_memif.sh samples the dataplane's counters from here on */
+			printf("bench_memif: measuring\n");
+			fflush(stdout);
 		}
 		if (t0 >= t_stop || bm_stop)
 			break;

@@ -37,6 +37,11 @@ address = $NS_DP_ADDR/$NS_PREFIX_LEN
 
 [http]
 port = 80
+
+[dataplane]
+# busy-poll, never sleep: every poll that finds nothing then costs the same,
+# which the cycles-per-request estimate below relies on
+idle_sleep_max = 0
 CONF
 
 # The generator is the memif server (it creates the socket and waits up to
@@ -53,9 +58,45 @@ for i in $(seq 50); do [ -S "$sock" ] && break; sleep 0.1; done
 	-- --config "$NS_WORKDIR/dp.conf" > "$NS_WORKDIR/dp.log" 2>&1 &
 dp_pid=$!
 NS_PIDS+=("$dp_pid")
+# dp_sample: SIGUSR1, wait for the dump, print "wall_ns loops rx_bursts requests"
+dp_sample() {
+	local n0 t i
+	n0=$(grep -c '^--- end of counters' "$NS_WORKDIR/dp.log")
+	t=$(date +%s%N)
+	kill -USR1 "$dp_pid" 2> /dev/null || return 1
+	for i in $(seq 50); do
+		[ "$(grep -c '^--- end of counters' "$NS_WORKDIR/dp.log")" -gt "$n0" ] && break
+		sleep 0.02
+	done
+	awk -v t="$t" -v want=$((n0 + 1)) '/^--- twospeed-dataplane counters/ { k++; delete v }
+		k == want && NF == 2 { v[$1] = $2 }
+		/^--- end of counters/ && k == want { printf "%s %d %d %d\n", t, v["app.loops"], v["app.rx_bursts"], v["app.http_requests"]; exit }' \
+		"$NS_WORKDIR/dp.log"
+}
+# Server cycles per request, estimated from the dataplane's own poll counters:
+# over a window of the measured interval, busy = wall time - empty polls x the
+# cost of one empty poll, the latter measured once the generator has stopped
+# (the dataplane then busy-polls an idle port). Time other jobs take from its
+# core counts as busy, so on a shared machine this still errs high.
+s1="" s2=""
+for i in $(seq $((secs * 10 + 300))); do
+	grep -q '^bench_memif: measuring' "$NS_WORKDIR/gen.log" && break
+	kill -0 "$gen_pid" 2> /dev/null || break
+	sleep 0.1
+done
+if grep -q '^bench_memif: measuring' "$NS_WORKDIR/gen.log"; then
+	sleep 0.2
+	s1=$(dp_sample)
+	sleep "$(awk -v s="$secs" 'BEGIN { print (s > 1.5) ? s - 1 : s / 2 }')"
+	s2=$(dp_sample)
+fi
 wait "$gen_pid"
 rc=$?
 ns_forget "$gen_pid"
+sleep 0.5
+s3=$(dp_sample)
+sleep 1
+s4=$(dp_sample)
 kill -TERM "$dp_pid" 2> /dev/null
 for i in $(seq 100); do kill -0 "$dp_pid" 2> /dev/null || break; sleep 0.1; done
 grep -v '^EAL\|^TELEMETRY\|^memif' "$NS_WORKDIR/gen.log"
@@ -67,6 +108,20 @@ awk '/^--- twospeed-dataplane counters/ { inb = 1 } inb && NF == 2 { v[$1] = $2 
 	printf "dataplane: %d polls, %d with frames (%.1f%% empty), %d idle sleeps, %d requests, %d retransmits\n",
 	       loops, rx, loops ? 100 * (loops - rx) / loops : 0, v["app.idle_sleeps"], v["app.http_requests"], v["tcp.retransmits"]
      }' "$NS_WORKDIR/dp.log"
+if [ -n "$s1" ] && [ -n "$s2" ] && [ -n "$s3" ] && [ -n "$s4" ]; then
+	hz=$(awk '/TSC/ { for (i = 1; i <= NF; i++) if ($i == "GHz") print $(i - 1) * 1e9 }' "$NS_WORKDIR/gen.log" | head -n 1)
+	echo "$s1 $s2 $s3 $s4" | awk -v hz="${hz:-0}" '{
+		# window under load: wall ns, polls, polls with frames, requests
+		w = ($5 - $1) / 1e9; loops = $6 - $2; rx = $7 - $3; req = $8 - $4
+		# idle calibration: ns per empty poll
+		iw = ($13 - $9) / 1e9; il = $14 - $10
+		if (hz == 0 || il <= 0 || req <= 0) { print "dataplane: no cycles estimate (sampling failed)"; exit }
+		empty_cyc = iw * hz / il
+		busy = w * hz - (loops - rx) * empty_cyc
+		printf "dataplane core over %.1f s: %.0f requests/s, %.1f%% busy, %.0f cycles/request (empty poll: %.0f cycles)\n",
+		       w, req / w, 100 * busy / (w * hz), busy / req, empty_cyc
+	}'
+fi
 if [ "$rc" != 0 ]; then
 	echo "bench_memif exited $rc; dataplane log tail:" >&2
 	tail -n 30 "$NS_WORKDIR/dp.log" >&2
