@@ -361,6 +361,19 @@ void tcp_arm_recovery_timer(struct tcp_stack *ts, struct tcp_conn *c)
 	tw_arm_ns(&ts->wheel, &c->t_rtx, t, tcp_rtx_expire);
 }
 
+void tcp_arm_reorder(struct tcp_stack *ts, struct tcp_conn *c)
+{
+	uint64_t t = c->srtt_ns / 4;
+
+	if (t < TCP_REO_MIN_NS)
+		t = TCP_REO_MIN_NS;
+	if (t >= tcp_backed_off_rto(ts, c))
+		return;
+	c->flags &= ~TCF_TLP_ARMED;
+	c->flags |= TCF_RACK_ARMED;
+	tw_arm_ns(&ts->wheel, &c->t_rtx, t, tcp_rtx_expire);
+}
+
 /*
  * RFC 8985 7.2: with SACK and an RTT estimate, data in flight and no recovery, RTO
  * episode or probe already out, schedule a tail loss probe after 2 * SRTT (plus the
@@ -381,6 +394,7 @@ bool tcp_arm_pto(struct tcp_stack *ts, struct tcp_conn *c)
 		pto = TCP_TLP_MIN_NS;
 	if (pto >= tcp_backed_off_rto(ts, c))
 		return false;
+	c->flags &= ~TCF_RACK_ARMED;
 	c->flags |= TCF_TLP_ARMED;
 	tw_arm_ns(&ts->wheel, &c->t_rtx, pto, tcp_rtx_expire);
 	return true;
@@ -460,6 +474,7 @@ void tcp_enter_time_wait(struct tcp_stack *ts, struct tcp_conn *c)
 	ts->tw_tail = me;
 	c->state = TCP_ST_TIME_WAIT;
 	tw_cancel(&ts->wheel, &c->t_rtx);
+	c->flags &= ~(TCF_TLP_ARMED | TCF_RACK_ARMED | TCF_PERSIST);
 	tw_cancel(&ts->wheel, &c->t_delack);
 	tcp_free_chain(&c->sq_head, &c->sq_tail);
 	c->sq_len = 0;
@@ -490,6 +505,7 @@ void tcp_established(struct tcp_stack *ts, struct tcp_conn *c)
 	c->ssthresh = 0x7fffffff;
 	c->recover = c->iss; /* RFC 6582 3.2 step 1 */
 	tw_cancel(&ts->wheel, &c->t_rtx);
+	c->flags &= ~(TCF_TLP_ARMED | TCF_RACK_ARMED | TCF_PERSIST);
 	tcp_arm_life(ts, c);
 }
 
@@ -542,6 +558,12 @@ static void tcp_rtx_expire(struct tw_wheel *w, struct tw_timer *t)
 			c->high_rxt = c->snd_una;
 			tcp_retransmit_una(ts, c);
 			tcp_arm_recovery_timer(ts, c);
+			return;
+		}
+		if ((c->flags & TCF_SACK) && c->nsack > 0 && tcp_flight(c) > 0) {
+			/* the reordering window passed and the hole under the SACKed
+			 * data is still there: it is lost */
+			tcp_enter_recovery(ts, c);
 			return;
 		}
 		tcp_arm_rtx(ts, c);

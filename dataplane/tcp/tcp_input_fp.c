@@ -618,7 +618,7 @@ static bool tcp_loss_detected(const struct tcp_stack *ts, const struct tcp_conn 
 
 /* RFC 6582 3.2 step 2 (after the "recover" check), RFC 5681 eq. 4: halve, retransmit
  * the first hole, inflate by the three segments that left the network. */
-static void tcp_enter_recovery(struct tcp_stack *ts, struct tcp_conn *c)
+void tcp_enter_recovery(struct tcp_stack *ts, struct tcp_conn *c)
 {
 	uint32_t half = tcp_flight(c) / 2;
 
@@ -718,7 +718,7 @@ static bool tcp_ack_input(struct tcp_stack *ts, struct tcp_conn *c, const struct
 		/* RFC 6298 5.2 / 5.3 (or the tail loss probe, RFC 8985 7.2) */
 		c->flags &= ~TCF_TLP_SENT;
 		if (tcp_flight(c) == 0) {
-			c->flags &= ~TCF_TLP_ARMED;
+			c->flags &= ~(TCF_TLP_ARMED | TCF_RACK_ARMED);
 			tw_cancel(&ts->wheel, &c->t_rtx);
 		} else if (c->flags & TCF_RECOVERY) {
 			tcp_arm_recovery_timer(ts, c);
@@ -777,6 +777,13 @@ static bool tcp_ack_input(struct tcp_stack *ts, struct tcp_conn *c, const struct
 		} else if (tcp_loss_detected(ts, c, s->ack)) {
 			tcp_enter_recovery(ts, c);
 		}
+	}
+	/* SACKed data above a hole that is not (yet) called lost: small flights never
+	 * get three duplicate ACKs, so give the hole a reordering window and then
+	 * call it lost (RFC 8985 6.2's idea, without per-segment send times) */
+	if (!(c->flags & (TCF_RECOVERY | TCF_RACK_ARMED)) && (c->flags & TCF_SACK) &&
+	    c->nsack > 0 && tcp_flight(c) > 0 && c->srtt_ns != 0) {
+		tcp_arm_reorder(ts, c);
 	}
 	/* send window update, RFC 9293 3.10.7.4 */
 	if (seq_lt(c->snd_wl1, s->seq) || (c->snd_wl1 == s->seq && seq_le(c->snd_wl2, s->ack))) {

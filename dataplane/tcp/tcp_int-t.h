@@ -45,10 +45,14 @@
 /* SYN cookie time counter period (ns) and accepted age (periods). */
 #define TCP_COOKIE_PERIOD_NS (64ull * 1000000000ull)
 #define TCP_COOKIE_MAX_AGE 2u
-/* RFC 8985 7.2: a lone segment's ACK may be delayed this long (WCDelAckT); and
- * the smallest probe timeout we arm. */
-#define TCP_TLP_DELACK_NS 200000000ull
+/* RFC 8985 7.2: a lone segment's ACK may be delayed this long (WCDelAckT). RFC
+ * 8985 says 200 ms, which puts the probe behind rto_min so it never fires; Linux
+ * and most peers ACK a pushed lone segment within 40 ms, so 50 ms (a late ACK only
+ * costs a spurious one-segment probe). And the smallest probe timeout we arm. */
+#define TCP_TLP_DELACK_NS 50000000ull
 #define TCP_TLP_MIN_NS 10000000ull
+/* Smallest reordering window before a hole under SACKed data is declared lost. */
+#define TCP_REO_MIN_NS 5000000ull
 /* Most due timers run per tcp_timers() call. */
 #define TCP_TIMER_BUDGET 256u
 

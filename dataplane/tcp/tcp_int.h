@@ -96,6 +96,10 @@ void tcp_conn_drop(struct tcp_stack *ts, struct tcp_conn *c, int err);
 bool tcp_deliver(struct tcp_stack *ts, struct tcp_conn *c);
 void tcp_enter_time_wait(struct tcp_stack *ts, struct tcp_conn *c);
 void tcp_arm_rtx(struct tcp_stack *ts, struct tcp_conn *c);
+/* Enter fast recovery: halve, retransmit the first hole (tcp_input_fp.c). */
+void tcp_enter_recovery(struct tcp_stack *ts, struct tcp_conn *c);
+/* Not in recovery, SACKed data above a hole: arm the reordering timer. */
+void tcp_arm_reorder(struct tcp_stack *ts, struct tcp_conn *c);
 /* In recovery: arm the lost-retransmission timer (or the RTO when not eligible). */
 void tcp_arm_recovery_timer(struct tcp_stack *ts, struct tcp_conn *c);
 /* Arm the tail loss probe in place of the RTO when eligible; true when armed. */

@@ -1432,6 +1432,16 @@ static void do_app(struct lex *x)
 			fail("state %s, expected %s", state_names[st], a1);
 		return;
 	}
+	if (strcmp(w, "dump") == 0) {
+		/* white-box: RTT state, for writing scripts */
+		printf("%s:%u: srtt %" PRIu64 " us rttvar %" PRIu64 " us rto %" PRIu64
+		       " us cwnd %u ssthresh %u flags %#x nrtx %u rtx in %" PRIu64 " ticks\n",
+		       H.file, H.line, f->conn->srtt_ns / 1000, f->conn->rttvar_ns / 1000,
+		       f->conn->rto_ns / 1000, f->conn->cwnd, f->conn->ssthresh,
+		       f->conn->flags, f->conn->nrtx,
+		       tw_ticks_left(&H.ts.wheel, &f->conn->t_rtx));
+		return;
+	}
 	if (strcmp(w, "shutdown") == 0) {
 		tcp_shutdown(&H.ts, f->conn);
 		return;
