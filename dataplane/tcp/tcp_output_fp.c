@@ -426,10 +426,18 @@ void tcp_send_cookie_synack(struct tcp_stack *ts, uint32_t laddr, uint16_t lport
 	/* Linux style: with timestamps, the low 5 bits of our TSval carry the options
 	 * the client offered (4 bits its wscale, 0xf = none; 1 bit SACK); the client
 	 * echoes them in TSecr. Without timestamps the conn gets neither. */
-	if (use_ts)
+	if (use_ts) {
+		uint32_t now = tsval;
+
 		tsval = (tsval & ~0x1fu) | (ws ? (s->ws > TCP_WSCALE_MAX ? TCP_WSCALE_MAX : s->ws)
 					       : 0xfu) |
 			(sack ? 0x10u : 0u);
+		/* never ahead of our clock (Linux's cookie_init_timestamp does the same):
+		 * the peer's PAWS would drop our next segments, whose TSval is the clock,
+		 * until the clock caught up */
+		if (seq_gt(tsval, now))
+			tsval -= 0x20u;
+	}
 	optlen = tcp_syn_opts(opts, mss, sack, use_ts, tsval, s->tsval, ws, rcv_wscale);
 	th = tcp_hdr_alloc(ts, &m, TCP_HDR_LEN + optlen, 0);
 	if (th == NULL)
