@@ -50,9 +50,10 @@
  * and most peers ACK a pushed lone segment within 40 ms, so 50 ms (a late ACK only
  * costs a spurious one-segment probe). And the smallest probe timeout we arm. */
 #define TCP_TLP_DELACK_NS 50000000ull
-#define TCP_TLP_MIN_NS 10000000ull
-/* Smallest reordering window before a hole under SACKed data is declared lost. */
-#define TCP_REO_MIN_NS 5000000ull
+#define TCP_TLP_MIN_NS 2000000ull /* Linux's TCP_TIMEOUT_MIN: 2 ticks of 1 ms */
+/* Smallest reordering window before a hole under SACKed data is declared lost (one
+ * tick; the window is SRTT / 4 when that is longer, RFC 8985 6.2.1). */
+#define TCP_REO_MIN_NS 1000000ull
 /* Most due timers run per tcp_timers() call. */
 #define TCP_TIMER_BUDGET 256u
 
