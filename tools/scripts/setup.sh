@@ -7,7 +7,7 @@ PKGS=(
 	build-essential meson ninja-build pkg-config clang libclang-rt-14-dev
 	libdpdk-dev dpdk libhyperscan-dev libxxhash-dev libmbedtls-dev libcunit1-dev zlib1g-dev
 	python3 python3-numpy python3-scapy
-	iproute2 iptables nftables ethtool curl wrk nginx-light nghttp2-client jq
+	iproute2 iptables nftables ethtool curl wrk nginx-light libnginx-mod-http-echo nghttp2-client jq
 )
 
 missing=()
