@@ -258,7 +258,8 @@ out:
 	return rc;
 }
 
-static int bench_model(const char *name, const char *path, double bw_anon, bool quick)
+static int bench_model(const char *name, const char *path, double bw_anon, double bw_copy,
+		       bool quick)
 {
 	char err[256];
 	struct gguf_file *g = gguf_open(path, err, sizeof(err));
@@ -314,6 +315,13 @@ static int bench_model(const char *name, const char *path, double bw_anon, bool 
 		       "best step %8.1f tok/s = %5.1f%% of bound %.1f tok/s\n",
 		       cfgs[i].batch, p, cfgs[i].prefill, d, 100.0 * d / step_bound, best,
 		       100.0 * best / step_bound, step_bound);
+		/* The issue states the bound with memcpy bandwidth (bytes copied per
+		 * second); a copy also writes, so that bound is looser than the read
+		 * stream above. Both are printed; the read-stream one is the strict one. */
+		double copy_bound = bw_copy / (double)wb * cfgs[i].batch;
+		printf("           decode mean = %5.1f%% of the copy-bandwidth bound %.1f tok/s "
+		       "(weights / memcpy bandwidth)\n",
+		       100.0 * d / copy_bound, copy_bound);
 	}
 	rc = 0;
 	goto out;
@@ -357,7 +365,8 @@ int main(int argc, char **argv)
 	printf("single-core read bandwidth %.2f GB/s (memcpy %.2f GB/s copied), last-level cache %.0f MB\n",
 	       bw / 1e9, cbw / 1e9, llc / 1e6);
 
-	int rc = bench_model("stories260K", TS_SHARED_DIR "/models/stories260K/stories260K.gguf", bw, quick);
+	int rc = bench_model("stories260K", TS_SHARED_DIR "/models/stories260K/stories260K.gguf", bw,
+			     cbw, quick);
 	if (stat(QWEN_PATH, &st) != 0) {
 		double t0 = wall_s();
 		int g = gen_qwen(TS_MKGGUF);
@@ -372,7 +381,8 @@ int main(int argc, char **argv)
 	 * mapped weights (the strictest bound). */
 	double bw2 = read_bw((size_t)1 << 30);
 	printf("\nread bandwidth again: %.2f GB/s over 1 GiB\n", bw2 / 1e9);
-	rc |= bench_model("qwen2.5-0.5B-shaped Q8_0 (random weights)", QWEN_PATH, bw2 > bw ? bw2 : bw, quick);
+	rc |= bench_model("qwen2.5-0.5B-shaped Q8_0 (random weights)", QWEN_PATH, bw2 > bw ? bw2 : bw,
+			  cbw, quick);
 	if (!keep)
 		unlink(QWEN_PATH);
 	return rc ? 1 : 0;
