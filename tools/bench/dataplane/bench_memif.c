@@ -4,7 +4,8 @@
  * kernel on the packet path.  This program is a scripted segment generator: a
  * DPDK process of its own, joined to the dataplane by a net_memif pair, that
  * speaks just enough Ethernet/ARP/IPv4/TCP to open N connections and keep one
- * `POST /echo` (2 KB body) outstanding on each, keep-alive, like wrk does.
+ * request outstanding on each, keep-alive, like wrk does: `POST /echo` with an
+ * N-byte body (2 KB by default, --body) or a small `GET /healthz` (--req healthz).
  *
  * It is deliberately not a TCP stack: the memif link loses nothing and
  * reorders nothing, so a segment that is not exactly the next one expected is
@@ -39,7 +40,8 @@
 #define BM_BURST 32
 #define BM_CONNS_MAX 1024
 #define BM_MSS 1460u	     /* bytes of TCP payload per segment we send */
-#define BM_BODY 2048u	     /* request body, bytes */
+#define BM_BODY_DEF 2048u    /* default request body, bytes */
+#define BM_BODY_MAX 16384u   /* largest --body, bytes (the server's echo limit is larger) */
 #define BM_HDR_MAX 1024u     /* response header bytes kept for parsing */
 #define BM_WINDOW 65535u     /* our advertised receive window, bytes (no scaling) */
 #define BM_SPORT_BASE 20000u /* first source port */
@@ -74,8 +76,9 @@ struct bm {
 	uint16_t dport;
 	unsigned int nconns;
 	struct bm_conn *conns;
-	uint8_t req[256 + BM_BODY]; /* the request bytes, headers and body */
+	uint8_t req[256 + BM_BODY_MAX]; /* the request bytes, headers and body */
 	uint32_t req_len;
+	uint64_t resp_body; /* expected response body length, bytes */
 	struct rte_mbuf *txb[BM_BURST];
 	unsigned int ntx;
 	/* results */
@@ -241,7 +244,7 @@ static bool bm_parse(struct bm *b, struct bm_conn *c, const uint8_t *p, uint32_t
 			b->bad_status++;
 		const char *cl = strcasestr(c->hdr, "\r\ncontent-length:");
 		uint64_t len = cl ? strtoull(cl + 17, NULL, 10) : 0;
-		if (len != BM_BODY)
+		if (len != b->resp_body)
 			b->bad_len++;
 		if (len == 0) {
 			c->hdr_len = 0;
@@ -373,9 +376,12 @@ static void bm_usage(const char *argv0)
 {
 	fprintf(stderr,
 		"usage: %s EAL-ARGS -- --src IP --dst IP [--port N] [--conns N] [--seconds S] [--warmup S]\n"
+		"  [--req echo|healthz] [--body BYTES]\n"
+		"  --req echo (default): POST /echo with a --body byte body (default %u, at most %u)\n"
+		"  --req healthz: GET /healthz, no body (the small-request case)\n"
 		"  EAL-ARGS must create exactly one port, e.g.\n"
 		"  --no-pci --file-prefix bmc --vdev net_memif0,role=client,socket=/run/ts-bench.sock\n",
-		argv0);
+		argv0, BM_BODY_DEF, BM_BODY_MAX);
 }
 
 static int bm_parse_ip(const char *s, uint32_t *out_be)
@@ -385,6 +391,17 @@ static int bm_parse_ip(const char *s, uint32_t *out_be)
 	if (sscanf(s, "%u.%u.%u.%u%c", &a, &b, &c, &d, &tail) != 4 || a > 255 || b > 255 || c > 255 || d > 255)
 		return -EINVAL;
 	*out_be = rte_cpu_to_be_32((a << 24) | (b << 16) | (c << 8) | d);
+	return 0;
+}
+
+static int bm_parse_body(const char *s, uint32_t *out)
+{
+	char *end = NULL;
+	errno = 0;
+	unsigned long v = strtoul(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || s[0] == '-' || v > BM_BODY_MAX)
+		return -EINVAL;
+	*out = (uint32_t)v;
 	return 0;
 }
 
@@ -400,7 +417,8 @@ int main(int argc, char **argv)
 	b.dport = 80;
 	b.nconns = 16;
 	double seconds = 10, warmup = 2;
-	bool have_src = false, have_dst = false;
+	bool have_src = false, have_dst = false, healthz = false;
+	uint32_t body = BM_BODY_DEF;
 	for (int i = 1; i < argc; i += 2) {
 		const char *a = argv[i];
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -420,6 +438,10 @@ int main(int argc, char **argv)
 			seconds = strtod(v, NULL);
 		else if (strcmp(a, "--warmup") == 0)
 			warmup = strtod(v, NULL);
+		else if (strcmp(a, "--req") == 0 && (strcmp(v, "echo") == 0 || strcmp(v, "healthz") == 0))
+			healthz = strcmp(v, "healthz") == 0;
+		else if (strcmp(a, "--body") == 0 && bm_parse_body(v, &body) == 0)
+			continue;
 		else {
 			bm_usage(argv[0]);
 			rte_exit(EXIT_FAILURE, "bench_memif: bad option %s %s\n", a, v);
@@ -445,13 +467,20 @@ int main(int argc, char **argv)
 	b.conns = calloc(b.nconns, sizeof(*b.conns));
 	if (b.conns == NULL)
 		rte_exit(EXIT_FAILURE, "bench_memif: out of memory\n");
-	int hl = snprintf((char *)b.req, 256,
-			  "POST /echo HTTP/1.1\r\nHost: bench\r\nContent-Type: application/octet-stream\r\n"
-			  "Content-Length: %u\r\n\r\n",
-			  BM_BODY);
-	for (uint32_t i = 0; i < BM_BODY; i++)
-		b.req[hl + i] = (uint8_t)"0123456789abcdef"[i & 15];
-	b.req_len = (uint32_t)hl + BM_BODY;
+	if (healthz) {
+		/* what a load balancer's health probe or wrk's default request sends */
+		b.req_len = (uint32_t)snprintf((char *)b.req, 256, "GET /healthz HTTP/1.1\r\nHost: bench\r\n\r\n");
+		b.resp_body = 3; /* "ok\n" */
+	} else {
+		int hl = snprintf((char *)b.req, 256,
+				  "POST /echo HTTP/1.1\r\nHost: bench\r\nContent-Type: application/octet-stream\r\n"
+				  "Content-Length: %u\r\n\r\n",
+				  body);
+		for (uint32_t i = 0; i < body; i++)
+			b.req[hl + i] = (uint8_t)"0123456789abcdef"[i & 15];
+		b.req_len = (uint32_t)hl + body;
+		b.resp_body = body;
+	}
 
 	uint64_t hz = rte_get_tsc_hz();
 	/* link up (the memif peer connected), then the server's MAC by ARP */
@@ -523,8 +552,14 @@ int main(int argc, char **argv)
 	bm_flush(&b);
 
 	double rps = measuring && secs > 0 ? (double)resp / secs : 0;
-	printf("bench_memif: POST /echo %u-byte bodies, %u keep-alive connections (%u established at the end), %.1f s\n",
-	       BM_BODY, b.nconns, est, secs);
+	if (healthz)
+		printf("bench_memif: GET /healthz (%u-byte request, 3-byte body), %u keep-alive connections "
+		       "(%u established at the end), %.1f s\n",
+		       b.req_len, b.nconns, est, secs);
+	else
+		printf("bench_memif: POST /echo %u-byte bodies, %u keep-alive connections (%u established at the end), "
+		       "%.1f s\n",
+		       body, b.nconns, est, secs);
 	printf("requests/s                        %12.0f\n", rps);
 	printf("mean latency, us                  %12.1f\n",
 	       resp ? (double)(b.lat_sum_tsc - lat0) / (double)resp * 1e6 / (double)hz : 0.0);

@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # In-memory benchmark, no kernel on the packet path: bench_memif (a scripted
 # segment generator, core 0) <-net_memif-> twospeed-dataplane (one worker,
-# core 1), POST /echo with 2 KB bodies on keep-alive connections.
+# core 1), keep-alive connections. Two runs, one after the other, each with a
+# fresh dataplane: POST /echo with a --body byte body (2 KB by default), then
+# the small request GET /healthz; --only picks one.
 # Not a test: prints requests/s and cycles per request; exits non-zero only
-# when the run itself failed (no responses, bad responses, resets).
+# when a run itself failed (no responses, bad responses, resets).
 # Usage: bench_memif.sh DATAPLANE_EXE BENCH_MEMIF_EXE [--seconds N] [--conns N]
+#        [--body BYTES] [--only echo|healthz]
 set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../../../tools/scripts/netns.sh"
@@ -13,14 +16,23 @@ gen=${2:-}
 shift 2 || true
 secs=10
 conns=16
-while [ $# -gt 0 ]; do
+body=2048
+only=""
+while [ $# -gt 1 ]; do
 	case $1 in
 	--seconds) secs=$2; shift 2 ;;
 	--conns) conns=$2; shift 2 ;;
+	--body) body=$2; shift 2 ;;
+	--only) only=$2; shift 2 ;;
 	*) echo "unknown option $1" >&2; exit 2 ;;
 	esac
 done
-[ -x "$dp" ] && [ -x "$gen" ] || { echo "usage: $0 DATAPLANE_EXE BENCH_MEMIF_EXE [--seconds N] [--conns N]" >&2; exit 2; }
+[ $# -eq 0 ] || { echo "option $1 needs a value" >&2; exit 2; }
+case $only in "" | echo | healthz) ;; *) echo "--only echo|healthz" >&2; exit 2 ;; esac
+[ -x "$dp" ] && [ -x "$gen" ] || {
+	echo "usage: $0 DATAPLANE_EXE BENCH_MEMIF_EXE [--seconds N] [--conns N] [--body BYTES] [--only echo|healthz]" >&2
+	exit 2
+}
 ns_require_root
 ns_hugepages 512
 NS_TAG=bench-memif
@@ -28,8 +40,6 @@ NS_WORKDIR=$(mktemp -d /tmp/ts-bench-memif.XXXXXX)
 trap ns_cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
-sock=$NS_WORKDIR/memif.sock
-NS_DPDK_PREFIXES+=("tsbg$$" "tsbd$$")
 cat > "$NS_WORKDIR/dp.conf" << CONF
 # written by tools/bench/dataplane/bench_memif.sh
 [net]
@@ -44,86 +54,112 @@ port = 80
 idle_sleep_max = 0
 CONF
 
-# The generator is the memif server (it creates the socket and waits up to
-# 20 s for the link), the dataplane connects as the client.
-"$gen" -l 0 --no-pci --no-huge -m 512 --file-prefix "tsbg$$" \
-	--vdev "net_memif0,role=server,socket=$sock,socket-abstract=no" -- \
-	--src "$NS_CL_ADDR" --dst "$NS_DP_ADDR" --port 80 --conns "$conns" --seconds "$secs" --warmup 2 \
-	> "$NS_WORKDIR/gen.log" 2>&1 &
-gen_pid=$!
-NS_PIDS+=("$gen_pid")
-for i in $(seq 50); do [ -S "$sock" ] && break; sleep 0.1; done
-[ -S "$sock" ] || { cat "$NS_WORKDIR/gen.log" >&2; ns_die "generator did not create $sock"; }
-"$dp" -l 1 --no-pci --file-prefix "tsbd$$" --vdev "net_memif0,role=client,socket=$sock,socket-abstract=no" \
-	-- --config "$NS_WORKDIR/dp.conf" > "$NS_WORKDIR/dp.log" 2>&1 &
-dp_pid=$!
-NS_PIDS+=("$dp_pid")
 # dp_sample: SIGUSR1, wait for the dump, print "wall_ns loops rx_bursts requests"
 dp_sample() {
 	local n0 t i
-	n0=$(grep -c '^--- end of counters' "$NS_WORKDIR/dp.log")
+	n0=$(grep -c '^--- end of counters' "$dplog")
 	t=$(date +%s%N)
 	kill -USR1 "$dp_pid" 2> /dev/null || return 1
 	for i in $(seq 50); do
-		[ "$(grep -c '^--- end of counters' "$NS_WORKDIR/dp.log")" -gt "$n0" ] && break
+		[ "$(grep -c '^--- end of counters' "$dplog")" -gt "$n0" ] && break
 		sleep 0.02
 	done
 	awk -v t="$t" -v want=$((n0 + 1)) '/^--- twospeed-dataplane counters/ { k++; delete v }
 		k == want && NF == 2 { v[$1] = $2 }
 		/^--- end of counters/ && k == want { printf "%s %d %d %d\n", t, v["app.loops"], v["app.rx_bursts"], v["app.http_requests"]; exit }' \
-		"$NS_WORKDIR/dp.log"
+		"$dplog"
 }
-# Server cycles per request, estimated from the dataplane's own poll counters:
-# over a window of the measured interval, busy = wall time - empty polls x the
-# cost of one empty poll, the latter measured once the generator has stopped
-# (the dataplane then busy-polls an idle port). Time other jobs take from its
-# core counts as busy, so on a shared machine this still errs high.
-s1="" s2=""
-for i in $(seq $((secs * 10 + 300))); do
-	grep -q '^bench_memif: measuring' "$NS_WORKDIR/gen.log" && break
-	kill -0 "$gen_pid" 2> /dev/null || break
-	sleep 0.1
-done
-if grep -q '^bench_memif: measuring' "$NS_WORKDIR/gen.log"; then
-	sleep 0.2
-	s1=$(dp_sample)
-	sleep "$(awk -v s="$secs" 'BEGIN { print (s > 1.5) ? s - 1 : s / 2 }')"
-	s2=$(dp_sample)
+
+# bench_run NAME GENERATOR-REQUEST-ARGS...: one generator + dataplane pair;
+# prints the generator's report and the dataplane's account, returns non-zero
+# when the run failed.
+bench_run() {
+	local name=$1
+	shift
+	local sock=$NS_WORKDIR/$name.sock
+	genlog=$NS_WORKDIR/$name-gen.log
+	dplog=$NS_WORKDIR/$name-dp.log
+	NS_DPDK_PREFIXES+=("tsbg$name$$" "tsbd$name$$")
+	# The generator is the memif server (it creates the socket and waits up to
+	# 20 s for the link), the dataplane connects as the client.
+	"$gen" -l 0 --no-pci --no-huge -m 512 --file-prefix "tsbg$name$$" \
+		--vdev "net_memif0,role=server,socket=$sock,socket-abstract=no" -- \
+		--src "$NS_CL_ADDR" --dst "$NS_DP_ADDR" --port 80 --conns "$conns" --seconds "$secs" --warmup 2 "$@" \
+		> "$genlog" 2>&1 &
+	gen_pid=$!
+	NS_PIDS+=("$gen_pid")
+	local i
+	for i in $(seq 50); do [ -S "$sock" ] && break; sleep 0.1; done
+	[ -S "$sock" ] || { cat "$genlog" >&2; ns_die "generator did not create $sock"; }
+	"$dp" -l 1 --no-pci --file-prefix "tsbd$name$$" --vdev "net_memif0,role=client,socket=$sock,socket-abstract=no" \
+		-- --config "$NS_WORKDIR/dp.conf" > "$dplog" 2>&1 &
+	dp_pid=$!
+	NS_PIDS+=("$dp_pid")
+	# Server cycles per request, estimated from the dataplane's own poll counters:
+	# over a window of the measured interval, busy = wall time - empty polls x the
+	# cost of one empty poll, the latter measured once the generator has stopped
+	# (the dataplane then busy-polls an idle port). Time other jobs take from its
+	# core counts as busy, so on a shared machine this still errs high.
+	s1="" s2=""
+	for i in $(seq $((secs * 10 + 300))); do
+		grep -q '^bench_memif: measuring' "$genlog" && break
+		kill -0 "$gen_pid" 2> /dev/null || break
+		sleep 0.1
+	done
+	if grep -q '^bench_memif: measuring' "$genlog"; then
+		sleep 0.2
+		s1=$(dp_sample)
+		sleep "$(awk -v s="$secs" 'BEGIN { print (s > 1.5) ? s - 1 : s / 2 }')"
+		s2=$(dp_sample)
+	fi
+	wait "$gen_pid"
+	rc=$?
+	ns_forget "$gen_pid"
+	sleep 0.5
+	s3=$(dp_sample)
+	sleep 1
+	s4=$(dp_sample)
+	kill -TERM "$dp_pid" 2> /dev/null
+	for i in $(seq 100); do kill -0 "$dp_pid" 2> /dev/null || break; sleep 0.1; done
+	wait "$dp_pid" 2> /dev/null
+	ns_forget "$dp_pid"
+	grep -v '^EAL\|^TELEMETRY\|^memif' "$genlog"
+	# The server's side (its exit dump, whole run including warm-up): polls that
+	# found no frame show how far from saturated it was.
+	awk '/^--- twospeed-dataplane counters/ { inb = 1 } inb && NF == 2 { v[$1] = $2 }
+	     END {
+		loops = v["app.loops"]; rx = v["app.rx_bursts"]
+		printf "dataplane: %d polls, %d with frames (%.1f%% empty), %d idle sleeps, %d requests, %d retransmits\n",
+		       loops, rx, loops ? 100 * (loops - rx) / loops : 0, v["app.idle_sleeps"], v["app.http_requests"], v["tcp.retransmits"]
+	     }' "$dplog"
+	if [ -n "$s1" ] && [ -n "$s2" ] && [ -n "$s3" ] && [ -n "$s4" ]; then
+		hz=$(awk '/TSC/ { for (i = 1; i <= NF; i++) if ($i == "GHz") print $(i - 1) * 1e9 }' "$genlog" | head -n 1)
+		echo "$s1 $s2 $s3 $s4" | awk -v hz="${hz:-0}" '{
+			# window under load: wall ns, polls, polls with frames, requests
+			w = ($5 - $1) / 1e9; loops = $6 - $2; rx = $7 - $3; req = $8 - $4
+			# idle calibration: ns per empty poll
+			iw = ($13 - $9) / 1e9; il = $14 - $10
+			if (hz == 0 || il <= 0 || req <= 0) { print "dataplane: no cycles estimate (sampling failed)"; exit }
+			empty_cyc = iw * hz / il
+			busy = w * hz - (loops - rx) * empty_cyc
+			printf "dataplane core over %.1f s: %.0f requests/s, %.1f%% busy, %.0f cycles/request (empty poll: %.0f cycles)\n",
+			       w, req / w, 100 * busy / (w * hz), busy / req, empty_cyc
+		}'
+	fi
+	if [ "$rc" != 0 ]; then
+		echo "bench_memif exited $rc; dataplane log tail:" >&2
+		tail -n 30 "$dplog" >&2
+		return 1
+	fi
+	return 0
+}
+
+fail=0
+if [ "$only" != healthz ]; then
+	bench_run echo --req echo --body "$body" || fail=1
 fi
-wait "$gen_pid"
-rc=$?
-ns_forget "$gen_pid"
-sleep 0.5
-s3=$(dp_sample)
-sleep 1
-s4=$(dp_sample)
-kill -TERM "$dp_pid" 2> /dev/null
-for i in $(seq 100); do kill -0 "$dp_pid" 2> /dev/null || break; sleep 0.1; done
-grep -v '^EAL\|^TELEMETRY\|^memif' "$NS_WORKDIR/gen.log"
-# The server's side (its exit dump, whole run including warm-up): polls that
-# found no frame show how far from saturated it was.
-awk '/^--- twospeed-dataplane counters/ { inb = 1 } inb && NF == 2 { v[$1] = $2 }
-     END {
-	loops = v["app.loops"]; rx = v["app.rx_bursts"]
-	printf "dataplane: %d polls, %d with frames (%.1f%% empty), %d idle sleeps, %d requests, %d retransmits\n",
-	       loops, rx, loops ? 100 * (loops - rx) / loops : 0, v["app.idle_sleeps"], v["app.http_requests"], v["tcp.retransmits"]
-     }' "$NS_WORKDIR/dp.log"
-if [ -n "$s1" ] && [ -n "$s2" ] && [ -n "$s3" ] && [ -n "$s4" ]; then
-	hz=$(awk '/TSC/ { for (i = 1; i <= NF; i++) if ($i == "GHz") print $(i - 1) * 1e9 }' "$NS_WORKDIR/gen.log" | head -n 1)
-	echo "$s1 $s2 $s3 $s4" | awk -v hz="${hz:-0}" '{
-		# window under load: wall ns, polls, polls with frames, requests
-		w = ($5 - $1) / 1e9; loops = $6 - $2; rx = $7 - $3; req = $8 - $4
-		# idle calibration: ns per empty poll
-		iw = ($13 - $9) / 1e9; il = $14 - $10
-		if (hz == 0 || il <= 0 || req <= 0) { print "dataplane: no cycles estimate (sampling failed)"; exit }
-		empty_cyc = iw * hz / il
-		busy = w * hz - (loops - rx) * empty_cyc
-		printf "dataplane core over %.1f s: %.0f requests/s, %.1f%% busy, %.0f cycles/request (empty poll: %.0f cycles)\n",
-		       w, req / w, 100 * busy / (w * hz), busy / req, empty_cyc
-	}'
+if [ "$only" != echo ]; then
+	[ "$only" = healthz ] || echo
+	bench_run healthz --req healthz || fail=1
 fi
-if [ "$rc" != 0 ]; then
-	echo "bench_memif exited $rc; dataplane log tail:" >&2
-	tail -n 30 "$NS_WORKDIR/dp.log" >&2
-	exit 1
-fi
+exit $fail
