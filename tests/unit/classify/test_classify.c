@@ -135,6 +135,26 @@ static void test_stats_simd_matches_scalar(void)
 		CU_ASSERT_EQUAL(a.longest, n - 1 > CLS_LONGEST_WORD_CAP ? CLS_LONGEST_WORD_CAP : n - 1);
 		CU_ASSERT_EQUAL(a.words, 1);
 	}
+	/*
+	 * Words of every length 1..70 in random order, one separator apart: the
+	 * longest word so far grows through every value, so the SIMD paths' "can
+	 * this block beat it" gate is exercised at each threshold, inside blocks
+	 * and across block edges.
+	 */
+	for (int rep = 0; rep < 40; rep++) {
+		struct cls_text_stats a;
+		size_t n = 0;
+
+		while (n < sizeof(buf)) {
+			size_t wl = 1 + (size_t)(tl_rand01(&st) * 70);
+
+			for (size_t i = 0; i < wl && n < sizeof(buf); i++)
+				buf[n++] = 'a';
+			if (n < sizeof(buf))
+				buf[n++] = tl_rand01(&st) < 0.5 ? ' ' : '\n';
+		}
+		stats_all(buf, sizeof(buf) - (size_t)rep, &a);
+	}
 	/* every byte value once: class tables against the scalar sets */
 	for (unsigned c = 0; c < 256; c++)
 		buf[c] = (uint8_t)c;
