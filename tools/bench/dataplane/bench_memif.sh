@@ -54,19 +54,24 @@ port = 80
 idle_sleep_max = 0
 CONF
 
-# dp_sample: SIGUSR1, wait for the dump, print "wall_ns loops rx_bursts requests"
+# dp_sample: SIGUSR1, wait for the dump, print "wall_ns loops rx_bursts requests
+# cpu_ns", the last the time the dataplane's threads ran on a core (schedstat):
+# on a shared machine other jobs take part of core 1, and that time is neither
+# the dataplane's busy time nor its empty polls.
 dp_sample() {
-	local n0 t i
+	local n0 t i run
 	n0=$(grep -c '^--- end of counters' "$dplog")
 	t=$(date +%s%N)
+	run=$(cat /proc/"$dp_pid"/task/*/schedstat 2> /dev/null | awk '{ s += $1 } END { printf "%.0f", s }')
 	kill -USR1 "$dp_pid" 2> /dev/null || return 1
 	for i in $(seq 50); do
 		[ "$(grep -c '^--- end of counters' "$dplog")" -gt "$n0" ] && break
 		sleep 0.02
 	done
-	awk -v t="$t" -v want=$((n0 + 1)) '/^--- twospeed-dataplane counters/ { k++; delete v }
+	awk -v t="$t" -v run="${run:-0}" -v want=$((n0 + 1)) '/^--- twospeed-dataplane counters/ { k++; delete v }
 		k == want && NF == 2 { v[$1] = $2 }
-		/^--- end of counters/ && k == want { printf "%s %d %d %d\n", t, v["app.loops"], v["app.rx_bursts"], v["app.http_requests"]; exit }' \
+		/^--- end of counters/ && k == want {
+			printf "%s %d %d %d %s\n", t, v["app.loops"], v["app.rx_bursts"], v["app.http_requests"], run; exit }' \
 		"$dplog"
 }
 
@@ -135,15 +140,20 @@ bench_run() {
 	if [ -n "$s1" ] && [ -n "$s2" ] && [ -n "$s3" ] && [ -n "$s4" ]; then
 		hz=$(awk '/TSC/ { for (i = 1; i <= NF; i++) if ($i == "GHz") print $(i - 1) * 1e9 }' "$genlog" | head -n 1)
 		echo "$s1 $s2 $s3 $s4" | awk -v hz="${hz:-0}" '{
-			# window under load: wall ns, polls, polls with frames, requests
-			w = ($5 - $1) / 1e9; loops = $6 - $2; rx = $7 - $3; req = $8 - $4
-			# idle calibration: ns per empty poll
-			iw = ($13 - $9) / 1e9; il = $14 - $10
+			# window under load: wall s, polls, polls with frames, requests, s on a core
+			w = ($6 - $1) / 1e9; loops = $7 - $2; rx = $8 - $3; req = $9 - $4; run = ($10 - $5) / 1e9
+			# idle calibration: time on a core per empty poll (wall time when
+			# schedstat was unreadable)
+			iw = ($20 - $15) / 1e9; il = $17 - $12
+			if (iw <= 0) iw = ($16 - $11) / 1e9
+			if (run <= 0) run = w
 			if (hz == 0 || il <= 0 || req <= 0) { print "dataplane: no cycles estimate (sampling failed)"; exit }
 			empty_cyc = iw * hz / il
-			busy = w * hz - (loops - rx) * empty_cyc
-			printf "dataplane core over %.1f s: %.0f requests/s, %.1f%% busy, %.0f cycles/request (empty poll: %.0f cycles)\n",
-			       w, req / w, 100 * busy / (w * hz), busy / req, empty_cyc
+			busy = run * hz - (loops - rx) * empty_cyc
+			printf "dataplane core over %.1f s: %.0f requests/s, ran %.1f%% of the wall time (other jobs: the rest), %.1f%% of that busy\n",
+			       w, req / w, 100 * run / w, 100 * busy / (run * hz)
+			printf "dataplane cycles/request %.0f (empty poll: %.0f cycles); at this cost one whole core would serve %.0f requests/s\n",
+			       busy / req, empty_cyc, hz * req / busy
 		}'
 	fi
 	if [ "$rc" != 0 ]; then
