@@ -310,7 +310,17 @@ void cls_text_stats_avx2(const uint8_t *p, size_t n, struct cls_text_stats *st)
 /*
  * AVX-512BW: compares write 64-bit k-masks directly, so each class costs one
  * compare and one masked lane increment per 64 bytes.
+ * The nine lane counters are named locals, not an array: indexed from the
+ * flush, an array made the compiler keep them in memory and store all nine
+ * (576 bytes) every block, which cost more than the classification. The
+ * blocks come in chunks of at most 255 (a lane counts to 255) and each chunk
+ * is summed with SAD after its inner loop.
  */
+static inline uint64_t sum_lanes(__m512i a)
+{
+	return (uint64_t)_mm512_reduce_add_epi64(_mm512_sad_epu8(a, _mm512_setzero_si512()));
+}
+
 void cls_text_stats_avx512(const uint8_t *p, size_t n, struct cls_text_stats *st)
 {
 	const __m512i code_lo =
@@ -325,48 +335,53 @@ void cls_text_stats_avx512(const uint8_t *p, size_t n, struct cls_text_stats *st
 	const __m512i n9 = _mm512_set1_epi8(9), n25 = _mm512_set1_epi8(25);
 	const __m512i n5d = _mm512_set1_epi8(0x7e - 0x21), sp = _mm512_set1_epi8(0x20);
 	const __m512i nl = _mm512_set1_epi8('\n'), qm = _mm512_set1_epi8('?');
-	__m512i acc[K_COUNT];
 	uint64_t tot[K_COUNT] = { 0 };
 	struct word_state ws = { 0 };
-	uint32_t blocks = 0;
 	size_t off = 0;
 
-	for (int k = 0; k < K_COUNT; k++)
-		acc[k] = _mm512_setzero_si512();
 	while (off < n) {
-		/* a masked load reads nothing past n: NUL fill is a separator, in no class */
-		__mmask64 live = n - off >= 64 ? ~0ull : (1ull << (n - off)) - 1;
-		__m512i v = _mm512_maskz_loadu_epi8(live, p + off);
-		__m512i lo = _mm512_and_si512(v, nib);
-		__m512i hb = _mm512_shuffle_epi8(hibit, _mm512_and_si512(_mm512_srli_epi16(v, 4), nib));
-		__mmask64 k[K_COUNT];
+		__m512i a_dig = _mm512_setzero_si512(), a_up = a_dig, a_low = a_dig, a_pr = a_dig;
+		__m512i a_code = a_dig, a_math = a_dig, a_na = a_dig, a_nl = a_dig, a_q = a_dig;
+		size_t chunk_end = n - off > 255 * 64 ? off + 255 * 64 : n;
 
-		k[K_DIGIT] = _mm512_cmple_epu8_mask(_mm512_sub_epi8(v, c0), n9);
-		k[K_UPPER] = _mm512_cmple_epu8_mask(_mm512_sub_epi8(v, cA), n25);
-		k[K_LOWER] = _mm512_cmple_epu8_mask(_mm512_sub_epi8(v, ca), n25);
-		k[K_PRINT] = _mm512_cmple_epu8_mask(_mm512_sub_epi8(v, c21), n5d);
-		/* the sets themselves are counted here; NUL fill is in neither */
-		k[K_CODE] = _mm512_test_epi8_mask(_mm512_shuffle_epi8(code_lo, lo), hb);
-		k[K_MATH] = _mm512_test_epi8_mask(_mm512_shuffle_epi8(math_lo, lo), hb);
-		k[K_NONASCII] = _mm512_movepi8_mask(v);
-		k[K_NL] = _mm512_cmpeq_epi8_mask(v, nl);
-		k[K_Q] = _mm512_cmpeq_epi8_mask(v, qm);
-		for (int c = 0; c < K_COUNT; c++)
-			acc[c] = _mm512_mask_add_epi8(acc[c], k[c], acc[c], one);
-		if (++blocks == 255) {
-			for (int c = 0; c < K_COUNT; c++) {
-				tot[c] += (uint64_t)_mm512_reduce_add_epi64(
-					_mm512_sad_epu8(acc[c], _mm512_setzero_si512()));
-				acc[c] = _mm512_setzero_si512();
-			}
-			blocks = 0;
+		for (; off < chunk_end; off += 64) {
+			/* a masked load reads nothing past n: NUL fill is a separator, in no class */
+			__mmask64 live = n - off >= 64 ? ~0ull : (1ull << (n - off)) - 1;
+			__m512i v = _mm512_maskz_loadu_epi8(live, p + off);
+			__m512i lo = _mm512_and_si512(v, nib);
+			__m512i hb = _mm512_shuffle_epi8(
+				hibit, _mm512_and_si512(_mm512_srli_epi16(v, 4), nib));
+
+			a_dig = _mm512_mask_add_epi8(
+				a_dig, _mm512_cmple_epu8_mask(_mm512_sub_epi8(v, c0), n9), a_dig, one);
+			a_up = _mm512_mask_add_epi8(
+				a_up, _mm512_cmple_epu8_mask(_mm512_sub_epi8(v, cA), n25), a_up, one);
+			a_low = _mm512_mask_add_epi8(
+				a_low, _mm512_cmple_epu8_mask(_mm512_sub_epi8(v, ca), n25), a_low, one);
+			a_pr = _mm512_mask_add_epi8(
+				a_pr, _mm512_cmple_epu8_mask(_mm512_sub_epi8(v, c21), n5d), a_pr, one);
+			/* the sets themselves are counted here; NUL fill is in neither */
+			a_code = _mm512_mask_add_epi8(
+				a_code, _mm512_test_epi8_mask(_mm512_shuffle_epi8(code_lo, lo), hb),
+				a_code, one);
+			a_math = _mm512_mask_add_epi8(
+				a_math, _mm512_test_epi8_mask(_mm512_shuffle_epi8(math_lo, lo), hb),
+				a_math, one);
+			a_na = _mm512_mask_add_epi8(a_na, _mm512_movepi8_mask(v), a_na, one);
+			a_nl = _mm512_mask_add_epi8(a_nl, _mm512_cmpeq_epi8_mask(v, nl), a_nl, one);
+			a_q = _mm512_mask_add_epi8(a_q, _mm512_cmpeq_epi8_mask(v, qm), a_q, one);
+			word_block(&ws, _mm512_cmpgt_epu8_mask(v, sp));
 		}
-		word_block(&ws, _mm512_cmpgt_epu8_mask(v, sp));
-		off += 64;
+		tot[K_DIGIT] += sum_lanes(a_dig);
+		tot[K_UPPER] += sum_lanes(a_up);
+		tot[K_LOWER] += sum_lanes(a_low);
+		tot[K_PRINT] += sum_lanes(a_pr);
+		tot[K_CODE] += sum_lanes(a_code);
+		tot[K_MATH] += sum_lanes(a_math);
+		tot[K_NONASCII] += sum_lanes(a_na);
+		tot[K_NL] += sum_lanes(a_nl);
+		tot[K_Q] += sum_lanes(a_q);
 	}
-	for (int c = 0; c < K_COUNT; c++)
-		tot[c] += (uint64_t)_mm512_reduce_add_epi64(
-			_mm512_sad_epu8(acc[c], _mm512_setzero_si512()));
 
 	st->bytes = n;
 	st->digits = tot[K_DIGIT];
