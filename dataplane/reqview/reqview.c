@@ -126,6 +126,33 @@ const char *rv_strerror(enum rv_err e)
 	return msg[e];
 }
 
+const char *rv_err_name(enum rv_err e)
+{
+	/* Stable short names for counters, logs and machine-readable errors. */
+	static const char *const name[RV_ERR_COUNT] = {
+		[RV_OK] = "ok",
+		[RV_ERR_SYNTAX] = "syntax",
+		[RV_ERR_TRUNCATED] = "truncated",
+		[RV_ERR_DEPTH] = "depth",
+		[RV_ERR_BODY_TOO_LARGE] = "body_too_large",
+		[RV_ERR_TOO_MANY_MESSAGES] = "too_many_messages",
+		[RV_ERR_TEXT_TOO_LARGE] = "text_too_large",
+		[RV_ERR_TOO_MANY_PARTS] = "too_many_parts",
+		[RV_ERR_TOO_MANY_TOOLS] = "too_many_tools",
+		[RV_ERR_BAD_UTF8] = "bad_utf8",
+		[RV_ERR_BAD_ESCAPE] = "bad_escape",
+		[RV_ERR_LONE_SURROGATE] = "lone_surrogate",
+		[RV_ERR_CONTROL_CHAR] = "control_char",
+		[RV_ERR_BAD_TYPE] = "bad_type",
+		[RV_ERR_MISSING] = "missing",
+		[RV_ERR_DUPLICATE_KEY] = "duplicate_key",
+	};
+
+	if ((unsigned)e >= RV_ERR_COUNT)
+		return "unknown";
+	return name[e];
+}
+
 const char *rv_role_name(enum rv_role r)
 {
 	static const char *const names[RV_ROLE_COUNT] = {

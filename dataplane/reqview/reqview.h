@@ -31,6 +31,9 @@ int rv_parse(struct rv_ctx *ctx, enum rv_endpoint ep, const char *body, size_t l
 /* A static one-line message for e, fit for an OpenAI-style 400 error. */
 const char *rv_strerror(enum rv_err e);
 
+/* Short stable name of an error ("bad_type"), for machine-readable output. */
+const char *rv_err_name(enum rv_err e);
+
 /* Name of a role as in JSON ("user"), "unknown" or "prompt". */
 const char *rv_role_name(enum rv_role r);
 

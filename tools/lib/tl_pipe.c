@@ -209,8 +209,8 @@ int tl_pipe_line(struct tl_pipe *p, const char *line, size_t len, struct tl_pipe
 	rc = rv_parse(&p->rv, ep, body, blen, &p->view);
 	if (rc < 0) {
 		r->code = "request";
-		snprintf(r->msg, sizeof(r->msg), "%s (body offset %u)", rv_strerror(p->view.err),
-			 p->view.err_off);
+		snprintf(r->msg, sizeof(r->msg), "%s: %s (body offset %u)",
+			 rv_err_name(p->view.err), rv_strerror(p->view.err), p->view.err_off);
 		return -EINVAL;
 	}
 	r->text_bytes = p->view.text.len;
