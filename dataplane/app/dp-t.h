@@ -43,6 +43,7 @@ enum dp_ctr {
 	DP_C_LOOPS = 0,	       /* poll-loop iterations */
 	DP_C_RX_BURSTS,	       /* iterations that received at least one frame */
 	DP_C_IDLE_SLEEPS,      /* sleeps of the idle back-off */
+	DP_C_BUSY_CYCLES,      /* TSC cycles spent in iterations that received or sent frames */
 	DP_C_TX_EMIT_FAIL,     /* tcp_emit: net_ip_output refused the segment */
 	DP_C_HTTP_ACCEPTED,    /* connections given a session */
 	DP_C_HTTP_NO_SESSION,  /* connections answered 503: session pool empty */

@@ -28,6 +28,7 @@ const char *const dp_ctr_names[DP_C_COUNT] = {
 	[DP_C_LOOPS] = "loops",
 	[DP_C_RX_BURSTS] = "rx_bursts",
 	[DP_C_IDLE_SLEEPS] = "idle_sleeps",
+	[DP_C_BUSY_CYCLES] = "busy_cycles",
 	[DP_C_TX_EMIT_FAIL] = "tcp_emit_fail",
 	[DP_C_HTTP_ACCEPTED] = "http_accepted",
 	[DP_C_HTTP_NO_SESSION] = "http_503_no_session",
@@ -111,7 +112,12 @@ void dp_clock_init(void)
 
 uint64_t dp_now_ns(void)
 {
-	return (uint64_t)(((unsigned __int128)rte_get_tsc_cycles() * tsc_mult) >> 32);
+	return dp_tsc_ns(rte_get_tsc_cycles());
+}
+
+uint64_t dp_tsc_ns(uint64_t tsc)
+{
+	return (uint64_t)(((unsigned __int128)tsc * tsc_mult) >> 32);
 }
 
 /* ---- HTTP sessions ---- */

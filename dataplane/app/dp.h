@@ -26,6 +26,9 @@ int dp_conf_register(struct tsconf *c, struct dp_conf *dc, struct dp_http_conf *
 void dp_clock_init(void);
 uint64_t dp_now_ns(void);
 
+/* A TSC reading (rte_get_tsc_cycles) on dp_now_ns()'s clock, ns. */
+uint64_t dp_tsc_ns(uint64_t tsc);
+
 /*
  * Prepares the HTTP side of lc (its net and tcp members are initialised by the
  * caller): session pool and head buffers on socket, the idle-timer wheel, and the

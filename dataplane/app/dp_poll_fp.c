@@ -33,7 +33,9 @@ int tcp_emit(struct tcp_stack *ts, struct rte_mbuf *m, uint32_t saddr_be, uint32
 unsigned int dp_poll(struct dp_lcore *lc)
 {
 	struct rte_mbuf *pkts[PORT_BURST];
-	uint64_t now = dp_now_ns();
+	uint64_t t0 = rte_get_tsc_cycles();
+	uint64_t now = dp_tsc_ns(t0);
+	unsigned int work;
 	uint16_t n, i;
 
 	lc->now_ns = now;
@@ -57,5 +59,11 @@ unsigned int dp_poll(struct dp_lcore *lc)
 	tw_advance(&lc->wheel, now, 64);
 	if (lc->blocked_head != 0)
 		dp_http_poll_blocked(lc);
-	return n + port_tx_flush(&lc->pw->txq);
+	work = n + port_tx_flush(&lc->pw->txq);
+	/* The one extra TSC read is taken only by iterations that did work, so an
+	 * empty poll costs what it did; busy cycles / requests is then the exact
+	 * cost of the path per request, whatever share of the core was idle. */
+	if (work != 0)
+		lc->ctr.v[DP_C_BUSY_CYCLES] += rte_get_tsc_cycles() - t0;
+	return work;
 }

@@ -55,7 +55,7 @@ idle_sleep_max = 0
 CONF
 
 # dp_sample: SIGUSR1, wait for the dump, print "wall_ns loops rx_bursts requests
-# cpu_ns", the last the time the dataplane's threads ran on a core (schedstat):
+# cpu_ns busy_cycles", cpu_ns the time the dataplane's threads ran on a core (schedstat):
 # on a shared machine other jobs take part of core 1, and that time is neither
 # the dataplane's busy time nor its empty polls.
 dp_sample() {
@@ -71,7 +71,8 @@ dp_sample() {
 	awk -v t="$t" -v run="${run:-0}" -v want=$((n0 + 1)) '/^--- twospeed-dataplane counters/ { k++; delete v }
 		k == want && NF == 2 { v[$1] = $2 }
 		/^--- end of counters/ && k == want {
-			printf "%s %d %d %d %s\n", t, v["app.loops"], v["app.rx_bursts"], v["app.http_requests"], run; exit }' \
+			printf "%s %d %d %d %s %.0f\n", t, v["app.loops"], v["app.rx_bursts"], v["app.http_requests"], run,
+			       v["app.busy_cycles"]; exit }' \
 		"$dplog"
 }
 
@@ -140,20 +141,25 @@ bench_run() {
 	if [ -n "$s1" ] && [ -n "$s2" ] && [ -n "$s3" ] && [ -n "$s4" ]; then
 		hz=$(awk '/TSC/ { for (i = 1; i <= NF; i++) if ($i == "GHz") print $(i - 1) * 1e9 }' "$genlog" | head -n 1)
 		echo "$s1 $s2 $s3 $s4" | awk -v hz="${hz:-0}" '{
-			# window under load: wall s, polls, polls with frames, requests, s on a core
-			w = ($6 - $1) / 1e9; loops = $7 - $2; rx = $8 - $3; req = $9 - $4; run = ($10 - $5) / 1e9
+			# window under load: wall s, polls, polls with frames, requests,
+			# s on a core, cycles of polls that did work (app.busy_cycles)
+			w = ($7 - $1) / 1e9; loops = $8 - $2; rx = $9 - $3; req = $10 - $4
+			run = ($11 - $5) / 1e9; bc = $12 - $6
 			# idle calibration: time on a core per empty poll (wall time when
 			# schedstat was unreadable)
-			iw = ($20 - $15) / 1e9; il = $17 - $12
-			if (iw <= 0) iw = ($16 - $11) / 1e9
+			iw = ($23 - $17) / 1e9; il = $20 - $14
+			if (iw <= 0) iw = ($19 - $13) / 1e9
 			if (run <= 0) run = w
 			if (hz == 0 || il <= 0 || req <= 0) { print "dataplane: no cycles estimate (sampling failed)"; exit }
 			empty_cyc = iw * hz / il
-			busy = run * hz - (loops - rx) * empty_cyc
+			# the dataplane counts the cycles of its busy polls itself; older
+			# builds without app.busy_cycles: time on the core - empty polls
+			busy = bc > 0 ? bc : run * hz - (loops - rx) * empty_cyc
+			how = bc > 0 ? "app.busy_cycles" : "estimated: time on the core - empty polls"
 			printf "dataplane core over %.1f s: %.0f requests/s, ran %.1f%% of the wall time (other jobs: the rest), %.1f%% of that busy\n",
 			       w, req / w, 100 * run / w, 100 * busy / (run * hz)
-			printf "dataplane cycles/request %.0f (empty poll: %.0f cycles); at this cost one whole core would serve %.0f requests/s\n",
-			       busy / req, empty_cyc, hz * req / busy
+			printf "dataplane cycles/request %.0f (%s; empty poll: %.0f cycles)\n", busy / req, how, empty_cyc
+			printf "at this cost one whole dataplane core would serve %.0f requests/s\n", hz * req / busy
 		}'
 	fi
 	if [ "$rc" != 0 ]; then
