@@ -42,6 +42,9 @@
 
 #define EX_RENDER_MAX (1u << 20) /* bytes of prompt text after the chat template */
 #define EX_RING_BUDGET 16u       /* request records read per ring per step */
+/* Logprobs per delta at most: their bytes come out of the delta's text budget,
+ * so the cap is also kept to an eighth of it (see seq_flush). */
+#define EX_LP_PER_DELTA (EX_TXT_MAX / 8)
 
 enum ex_seq_state {
 	EX_SEQ_FREE = 0,
@@ -67,6 +70,8 @@ struct ex_seq {
 	struct ex_sampler smp;
 	struct ex_stops stops;
 	double lp_sum;      /* nats, over sampled tokens */
+	float *lp;          /* max_ctx: logprob (nats) of completion token i */
+	uint32_t n_lp_sent; /* leading lp[] values already sent in deltas */
 	uint32_t txt_len;   /* bytes of unsent decoded text in txt */
 	uint32_t txt_ready; /* leading bytes of txt cleared for sending */
 	struct ts_exec_final fin; /* filled when the sequence finishes */
@@ -91,6 +96,7 @@ struct ex_engine {
 	struct ex_seq *seqs; /* n_seqs = max_batch + queue_len */
 	uint32_t n_seqs;
 	int32_t *tok_mem;    /* n_seqs * max_ctx */
+	float *lp_mem;       /* n_seqs * max_ctx */
 	struct mdl_seq *batch;  /* max_batch */
 	uint32_t *batch_idx;    /* seq index of batch[i] */
 	uint32_t *batch_chunk;  /* tokens fed for batch[i] */
@@ -98,6 +104,7 @@ struct ex_engine {
 	struct ex_cand *cand;   /* n_vocab */
 	char *render;           /* EX_RENDER_MAX bytes, chat template output */
 	char *delta_buf;        /* EX_TXT_MAX bytes, one delta's text made well-formed */
+	uint8_t *delta_hdr;     /* struct ts_exec_delta + EX_LP_PER_DELTA floats */
 	uint64_t arrivals;
 
 	ex_sink_fn *sink;
@@ -319,6 +326,7 @@ struct ex_engine *ex_engine_create(const struct ex_engine_opts *o, char *err, si
 	e->n_seqs = o->max_batch + o->queue_len;
 	e->seqs = calloc(e->n_seqs, sizeof(*e->seqs));
 	e->tok_mem = calloc((size_t)e->n_seqs * o->max_ctx, sizeof(int32_t));
+	e->lp_mem = calloc((size_t)e->n_seqs * o->max_ctx, sizeof(float));
 	e->batch = calloc(o->max_batch, sizeof(*e->batch));
 	e->batch_idx = calloc(o->max_batch, sizeof(*e->batch_idx));
 	e->batch_chunk = calloc(o->max_batch, sizeof(*e->batch_chunk));
@@ -326,7 +334,8 @@ struct ex_engine *ex_engine_create(const struct ex_engine_opts *o, char *err, si
 	e->cand = calloc(e->n_vocab, sizeof(*e->cand));
 	e->render = malloc(EX_RENDER_MAX);
 	e->delta_buf = malloc(EX_TXT_MAX);
-	if (e->seqs == NULL || e->tok_mem == NULL || e->batch == NULL || e->batch_idx == NULL ||
+	e->delta_hdr = malloc(sizeof(struct ts_exec_delta) + EX_LP_PER_DELTA * sizeof(float));
+	if (e->seqs == NULL || e->tok_mem == NULL || e->lp_mem == NULL || e->delta_hdr == NULL || e->batch == NULL || e->batch_idx == NULL ||
 	    e->batch_chunk == NULL || e->logits == NULL || e->cand == NULL || e->render == NULL ||
 	    e->delta_buf == NULL) {
 		ex_engine_destroy(e);
@@ -334,6 +343,7 @@ struct ex_engine *ex_engine_create(const struct ex_engine_opts *o, char *err, si
 	}
 	for (uint32_t i = 0; i < e->n_seqs; i++) {
 		e->seqs[i].tok = e->tok_mem + (size_t)i * o->max_ctx;
+		e->seqs[i].lp = e->lp_mem + (size_t)i * o->max_ctx;
 		e->seqs[i].slot = -1;
 	}
 	e->delta_max = EX_TXT_MAX;
@@ -356,6 +366,7 @@ void ex_engine_destroy(struct ex_engine *e)
 	free(e->req_rings);
 	free(e->resp_rings);
 	free(e->ring_dead);
+	free(e->delta_hdr);
 	free(e->delta_buf);
 	free(e->render);
 	free(e->cand);
@@ -363,6 +374,7 @@ void ex_engine_destroy(struct ex_engine *e)
 	free(e->batch_chunk);
 	free(e->batch_idx);
 	free(e->batch);
+	free(e->lp_mem);
 	free(e->tok_mem);
 	free(e->seqs);
 	mdl_ctx_destroy(e->ctx);
@@ -469,6 +481,8 @@ int ex_engine_attach_seg(struct ex_engine *e, const struct ex_seg *seg)
 	e->sink = ring_sink;
 	e->sink_ctx = e;
 	e->delta_max = rec_max - (uint32_t)sizeof(struct ts_exec_delta);
+	if (e->delta_max < 64)
+		return -EINVAL; /* cannot happen above TS_EXEC_RING_MIN; keeps seq_flush sane */
 	if (e->delta_max > EX_TXT_MAX)
 		e->delta_max = EX_TXT_MAX;
 	return 0;
@@ -590,6 +604,7 @@ static int submit(struct ex_engine *e, const struct ex_request *r, uint64_t now_
 	ex_sampler_init(&s->smp, &r->par);
 	s->stops = r->stops;
 	s->lp_sum = 0.0;
+	s->n_lp_sent = 0;
 	s->txt_len = 0;
 	s->txt_ready = 0;
 	memset(&s->fin, 0, sizeof(s->fin));
@@ -659,6 +674,7 @@ static void seq_finish(struct ex_engine *e, struct ex_seq *s, enum ts_exec_finis
 	} else if (why == TS_EXEC_FINISH_CANCELLED) {
 		s->txt_len = 0; /* nobody is listening */
 		s->txt_ready = 0;
+		s->n_lp_sent = s->n_gen;
 	} else {
 		s->txt_len = s->txt_ready;
 	}
@@ -701,31 +717,42 @@ static uint32_t seq_flush(struct ex_engine *e, struct ex_seq *s, uint64_t now)
 {
 	uint32_t sent = 0;
 
-	while (s->txt_ready > 0 &&
-	       (s->stream || s->state == EX_SEQ_DRAIN || s->txt_ready >= EX_TXT_MAX / 2)) {
+	for (;;) {
 		struct ts_exec_delta d;
-		uint32_t used, n;
+		uint32_t used = 0, n = 0, n_lp = s->n_gen - s->n_lp_sent;
 
+		if (!(s->stream || s->state == EX_SEQ_DRAIN || s->txt_ready >= EX_TXT_MAX / 2) ||
+		    (s->txt_ready == 0 && n_lp == 0))
+			break;
+		/* Logprobs take their bytes from the text budget: at most an eighth. */
+		if (n_lp > e->delta_max / 8)
+			n_lp = e->delta_max / 8;
 		/*
 		 * Whole, well-formed characters only: never split one between two
 		 * deltas, U+FFFD for ill-formed bytes, and (finished) for a
 		 * character the last token left incomplete.
 		 */
-		n = ex_utf8_sanitize(s->txt, s->txt_ready, s->state == EX_SEQ_DRAIN, e->delta_buf,
-				     e->delta_max, &used);
-		if (used == 0)
+		if (s->txt_ready > 0)
+			n = ex_utf8_sanitize(s->txt, s->txt_ready, s->state == EX_SEQ_DRAIN,
+					     e->delta_buf,
+					     e->delta_max - n_lp * (uint32_t)sizeof(float), &used);
+		if (used == 0 && n_lp == 0)
 			break; /* an incomplete character the next token completes */
-		d = (struct ts_exec_delta){.req_id = s->req_id, .len = n, .n_tokens = s->n_gen};
-		if (e->sink(e->sink_ctx, s->worker, TS_EXEC_REC_TEXT_DELTA, &d, sizeof(d),
-			    e->delta_buf, n) < 0)
+		d = (struct ts_exec_delta){.req_id = s->req_id, .len = n, .n_tokens = s->n_gen,
+					   .lp_first = s->n_lp_sent, .n_logprobs = n_lp};
+		memcpy(e->delta_hdr, &d, sizeof(d));
+		memcpy(e->delta_hdr + sizeof(d), s->lp + s->n_lp_sent, n_lp * sizeof(float));
+		if (e->sink(e->sink_ctx, s->worker, TS_EXEC_REC_TEXT_DELTA, e->delta_hdr,
+			    (uint32_t)(sizeof(d) + n_lp * sizeof(float)), e->delta_buf, n) < 0)
 			goto refused;
 		s->blocked_since = 0;
 		memmove(s->txt, s->txt + used, s->txt_len - used);
 		s->txt_len -= used;
 		s->txt_ready -= used;
+		s->n_lp_sent += n_lp;
 		sent++;
 	}
-	if (s->state == EX_SEQ_DRAIN && s->txt_len == 0) {
+	if (s->state == EX_SEQ_DRAIN && s->txt_len == 0 && s->n_lp_sent == s->n_gen) {
 		if (e->sink(e->sink_ctx, s->worker, TS_EXEC_REC_FINAL, &s->fin, sizeof(s->fin), NULL,
 			    0) < 0)
 			goto refused;
@@ -787,7 +814,7 @@ static void seq_accept(struct ex_engine *e, struct ex_seq *s, int32_t id, float 
 	bool hit;
 	int n;
 
-	s->n_gen++;
+	s->lp[s->n_gen++] = lp; /* n_gen < max_ctx: the prompt holds >= 1 token */
 	s->lp_sum += lp;
 	if (tok_is_eog(e->t, id) || id == tok_bos(e->t)) {
 		/* llama2.c and llama.cpp end at EOS/EOT; stories260K ends at BOS. */

@@ -127,6 +127,10 @@ struct ex_resp {
 	const char *text;      /* delta text or error message, inside the ring record */
 	uint32_t text_len;     /* bytes */
 	uint32_t n_tokens;     /* TEXT_DELTA: completion tokens so far */
+	const void *logprobs;  /* TEXT_DELTA: n_logprobs f32 nats inside the record;
+				* read them with ex_resp_logprob() */
+	uint32_t lp_first;     /* TEXT_DELTA: completion index of the first value */
+	uint32_t n_logprobs;   /* TEXT_DELTA */
 	struct ts_exec_final fin;  /* FINAL */
 	uint32_t err_code;     /* ERROR: enum ts_exec_err */
 };

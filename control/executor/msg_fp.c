@@ -147,10 +147,15 @@ int ex_resp_parse(uint16_t type, const void *payload, uint32_t len, struct ex_re
 		if (len < sizeof(d))
 			return -EBADMSG;
 		memcpy(&d, p, sizeof(d));
-		if (d.len != len - sizeof(d))
+		/* u64 sums: no u32 product or sum wraps around a hostile count. */
+		if ((uint64_t)d.n_logprobs * sizeof(float) + d.len != len - sizeof(d) ||
+		    (uint64_t)d.lp_first + d.n_logprobs > d.n_tokens)
 			return -EBADMSG;
 		out->req_id = d.req_id;
-		out->text = (const char *)p + sizeof(d);
+		out->logprobs = p + sizeof(d);
+		out->lp_first = d.lp_first;
+		out->n_logprobs = d.n_logprobs;
+		out->text = (const char *)p + sizeof(d) + (size_t)d.n_logprobs * sizeof(float);
 		out->text_len = d.len;
 		out->n_tokens = d.n_tokens;
 		return 0;
@@ -180,6 +185,18 @@ int ex_resp_parse(uint16_t type, const void *payload, uint32_t len, struct ex_re
 		return 0;
 	}
 	return -EBADMSG;
+}
+
+/*
+ * Value i (< r->n_logprobs) of a parsed TEXT_DELTA: log-probability in nats
+ * of completion token r->lp_first + i. A copy, so no alignment is assumed.
+ */
+float ex_resp_logprob(const struct ex_resp *r, uint32_t i)
+{
+	float v;
+
+	memcpy(&v, (const uint8_t *)r->logprobs + (size_t)i * sizeof(v), sizeof(v));
+	return v;
 }
 
 /*

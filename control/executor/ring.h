@@ -33,6 +33,7 @@ int ex_cancel_push(struct ex_ring *r, uint16_t worker, uint64_t req_id);
 int ex_req_parse(const void *payload, uint32_t len, struct ex_request *req, struct ex_msg *msgs,
 		 uint32_t msgs_cap);
 int ex_resp_parse(uint16_t type, const void *payload, uint32_t len, struct ex_resp *out);
+float ex_resp_logprob(const struct ex_resp *r, uint32_t i);
 bool ex_seg_exec_alive(const struct ex_seg *seg, uint64_t now_ns, uint64_t max_age_ns);
 
 /* Segments (init path). */

@@ -43,7 +43,7 @@
 #include <stdint.h>
 
 #define TS_EXEC_MAGIC 0x58455354u /* "TSEX" read as a little-endian u32 */
-#define TS_EXEC_ABI_VERSION 1u
+#define TS_EXEC_ABI_VERSION 2u /* 2: TEXT_DELTA carries per-token logprobs */
 #define TS_EXEC_ALIGN 64u          /* cache line; offsets and ring sizes align to it */
 #define TS_EXEC_REC_ALIGN 8u       /* records start on 8-byte boundaries */
 #define TS_EXEC_RING_MIN 1024u     /* bytes, smallest data area */
@@ -120,15 +120,37 @@ struct ts_exec_cancel {
 };
 
 /*
- * TEXT_DELTA payload: struct ts_exec_delta then `len` bytes of well-formed
- * UTF-8 text (ill-formed or unfinished pieces of the model's output become
- * U+FFFD). A delta never ends inside a multi-byte character and never holds text
- * past a stop sequence. Non-stream requests get fewer, larger deltas.
+ * TEXT_DELTA payload:
+ *   struct ts_exec_delta
+ *   float logprobs[n_logprobs]  (nats, little-endian f32, 4-byte aligned)
+ *   len bytes of text
+ * The text is well-formed UTF-8 (ill-formed or unfinished pieces of the
+ * model's output become U+FFFD). A delta never ends inside a multi-byte
+ * character and never holds text past a stop sequence. Non-stream requests
+ * get fewer, larger deltas.
+ *
+ * Per-token log-probabilities follow token boundaries, not text: logprobs[i]
+ * is log p(token) under the distribution the token was sampled from (log-
+ * softmax of the raw logits: before temperature, top-k, top-p), of completion
+ * token number lp_first + i (0-based). Every sampled token's value travels
+ * in exactly one delta, in order (lp_first of a delta = lp_first + n_logprobs
+ * of the previous one), and no later than the first delta carrying any byte
+ * of its text. Since deltas hold back bytes (a possible stop sequence, an
+ * unfinished UTF-8 character), a delta may carry values of tokens whose text
+ * comes in a later delta, or never (cut by a stop sequence, or a stop token
+ * with no text); a delta may then have no text at all (len = 0). Before FINAL
+ * every token's value has been sent, except for a cancelled request (nobody
+ * listens) or one that failed mid-way; so the values of a STOP or LENGTH
+ * request number FINAL.completion_tokens and average to FINAL.mean_logprob.
+ * The record holds the values in the bytes after the header, so a delta is
+ * at most half the ring like any record: a long backlog spans several deltas.
  */
 struct ts_exec_delta {
 	uint64_t req_id;
-	uint32_t len;      /* bytes of text following */
-	uint32_t n_tokens; /* completion tokens so far, including these */
+	uint32_t len;        /* bytes of text following the logprobs */
+	uint32_t n_tokens;   /* completion tokens sampled so far */
+	uint32_t lp_first;   /* completion index of logprobs[0] */
+	uint32_t n_logprobs; /* f32 values following this header */
 };
 
 enum ts_exec_finish {
@@ -200,6 +222,7 @@ struct ts_exec_seg_hdr {
 };
 
 _Static_assert(sizeof(struct ts_exec_rec) == TS_EXEC_REC_ALIGN, "record header is one unit");
+_Static_assert(sizeof(struct ts_exec_delta) % sizeof(float) == 0, "delta logprobs stay aligned");
 _Static_assert(sizeof(struct ts_exec_ring) == 3 * TS_EXEC_ALIGN, "ring header layout");
 _Static_assert(ATOMIC_LLONG_LOCK_FREE == 2, "u64 atomics must be lock-free to work across processes");
 

@@ -31,8 +31,12 @@ head=tail+len(body)+16+len(ring2)
 open(f'{d}/walk_wrap','wb').write(b'\x01'+struct.pack('<QQ', head, tail)+bytes(area))
 simple=ring+ring2
 open(f'{d}/walk_simple','wb').write(b'\x01'+struct.pack('<QQ', len(simple), 0)+simple)
-delta=struct.pack('<QII', 7, 5, 3)+b'Hello'
+# TEXT_DELTA (ABI 2): req_id, len, n_tokens, lp_first, n_logprobs, f32 logprobs, text
+delta=struct.pack('<QIIII', 7, 5, 3, 1, 2)+struct.pack('<2f', -0.25, -1.5)+b'Hello'
 open(f'{d}/resp_delta','wb').write(b'\x02'+struct.pack('<H',3)+delta)
+# values of tokens whose text is held back: no text at all
+delta=struct.pack('<QIIII', 7, 0, 4, 3, 1)+struct.pack('<f', -3.0)
+open(f'{d}/resp_delta_lp_only','wb').write(b'\x02'+struct.pack('<H',3)+delta)
 fin=struct.pack('<QIIIfQQQ', 7, 1, 5, 16, -1.5, 1000, 2000, 3000)
 open(f'{d}/resp_final','wb').write(b'\x02'+struct.pack('<H',4)+fin)
 err=struct.pack('<QII', 7, 1, 10)+b'queue full'

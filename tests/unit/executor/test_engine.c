@@ -5,6 +5,7 @@
  * limits, cancellation, stop sequences, held output, and the ring path.
  */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,8 @@
 #include <CUnit/CUnit.h>
 
 #include "engine.h"
+#include "gguf.h"
+#include "model.h"
 #include "ring.h"
 #include "tests.h"
 #include "tok.h"
@@ -25,6 +28,9 @@ struct got {
 	char text[8192];
 	uint32_t len;
 	uint32_t deltas;
+	float lp[1024];   /* per-token logprobs, in completion order */
+	uint32_t n_lp;
+	bool lp_gap;      /* a delta's lp_first did not continue the previous one */
 	bool done, error;
 	struct ts_exec_final fin;
 	struct ts_exec_error err;
@@ -53,7 +59,6 @@ static int sink(void *ctx, uint16_t worker, uint16_t type, const void *hdr, uint
 	struct got *g;
 
 	(void)worker;
-	(void)hdr_len;
 	c->calls++;
 	if (c->refuse_every != 0 && c->calls % c->refuse_every == 0) {
 		c->refused++;
@@ -64,6 +69,17 @@ static int sink(void *ctx, uint16_t worker, uint16_t type, const void *hdr, uint
 	CU_ASSERT_PTR_NOT_NULL_FATAL(g);
 	CU_ASSERT_FALSE(g->done); /* nothing after FINAL/ERROR */
 	if (type == TS_EXEC_REC_TEXT_DELTA) {
+		struct ts_exec_delta d;
+
+		memcpy(&d, hdr, sizeof(d));
+		CU_ASSERT_EQUAL(hdr_len, sizeof(d) + d.n_logprobs * sizeof(float));
+		CU_ASSERT_EQUAL(d.len, data_len);
+		if (d.lp_first != g->n_lp || g->n_lp + d.n_logprobs > 1024)
+			g->lp_gap = true;
+		else
+			memcpy(g->lp + g->n_lp, (const uint8_t *)hdr + sizeof(d),
+			       d.n_logprobs * sizeof(float));
+		g->n_lp += d.n_logprobs;
 		CU_ASSERT(g->len + data_len < sizeof(g->text));
 		memcpy(g->text + g->len, data, data_len);
 		g->len += data_len;
@@ -135,6 +151,115 @@ static void alone(const char *prompt, uint32_t n, float temp, uint64_t seed, str
 	run_until_idle(e, 1000);
 	*out = c.g[0];
 	ex_engine_destroy(e);
+}
+
+/*
+ * Independent greedy run on the model API: argmax token ids and the log-
+ * softmax (double) of each chosen token, n new tokens after prompt.
+ */
+static uint32_t independent_greedy(const char *prompt, uint32_t n, double *lp)
+{
+	char err[256];
+	struct gguf_file *g = gguf_open(EX_TEST_MODEL, err, sizeof(err));
+	struct mdl_model *m = g != NULL ? mdl_load(g, err, sizeof(err)) : NULL;
+	struct tok *t = g != NULL ? tok_from_gguf(g, err, sizeof(err)) : NULL;
+	struct mdl_kv_pool *kv = m != NULL ? mdl_kv_create(m, 1, 256, err, sizeof(err)) : NULL;
+	struct mdl_ctx *c = kv != NULL ? mdl_ctx_create(m, kv, 64, 1, NULL, err, sizeof(err)) : NULL;
+	int32_t ids[256];
+	float *lg = NULL;
+	uint32_t got = 0, nv;
+	int64_t np;
+	struct mdl_seq q;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+	nv = mdl_hparams(m)->n_vocab;
+	lg = malloc(nv * sizeof(float));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(lg);
+	np = tok_encode(t, prompt, strlen(prompt), TOK_ENC_ADD_SPECIAL, ids, 64);
+	CU_ASSERT_FATAL(np > 0);
+	q = (struct mdl_seq){.slot = (uint32_t)mdl_kv_acquire(kv), .pos = 0, .tokens = ids,
+			     .n_tokens = (uint32_t)np, .logits = lg};
+	while (got < n && mdl_forward(c, kv, &q, 1) == 0) {
+		double mx = lg[0], z = 0.0;
+		int32_t best = 0;
+
+		for (uint32_t i = 1; i < nv; i++)
+			if (lg[i] > lg[best])
+				best = (int32_t)i;
+		mx = lg[best];
+		for (uint32_t i = 0; i < nv; i++)
+			z += exp((double)lg[i] - mx);
+		lp[got++] = (double)lg[best] - mx - log(z);
+		if (best == tok_bos(t) || tok_is_eog(t, best))
+			break; /* the engine counts the stop token too */
+		ids[np] = best;
+		q.pos = (uint32_t)np;
+		q.tokens = &ids[np++];
+		q.n_tokens = 1;
+	}
+	free(lg);
+	mdl_ctx_destroy(c);
+	mdl_kv_destroy(kv);
+	tok_free(t);
+	mdl_free(m);
+	gguf_close(g);
+	return got;
+}
+
+/*
+ * Per-token logprobs through the engine: one per completion token, in order,
+ * each equal to an independent log-softmax of the model's logits for the
+ * greedy choice, and averaging to FINAL's mean_logprob. Stream and non-stream
+ * (one big delta at the end) carry the same values.
+ */
+static void test_engine_logprobs(void)
+{
+	static struct got g;
+	static double ref[256];
+	uint32_t n_ref = independent_greedy("Once upon a time", 60, ref);
+	static struct capture c;
+	struct ex_engine *e;
+	struct ex_request r;
+	struct ex_msg m;
+	double sum = 0.0;
+
+	alone("Once upon a time", 60, 0.0f, 0, &g);
+	CU_ASSERT_TRUE(g.done);
+	CU_ASSERT_FALSE(g.lp_gap);
+	CU_ASSERT_EQUAL(n_ref, 60);
+	CU_ASSERT_EQUAL(g.n_lp, g.fin.completion_tokens);
+	CU_ASSERT_EQUAL(g.n_lp, n_ref);
+	for (uint32_t i = 0; i < g.n_lp && i < n_ref; i++) {
+		CU_ASSERT(g.lp[i] <= 0.0f);
+		CU_ASSERT_DOUBLE_EQUAL(g.lp[i], ref[i], 1e-4);
+		sum += g.lp[i];
+	}
+	CU_ASSERT(g.n_lp > 0);
+	CU_ASSERT_DOUBLE_EQUAL(sum / g.n_lp, g.fin.mean_logprob, 1e-5);
+
+	/* A longer, non-stream run from the BOS-only prompt, sampled at T = 1. */
+	e = engine(1, 0, 512, 16);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(e);
+	memset(&c, 0, sizeof(c));
+	c.g[0].req_id = 2;
+	ex_engine_set_sink(e, sink, &c);
+	r = prompt_req(2, &m, "", 300, 1.0f, 7);
+	r.flags = 0; /* non-stream: values wait for the final deltas */
+	CU_ASSERT_EQUAL(ex_engine_submit(e, &r, ex_now_ns()), 0);
+	run_until_idle(e, 2000);
+	ex_engine_destroy(e);
+	CU_ASSERT_TRUE(c.g[0].done);
+	CU_ASSERT_FALSE(c.g[0].lp_gap);
+	CU_ASSERT(c.g[0].fin.finish == TS_EXEC_FINISH_STOP ||
+		  c.g[0].fin.finish == TS_EXEC_FINISH_LENGTH);
+	CU_ASSERT(c.g[0].fin.completion_tokens > 60); /* a backlog sent at the end */
+	CU_ASSERT_EQUAL(c.g[0].n_lp, c.g[0].fin.completion_tokens);
+	sum = 0.0;
+	for (uint32_t i = 0; i < c.g[0].n_lp && i < 1024; i++)
+		sum += c.g[0].lp[i];
+	CU_ASSERT(c.g[0].n_lp > 0);
+	CU_ASSERT_DOUBLE_EQUAL(sum / c.g[0].n_lp, c.g[0].fin.mean_logprob, 1e-5);
 }
 
 /* The reference: llama2.c's greedy 64 steps (5 prompt tokens + 60 new). */
@@ -384,13 +509,14 @@ static void test_engine_rings(void)
 				memcpy(&id, p, sizeof(id));
 				g = &got[w][id % 100];
 				if (type == TS_EXEC_REC_TEXT_DELTA) {
-					struct ts_exec_delta d;
+					struct ex_resp ar;
 
-					memcpy(&d, p, sizeof(d));
-					CU_ASSERT_EQUAL(d.len + sizeof(d), len);
-					memcpy(g->text + g->len, (const uint8_t *)p + sizeof(d),
-					       d.len);
-					g->len += d.len;
+					CU_ASSERT_EQUAL_FATAL(ex_resp_parse(type, p, len, &ar), 0);
+					CU_ASSERT_EQUAL(ar.lp_first, g->n_lp);
+					for (uint32_t i = 0; i < ar.n_logprobs && g->n_lp < 1024; i++)
+						g->lp[g->n_lp++] = ex_resp_logprob(&ar, i);
+					memcpy(g->text + g->len, ar.text, ar.text_len);
+					g->len += ar.text_len;
 				} else if (type == TS_EXEC_REC_FINAL) {
 					memcpy(&g->fin, p, sizeof(g->fin));
 					g->done = true;
@@ -407,6 +533,9 @@ static void test_engine_rings(void)
 	CU_ASSERT_EQUAL(finals, 2);
 	CU_ASSERT_EQUAL(errors, 1);
 	CU_ASSERT_EQUAL(got[0][0].len, a.len);
+	/* Every token's logprob crossed the 1 KiB rings (split over deltas). */
+	CU_ASSERT_EQUAL(got[0][0].n_lp, got[0][0].fin.completion_tokens);
+	CU_ASSERT_EQUAL(got[1][0].n_lp, got[1][0].fin.completion_tokens);
 	CU_ASSERT_EQUAL(memcmp(got[0][0].text, a.text, a.len), 0);
 	CU_ASSERT_TRUE(got[1][0].done);
 	CU_ASSERT(got[1][0].fin.prompt_tokens > 1);
@@ -673,6 +802,7 @@ int test_engine_register(void)
 	if (s == NULL)
 		return -1;
 	if (!CU_add_test(s, "golden greedy", test_engine_golden) ||
+	    !CU_add_test(s, "per-token logprobs", test_engine_logprobs) ||
 	    !CU_add_test(s, "batch equals alone, join mid-decode",
 			 test_engine_batch_equals_alone) ||
 	    !CU_add_test(s, "queue full, too long", test_engine_limits) ||
