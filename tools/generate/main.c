@@ -20,6 +20,9 @@ struct gen_out {
 	bool failed;
 	struct ts_exec_final fin;
 	char errmsg[TS_EXEC_ERRMSG_MAX + 1];
+	float *lp;      /* --logprobs: per-token values, lp_cap entries */
+	uint32_t lp_cap;
+	uint32_t n_lp;
 };
 
 static void usage(void)
@@ -27,7 +30,7 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: twospeed-generate MODEL.gguf -p PROMPT [-n MAX_NEW_TOKENS] [--temp T]\n"
 		"         [--top-k K] [--top-p P] [--seed S] [--chat] [--ctx TOKENS]\n"
-		"         [--cores LIST]\n"
+		"         [--cores LIST] [--logprobs]\n"
 		"  -n N        new tokens to generate (default 256)\n"
 		"  --temp T    temperature, 0 = greedy (default 1.0)\n"
 		"  --top-k K   keep the K most likely tokens, 0 = off (default 0)\n"
@@ -35,7 +38,9 @@ static void usage(void)
 		"  --seed S    sampler seed (default: from the clock)\n"
 		"  --chat      wrap the prompt as a user message in the model's chat template\n"
 		"  --ctx N     context tokens, prompt + generation (default 2048)\n"
-		"  --cores L   pin the engine (first core) and matmul workers, e.g. 0 or 0-1\n");
+		"  --cores L   pin the engine (first core) and matmul workers, e.g. 0 or 0-1\n"
+		"  --logprobs  print each completion token's log-probability (nats) to\n"
+		"              stderr as one JSON line: {\"logprobs\":[...],\"mean\":M}\n");
 }
 
 static int sink(void *ctx, uint16_t worker, uint16_t type, const void *hdr, uint32_t hdr_len,
@@ -44,8 +49,17 @@ static int sink(void *ctx, uint16_t worker, uint16_t type, const void *hdr, uint
 	struct gen_out *o = ctx;
 
 	(void)worker;
-	(void)hdr_len;
 	if (type == TS_EXEC_REC_TEXT_DELTA) {
+		struct ts_exec_delta d;
+
+		memcpy(&d, hdr, sizeof(d));
+		/* Values in token order, lp_first continuing the previous delta. */
+		if (o->lp != NULL && hdr_len == sizeof(d) + d.n_logprobs * sizeof(float) &&
+		    d.lp_first == o->n_lp && d.n_logprobs <= o->lp_cap - o->n_lp) {
+			memcpy(o->lp + o->n_lp, (const char *)hdr + sizeof(d),
+			       d.n_logprobs * sizeof(float));
+			o->n_lp += d.n_logprobs;
+		}
 		fwrite(data, 1, data_len, stdout);
 		fflush(stdout);
 	} else if (type == TS_EXEC_REC_FINAL) {
@@ -84,6 +98,7 @@ int main(int argc, char **argv)
 		{"top-p", required_argument, NULL, 'P'}, {"seed", required_argument, NULL, 's'},
 		{"chat", no_argument, NULL, 'c'},        {"ctx", required_argument, NULL, 'C'},
 		{"cores", required_argument, NULL, 'L'}, {"help", no_argument, NULL, 'h'},
+		{"logprobs", no_argument, NULL, 'l'},
 		{NULL, 0, NULL, 0}};
 	struct ex_engine_opts eo;
 	struct ex_request req;
@@ -93,7 +108,7 @@ int main(int argc, char **argv)
 	const char *prompt = NULL;
 	uint64_t n_new = 256, v;
 	char err[512];
-	bool chat = false;
+	bool chat = false, logprobs = false;
 	int c, rc;
 
 	ex_engine_opts_default(&eo);
@@ -131,6 +146,9 @@ int main(int argc, char **argv)
 		case 'c':
 			chat = true;
 			break;
+		case 'l':
+			logprobs = true;
+			break;
 		case 'C':
 			if (!parse_u64(optarg, &v) || v < 2 || v > (1u << 20))
 				goto bad;
@@ -155,9 +173,19 @@ int main(int argc, char **argv)
 	if (eo.step_tokens > eo.max_ctx)
 		eo.step_tokens = eo.max_ctx;
 	eo.model_path = argv[optind];
+	if (logprobs) {
+		/* One value per completion token: at most min(-n, context). */
+		out.lp_cap = n_new < eo.max_ctx ? (uint32_t)n_new : eo.max_ctx;
+		out.lp = calloc(out.lp_cap, sizeof(float));
+		if (out.lp == NULL) {
+			fprintf(stderr, "twospeed-generate: out of memory\n");
+			return 1;
+		}
+	}
 	e = ex_engine_create(&eo, err, sizeof(err));
 	if (e == NULL) {
 		fprintf(stderr, "twospeed-generate: %s\n", err);
+		free(out.lp);
 		return 1;
 	}
 	ex_engine_set_sink(e, sink, &out);
@@ -166,6 +194,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "twospeed-generate: cannot pin to core %d: %s\n", eo.cpus[0],
 			strerror(-rc));
 		ex_engine_destroy(e);
+		free(out.lp);
 		return 1;
 	}
 	msg = (struct ex_msg){.role = chat ? TS_EXEC_ROLE_USER : TS_EXEC_ROLE_PROMPT,
@@ -180,6 +209,7 @@ int main(int argc, char **argv)
 			rc == -E2BIG ? "prompt does not fit the context (see --ctx)"
 				     : strerror(-rc));
 		ex_engine_destroy(e);
+		free(out.lp);
 		return 1;
 	}
 	fputs(prompt, stdout);
@@ -209,11 +239,22 @@ int main(int argc, char **argv)
 			out.fin.finish == TS_EXEC_FINISH_STOP     ? "stop"
 			: out.fin.finish == TS_EXEC_FINISH_LENGTH ? "length"
 								  : "error");
+		if (out.lp != NULL) {
+			double sum = 0.0;
+
+			fputs("{\"logprobs\":[", stderr);
+			for (uint32_t i = 0; i < out.n_lp; i++) {
+				fprintf(stderr, "%s%.6g", i ? "," : "", out.lp[i]);
+				sum += out.lp[i];
+			}
+			fprintf(stderr, "],\"mean\":%.6g}\n", out.n_lp ? sum / out.n_lp : 0.0);
+		}
 	} else if (out.failed) {
 		fprintf(stderr, "twospeed-generate: %s\n", out.errmsg);
 	}
 	rc = out.done && !out.failed && out.fin.finish != TS_EXEC_FINISH_ERROR ? 0 : 1;
 	ex_engine_destroy(e);
+	free(out.lp);
 	return rc;
 
 bad:
