@@ -34,6 +34,17 @@
  * tries again later. Everything is little-endian (x86-64).
  *
  * ABI: TS_EXEC_ABI_VERSION changes whenever any struct below changes.
+ *
+ * Why a segment of its own: only because twospeed-control, which will own
+ * the appliance's single shared segment (DESIGN.md), does not exist yet, and
+ * the executor must run and be tested without it. The region above is
+ * pointer-free and self-describing (sizes, counts and version in its header,
+ * every ring at an offset from that header, never from the mapping's start),
+ * so it moves into the main segment unchanged: the main header gets
+ * exec_off (a multiple of TS_EXEC_ALIGN) and exec_bytes (ts_exec_seg_bytes()),
+ * control lays the region out at base + exec_off as ex_seg_create does today,
+ * and both sides check exec_off + exec_bytes against the segment size, then
+ * validate the region with ex_seg_validate(base + exec_off, exec_bytes).
  */
 #ifndef TWOSPEED_EXEC_T_H
 #define TWOSPEED_EXEC_T_H
