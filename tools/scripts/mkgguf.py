@@ -126,9 +126,11 @@ class Writer:
     def tensor(self, name, ne, ttype, data):
         self.tensors.append((name, ne, TT[ttype], data))
 
-    def write(self, path):
+    def write(self, path, version=3):
+        # v2 and v3 share the layout (u64 counts and lengths, little-endian);
+        # v3 added big-endian files, which this writer never makes.
         with open(path, "wb") as f:
-            f.write(GGUF_MAGIC + struct.pack("<IQQ", 3, len(self.tensors), len(self.kv)))
+            f.write(GGUF_MAGIC + struct.pack("<IQQ", version, len(self.tensors), len(self.kv)))
             for kv in self.kv:
                 f.write(kv)
             off = 0
@@ -224,7 +226,7 @@ def build(args):
             ly["bk"] = vec(p + "attn_k.bias", KVH * hd, 0.0, 0.5)
             ly["bv"] = vec(p + "attn_v.bias", KVH * hd, 0.0, 0.5)
         m["layers"].append(ly)
-    w.write(args.out)
+    w.write(args.out, args.gguf_version)
     return m
 
 
@@ -327,6 +329,7 @@ def main():
     ap.add_argument("--tied", action="store_true", help="no output.weight")
     ap.add_argument("--fast", action="store_true", help="Q8_0: random blocks, no float pass")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--gguf-version", type=int, choices=[2, 3], default=3)
     ap.add_argument("--out", required=True)
     ap.add_argument("--ref")
     ap.add_argument("--seqs", default="1,2,3", help="token ids, sequences split by ';'")

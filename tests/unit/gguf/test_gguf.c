@@ -275,6 +275,38 @@ static void test_valid_built(void)
 	gb_free(&b);
 }
 
+/* GGUF v2 has v3's layout (u64 counts, little-endian): the same file with
+ * version 2 opens, reports 2 and reads the same keys and tensors. */
+static void test_valid_v2(void)
+{
+	struct spec s = ok_spec;
+	struct gb b;
+	const char *str;
+	size_t sl;
+	uint32_t u;
+
+	s.version = 2;
+	build(&b, &s);
+	struct guarded g = guard(b.p, b.len);
+	struct gguf_file *f = gguf_open_mem(g.data, b.len, err, sizeof(err));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	CU_ASSERT_EQUAL(gguf_version(f), 2);
+	CU_ASSERT_EQUAL(gguf_n_kv(f), 6);
+	CU_ASSERT_EQUAL(gguf_n_tensors(f), 3);
+	CU_ASSERT_TRUE(gguf_get_str(f, "general.architecture", &str, &sl));
+	CU_ASSERT_TRUE(sl == 5 && memcmp(str, "llama", 5) == 0);
+	CU_ASSERT_TRUE(gguf_get_u32(f, "bad.type", &u));
+	CU_ASSERT_EQUAL(u, 7);
+	CU_ASSERT_TRUE(gguf_arr_str(f, "test.words", 2, &str, &sl));
+	const struct gguf_tensor *t = gguf_find_tensor(f, "q");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+	CU_ASSERT_EQUAL(t->type, GGUF_TENSOR_Q8_0);
+	CU_ASSERT_EQUAL(t->nbytes, 34);
+	gguf_close(f);
+	unguard(&g);
+	gb_free(&b);
+}
+
 static void test_custom_alignment(void)
 {
 	struct gb b;
@@ -461,6 +493,7 @@ int main(void)
 		return 1;
 	CU_pSuite s = CU_add_suite("gguf", NULL, NULL);
 	CU_add_test(s, "valid built file and accessors", test_valid_built);
+	CU_add_test(s, "valid GGUF v2 file", test_valid_v2);
 	CU_add_test(s, "general.alignment 64", test_custom_alignment);
 	CU_add_test(s, "every truncation of a built file", test_truncations_built);
 	CU_add_test(s, "stories260K", test_stories);

@@ -161,7 +161,7 @@ static double check_logits(struct synth *s, struct mdl_pool *pool)
 {
 	const struct mdl_hparams *hp = mdl_hparams(s->m);
 	const struct ref *r = &s->ref;
-	struct mdl_kv_pool *kv = mdl_kv_create(s->m, 4, 32, err, sizeof(err));
+	struct mdl_kv_pool *kv = mdl_kv_create(s->m, 4, 64, err, sizeof(err));
 	struct mdl_ctx *c = kv ? mdl_ctx_create(s->m, kv, 64, 4, pool, err, sizeof(err)) : NULL;
 	float *out[4];
 	double worst = 0;
@@ -249,6 +249,22 @@ static void test_llama_rope_variants(void)
 	/* tied output, linear RoPE scaling and per-dimension rope_freqs factors */
 	synth_case("llama-rope", ARGS("--arch", "llama", "--wtype", "F32", "--tied", "--rope-linear", "4",
 				      "--rope-freqs", "--rope-base", "500000", "--kv-heads", "1"), 1e-4);
+}
+
+/*
+ * qwen2 (NeoX pairs) with linear RoPE scaling over a 48-token sequence: the
+ * scaled angles reach positions the default seqs never do. Written as GGUF
+ * v2, so a v2 file also goes the whole way through mdl_load.
+ */
+static void test_qwen2_rope_linear_long(void)
+{
+	synth_case("qwen2-rope-long",
+		   ARGS("--arch", "qwen2", "--wtype", "F32", "--rope-linear", "2.5", "--gguf-version", "2",
+			"--seqs",
+			"1,17,42,99,3,8,8,61,5,23,77,12,90,4,4,31,64,2,55,18,70,9,36,81,"
+			"27,6,93,14,48,59,11,72,38,85,21,66,0,44,97,29,53,15,88,7,62,33,76,40;"
+			"2,9;50,51,52,53,54,55"),
+		   1e-4);
 }
 
 /* A pool of 3 threads gives bit-identical logits: every output element is
@@ -508,6 +524,7 @@ int main(int argc, char **argv)
 	CU_add_test(s, "qwen2 BF16 vs reference", test_qwen2_bf16);
 	CU_add_test(s, "qwen2 Q8_0 tied vs reference", test_qwen2_q8);
 	CU_add_test(s, "llama tied + rope scaling + rope_freqs", test_llama_rope_variants);
+	CU_add_test(s, "qwen2 linear RoPE, 48 tokens, GGUF v2", test_qwen2_rope_linear_long);
 	CU_add_test(s, "thread pool equivalence", test_threads);
 	CU_add_test(s, "shape and type refusals", test_shape_refusals);
 	CU_basic_set_mode(CU_BRM_VERBOSE);
