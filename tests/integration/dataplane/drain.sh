@@ -20,7 +20,10 @@
 # nginx (baseline of the client side) closes everything at once on SIGTERM and
 # leaves FIN-ignoring peers to the kernel: there only "ended by FIN or RST" and
 # the exit status are required.
-# Usage: drain.sh TARGET [--signal TERM|INT] [--idle N] [--stubborn N]
+# --prompt S (dataplane): with every peer closing or reset at once (use with
+# --stubborn 0), the server must also exit within S seconds of the signal, not
+# sit out drain_timeout for connections that are already over.
+# Usage: drain.sh TARGET [--signal TERM|INT] [--idle N] [--stubborn N] [--prompt S]
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 target=${1:-}
@@ -28,11 +31,13 @@ shift || true
 sig=TERM
 n_idle=6
 n_stub=2
+prompt=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--signal) sig=$2; shift 2 ;;
 	--idle) n_idle=$2; shift 2 ;;
 	--stubborn) n_stub=$2; shift 2 ;;
+	--prompt) prompt=$2; shift 2 ;;
 	*) echo "unknown option $1" >&2; exit 2 ;;
 	esac
 done
@@ -258,6 +263,10 @@ fails=()
 [ "$rc" = 0 ] || fails+=("exit status $rc after SIG$sig (want 0)")
 [ "$cl_rc" = 0 ] || fails+=("client failed (rc $cl_rc): $(head -c 300 "$W/client.err")")
 [ "$probe" = connected ] && fails+=("a new connection was accepted 0.3 s after SIG$sig: listener still open")
+if [ -n "$prompt" ] && [ "$IT_KIND" = dataplane ]; then
+	awk -v t="$exit_after" -v b="$prompt" 'BEGIN { exit !(t <= b) }' ||
+		fails+=("exit $exit_after s after SIG$sig although every peer was gone (want <= $prompt s; drain_timeout ${DRAIN}s)")
+fi
 # with peers that never close, the dataplane must still be draining at the probe
 # (README: it waits drain_timeout before resetting them), else the probe proves nothing
 [ "$IT_KIND" = dataplane ] && [ "$n_stub" -gt 0 ] && [ "$alive_at_probe" = no ] &&
