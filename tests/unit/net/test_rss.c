@@ -108,9 +108,9 @@ static uint32_t ref_tcp4(const uint8_t *key, size_t keylen, uint32_t src, uint32
 			 uint16_t sport, uint16_t dport)
 {
 	uint8_t in[12] = {
-		(uint8_t)(src >> 24), (uint8_t)(src >> 16), (uint8_t)(src >> 8), (uint8_t)src,
-		(uint8_t)(dst >> 24), (uint8_t)(dst >> 16), (uint8_t)(dst >> 8), (uint8_t)dst,
-		(uint8_t)(sport >> 8), (uint8_t)sport,	    (uint8_t)(dport >> 8), (uint8_t)dport,
+		(uint8_t)(src >> 24),  (uint8_t)(src >> 16), (uint8_t)(src >> 8),   (uint8_t)src,
+		(uint8_t)(dst >> 24),  (uint8_t)(dst >> 16), (uint8_t)(dst >> 8),   (uint8_t)dst,
+		(uint8_t)(sport >> 8), (uint8_t)sport,	     (uint8_t)(dport >> 8), (uint8_t)dport,
 	};
 
 	return toeplitz_ref(key, keylen, in, sizeof(in));
@@ -140,8 +140,7 @@ static uint32_t rng32(void)
 /* A port as port_setup leaves it in RSS mode: key, RETA of reta_size entries. */
 static struct port rss_port;
 
-static void port_init_rss(const uint8_t *key, uint8_t keylen, uint16_t nworkers,
-			  uint16_t reta_size)
+static void port_init_rss(const uint8_t *key, uint8_t keylen, uint16_t nworkers, uint16_t reta_size)
 {
 	memset(&rss_port, 0, sizeof(rss_port));
 	rss_port.mode = PORT_MODE_RSS;
@@ -173,9 +172,9 @@ static void test_reference_ms_vectors(void)
 		const struct rss_vec *v = &ms_vecs[i];
 
 		CU_ASSERT_EQUAL(ref_ip4(ms_key, sizeof(ms_key), v->src, v->dst), v->hash_ip);
-		CU_ASSERT_EQUAL(ref_tcp4(ms_key, sizeof(ms_key), v->src, v->dst, v->sport,
-					 v->dport),
-				v->hash_tcp);
+		CU_ASSERT_EQUAL(
+			ref_tcp4(ms_key, sizeof(ms_key), v->src, v->dst, v->sport, v->dport),
+			v->hash_tcp);
 	}
 	for (size_t i = 0; i < sizeof(dpdk_vecs) / sizeof(dpdk_vecs[0]); i++) {
 		const struct rss_vec *v = &dpdk_vecs[i];
@@ -249,7 +248,8 @@ static void test_owner_random_tuples(void)
 	const struct {
 		const uint8_t *key;
 		uint8_t len;
-	} keys[] = {{ms_key, sizeof(ms_key)}, {rss_key_dpdk, sizeof(rss_key_dpdk)},
+	} keys[] = {{ms_key, sizeof(ms_key)},
+		    {rss_key_dpdk, sizeof(rss_key_dpdk)},
 		    {rnd_key, sizeof(rnd_key)}};
 	unsigned int bad = 0;
 
@@ -302,8 +302,7 @@ static void test_active_open_ports(void)
 			if (owner(remote, local, rport, (uint16_t)lport) != w)
 				continue;
 			kept[w]++;
-			h = ref_tcp4(ms_key, sizeof(ms_key), remote, local, rport,
-				     (uint16_t)lport);
+			h = ref_tcp4(ms_key, sizeof(ms_key), remote, local, rport, (uint16_t)lport);
 			if (nic_queue(h) != w)
 				wrong++;
 		}
@@ -324,9 +323,9 @@ static void test_owner_bounds(void)
 	for (uint16_t i = 0; i < 128; i++)
 		rss_port.reta[i] = 5;
 	for (size_t i = 0; i < sizeof(ms_vecs) / sizeof(ms_vecs[0]); i++)
-		CU_ASSERT_EQUAL(owner(ms_vecs[i].src, ms_vecs[i].dst, ms_vecs[i].sport,
-				      ms_vecs[i].dport),
-				0);
+		CU_ASSERT_EQUAL(
+			owner(ms_vecs[i].src, ms_vecs[i].dst, ms_vecs[i].sport, ms_vecs[i].dport),
+			0);
 	port_init_rss(ms_key, sizeof(ms_key), 1, 128);
 	for (unsigned int i = 0; i < 1000; i++) {
 		uint32_t pp = rng32();
