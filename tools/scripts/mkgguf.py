@@ -150,6 +150,19 @@ class Writer:
 
 # ---------------------------------------------------------------- model
 
+def gpt2_byte_chars():
+    """GPT-2's byte-to-unicode table: byte b as the character it is written as."""
+    keep = list(range(0x21, 0x7F)) + list(range(0xA1, 0xAD)) + list(range(0xAE, 0x100))
+    out, n = [], 0
+    for b in range(256):
+        if b in keep:
+            out.append(chr(b))
+        else:
+            out.append(chr(256 + n))
+            n += 1
+    return out
+
+
 def build(args):
     rng = np.random.default_rng(args.seed)
     E, L, H, KVH, F, V = args.embd, args.layers, args.heads, args.kv_heads, args.ff, args.vocab
@@ -172,7 +185,18 @@ def build(args):
         w.str(arch + ".rope.scaling.type", "linear")
         w.f32(arch + ".rope.scaling.factor", args.rope_linear)
     w.str("tokenizer.ggml.model", "gpt2" if arch == "qwen2" else "llama")
-    w.str_arr("tokenizer.ggml.tokens", ["t%d" % i for i in range(V)])
+    if args.bpe_vocab:
+        # A vocabulary the engine's tokenizer accepts: GPT-2's 256 byte
+        # characters first (any text encodes, one token per byte), fillers
+        # after, no merges; the last id is the end-of-text token.
+        if arch != "qwen2" or V < 257:
+            sys.exit("mkgguf: --bpe-vocab needs --arch qwen2 and --vocab > 256")
+        w.str("tokenizer.ggml.pre", "qwen2")
+        w.str_arr("tokenizer.ggml.tokens", gpt2_byte_chars() + ["t%d" % i for i in range(256, V)])
+        w.str_arr("tokenizer.ggml.merges", [])
+        w.u32("tokenizer.ggml.eos_token_id", V - 1)
+    else:
+        w.str_arr("tokenizer.ggml.tokens", ["t%d" % i for i in range(V)])
 
     m = {"E": E, "L": L, "H": H, "KVH": KVH, "F": F, "V": V, "hd": hd, "arch": arch,
          "eps": args.eps, "base": args.rope_base, "wtype": args.wtype,
@@ -330,6 +354,8 @@ def main():
     ap.add_argument("--fast", action="store_true", help="Q8_0: random blocks, no float pass")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--gguf-version", type=int, choices=[2, 3], default=3)
+    ap.add_argument("--bpe-vocab", action="store_true",
+                    help="qwen2: byte-level BPE vocabulary the tokenizer loads (for engine runs)")
     ap.add_argument("--out", required=True)
     ap.add_argument("--ref")
     ap.add_argument("--seqs", default="1,2,3", help="token ids, sequences split by ';'")
