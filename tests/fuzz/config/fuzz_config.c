@@ -9,10 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz.h"
 #include "reqview.h"
 #include "tsconf.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 struct fz {
 	uint64_t u;

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz.h"
 #include "h1.h"
 
 #define CHECK(c)                                                                                   \
@@ -196,8 +197,6 @@ static uint64_t run(const struct h1_limits *lim, const uint8_t *data, size_t len
 	mix(&d, &p.state, sizeof(p.state));
 	return d.h;
 }
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

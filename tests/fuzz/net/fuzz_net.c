@@ -21,12 +21,10 @@
 #include <rte_mbuf.h>
 #include <rte_ring.h>
 
+#include "fuzz.h"
 #include "net.h"
 #include "port.h"
 #include "tsconf.h"
-
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static struct port *port;
 static struct net_lcore *nl;
@@ -47,9 +45,11 @@ static void *zalloc64(size_t size)
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	static char args[][32] = {"fuzz_net",	 "--no-huge",	 "--no-pci", "--no-shconf",
-				  "-m",		 "128",		 "-l",	     "0",
-				  "--log-level", "lib.eal:error"};
+	/* A private file prefix and no telemetry socket: the replay test
+	 * (replay_net) runs beside other EAL unit tests. */
+	static char args[][32] = { "fuzz_net", "--no-huge", "--no-pci", "--no-shconf",
+				   "--file-prefix", "ts_fuzz_net", "--no-telemetry", "-m", "128",
+				   "-l", "0", "--log-level", "lib.eal:error" };
 	char *eal[sizeof(args) / sizeof(args[0]) + 1];
 	struct rte_ring *rxr;
 	struct port_conf pc;

@@ -30,6 +30,7 @@
 #include <rte_mempool.h>
 #include <rte_tcp.h>
 
+#include "fuzz.h"
 #include "tcp.h"
 
 #define LOCAL_IP UINT32_C(0xc6120001)
@@ -70,7 +71,6 @@ static void up_closed(struct tcp_conn *c, void *ctx, int err)
 
 static const struct tcp_ops ops = { .accepted = up_accepted, .closed = up_closed };
 
-int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	static char args[][32] = { "fuzz_tcp", "--no-huge", "--no-pci", "-m", "128",
@@ -126,7 +126,6 @@ static void inject(const uint8_t *p, size_t n, bool relative)
 	tcp_input(&ts, m, rte_cpu_to_be_32(REMOTE_IP), rte_cpu_to_be_32(LOCAL_IP), ts.now_ns);
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	unsigned int before = rte_mempool_avail_count(pool);

@@ -17,11 +17,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz.h"
 #include "chat.h"
 #include "gguf.h"
 #include "tok.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define CHECK(c)                                                                   \
 	do {                                                                       \
