@@ -10,6 +10,7 @@
 #ifndef TWOSPEED_PORT_T_H
 #define TWOSPEED_PORT_T_H
 
+#include <stdalign.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -133,8 +134,9 @@ struct port {
 	bool rx_ip_cksum;  /* RTE_ETH_RX_OFFLOAD_IPV4_CKSUM */
 	bool rx_tcp_cksum; /* RTE_ETH_RX_OFFLOAD_TCP_CKSUM */
 	/* RSS as programmed (PORT_MODE_RSS): the Toeplitz key and the redirection
-	 * table, so TCP can pick local ports whose replies land on its own queue */
-	uint8_t rss_key[PORT_RSS_KEY_MAX];
+	 * table, so TCP can pick local ports whose replies land on its own queue;
+	 * the key is 4-byte aligned because rte_softrss() reads it as u32 words */
+	alignas(4) uint8_t rss_key[PORT_RSS_KEY_MAX];
 	uint8_t rss_key_len; /* bytes */
 	uint16_t reta_size;  /* entries */
 	uint16_t reta[PORT_RETA_MAX];
