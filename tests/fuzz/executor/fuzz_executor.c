@@ -13,7 +13,9 @@
  *      check, as engine.c's poll_ring does) must stop at -EAGAIN or -EBADMSG
  *      without reading outside the data area;
  *   2  an answer record for ex_resp_parse() (the worker's side): type in the
- *      second and third bytes, then the payload;
+ *      second and third bytes, then the payload; a TEXT_DELTA's logprobs and
+ *      text must tile the payload after the header exactly, the logprob
+ *      range stay within n_tokens, and every value be readable in place;
  *   3  chat messages as a request carries them (worker-controlled text) into
  *      the engine's prompt path: template family in the second byte, then
  *      messages separated by NUL bytes (role = first byte % 3). The text of
@@ -166,6 +168,19 @@ static void mode_resp(const uint8_t *p, size_t size)
 	if (a.text_len > 0)
 		CHECK((const uint8_t *)a.text >= p + 2 &&
 		      (const uint8_t *)a.text + a.text_len <= p + size);
+	if (a.type == TS_EXEC_REC_TEXT_DELTA) {
+		const uint8_t *lp = a.logprobs;
+		float sum = 0.0f;
+
+		CHECK(lp == p + 2 + sizeof(struct ts_exec_delta));
+		CHECK((uint64_t)a.n_logprobs * sizeof(float) + a.text_len ==
+		      size - 2 - sizeof(struct ts_exec_delta));
+		CHECK((const uint8_t *)a.text == lp + (size_t)a.n_logprobs * sizeof(float));
+		CHECK((uint64_t)a.lp_first + a.n_logprobs <= a.n_tokens);
+		for (uint32_t i = 0; i < a.n_logprobs; i++)
+			sum += ex_resp_logprob(&a, i); /* ASan: every value inside the input */
+		(void)sum;
+	}
 	if (a.type == TS_EXEC_REC_ERROR)
 		CHECK(a.err_code >= TS_EXEC_ERR_QUEUE_FULL && a.err_code <= TS_EXEC_ERR_INTERNAL &&
 		      a.text_len <= TS_EXEC_ERRMSG_MAX);
