@@ -33,8 +33,10 @@ int tcp_emit(struct tcp_stack *ts, struct rte_mbuf *m, uint32_t saddr_be, uint32
 unsigned int dp_poll(struct dp_lcore *lc)
 {
 	struct rte_mbuf *pkts[PORT_BURST];
+	const uint64_t *txc = lc->pw->txq.ctr->v;
 	uint64_t t0 = rte_get_tsc_cycles();
 	uint64_t now = dp_tsc_ns(t0);
+	uint64_t tx0 = txc[PORT_C_TX_PKTS] + txc[PORT_C_TX_FWD_OUT];
 	unsigned int work;
 	uint16_t n, i;
 
@@ -60,10 +62,12 @@ unsigned int dp_poll(struct dp_lcore *lc)
 	if (lc->blocked_head != 0)
 		dp_http_poll_blocked(lc);
 	work = n + port_tx_flush(&lc->pw->txq);
-	/* The one extra TSC read is taken only by iterations that did work, so an
-	 * empty poll costs what it did; busy cycles / requests is then the exact
-	 * cost of the path per request, whatever share of the core was idle. */
-	if (work != 0)
+	/* The one extra TSC read is taken only by iterations that received or sent
+	 * frames, so an empty poll costs what it did, and busy cycles / requests is
+	 * the cost of the path per request whatever share of the core was idle.
+	 * Polls that only retried a full TX ring (work != 0, nothing sent) are
+	 * waiting, not working: they do not count. */
+	if (n != 0 || txc[PORT_C_TX_PKTS] + txc[PORT_C_TX_FWD_OUT] != tx0)
 		lc->ctr.v[DP_C_BUSY_CYCLES] += rte_get_tsc_cycles() - t0;
 	return work;
 }
