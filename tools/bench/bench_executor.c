@@ -7,9 +7,7 @@
  * included). Then the same decode through the engine (ex_engine_step:
  * batching bookkeeping, sampler at T = 1 / top-p 0.9, log-softmax,
  * detokenizer, stop scan, delta emission into a counting sink), batch 1 and
- * batch 8, next to the raw forward numbers. The engine runs need the
- * executor library: the build of this file in control/executor defines
- * TS_BENCH_ENGINE; the one in control/model prints the forward runs only.
+ * batch 8, next to the raw forward numbers.
  * The decode bound is (bytes of weights read per step) / (single-core read
  * bandwidth): a batch-1 decode step must stream every weight once, so it
  * cannot beat that; "of bound" is the measured fraction of it. Models:
@@ -29,10 +27,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "model.h"
-#ifdef TS_BENCH_ENGINE
 #include "engine.h"
-#endif
+#include "model.h"
 
 #if defined(__AVX2__)
 #include <immintrin.h>
@@ -273,7 +269,6 @@ out:
 	return rc;
 }
 
-#ifdef TS_BENCH_ENGINE
 struct eng_count {
 	uint64_t finals;
 };
@@ -407,7 +402,6 @@ out:
 	ex_engine_destroy(e);
 	return rc;
 }
-#endif
 
 static int bench_model(const char *name, const char *path, double bw_anon, double bw_copy,
 		       bool quick)
@@ -478,16 +472,11 @@ static int bench_model(const char *name, const char *path, double bw_anon, doubl
 		       100.0 * d / copy_bound, copy_bound);
 		fwd_wall[i] = dw;
 	}
-#ifdef TS_BENCH_ENGINE
 	for (int i = 0; i < 2; i++) {
 		rc = bench_engine(path, cfgs[i].batch, cfgs[i].decode, cfgs[i].prefill, fwd_wall[i]);
 		if (rc)
 			goto err_rc;
 	}
-#else
-	(void)fwd_wall;
-	printf("  (engine decode runs: the bench_executor built in control/executor)\n");
-#endif
 	rc = 0;
 	goto out;
 err_rc:
