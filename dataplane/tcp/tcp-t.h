@@ -224,6 +224,7 @@ struct tcp_stack {
 	uint32_t nconns;	    /* conns in use */
 	uint32_t tw_head;	    /* TIME_WAIT conns, oldest first (index + 1; 0 = none) */
 	uint32_t tw_tail;
+	uint32_t ntime_wait;	    /* of nconns, those in TIME_WAIT (nothing left to deliver) */
 	uint16_t next_port;	    /* active-open port cursor (host order) */
 	struct tcp_listener listeners[TCP_LISTENERS_MAX];
 	struct tw_wheel wheel;	    /* every timer of every conn of this stack */

@@ -131,6 +131,7 @@ static void tcp_tw_unlink(struct tcp_stack *ts, struct tcp_conn *c)
 		ts->tw_tail = c->tw_prev;
 	c->tw_next = 0;
 	c->tw_prev = 0;
+	ts->ntime_wait--;
 }
 
 void tcp_conn_free(struct tcp_stack *ts, struct tcp_conn *c)
@@ -472,6 +473,7 @@ void tcp_enter_time_wait(struct tcp_stack *ts, struct tcp_conn *c)
 	else
 		ts->tw_head = me;
 	ts->tw_tail = me;
+	ts->ntime_wait++;
 	c->state = TCP_ST_TIME_WAIT;
 	tw_cancel(&ts->wheel, &c->t_rtx);
 	c->flags &= ~(TCF_TLP_ARMED | TCF_RACK_ARMED | TCF_PERSIST);
