@@ -308,10 +308,12 @@ void dp_run(struct dp_lcore *lc)
 		    atomic_exchange_explicit(&ctl->dump, 0, memory_order_relaxed) != 0)
 			dp_counters_print(stdout, ctl->lcs, ctl->nworkers, "SIGUSR1");
 	}
-	/* drain: no new connections, FIN on every session, then wait for the peers */
+	/* drain: no new connections, FIN on every session, then wait for the peers;
+	 * conns in TIME_WAIT are over (both FINs sent and acked), so once only they
+	 * are left there is nothing to wait for */
 	dp_http_stop(lc);
 	deadline = dp_now_ns() + lc->conf->drain_timeout_ns;
-	while (lc->tcp.nconns > 0 && dp_now_ns() < deadline)
+	while (lc->tcp.nconns > lc->tcp.ntime_wait && dp_now_ns() < deadline)
 		dp_poll(lc);
 	tcp_abort_all(&lc->tcp);
 	for (int i = 0; i < 100 && port_tx_flush(&lc->pw->txq) > 0; i++)

@@ -572,7 +572,17 @@ void dp_http_stop(struct dp_lcore *lc)
 		lc->listener = NULL;
 	}
 	for (uint32_t i = 0; i < lc->http_conf->max_conns && lc->sessions != NULL; i++) {
-		if (lc->sessions[i].conn != NULL)
-			session_close(&lc->sessions[i]);
+		struct dp_session *s = &lc->sessions[i];
+
+		if (s->conn == NULL)
+			continue;
+		/* A request in progress (an upload mid-body, an echo mid-stream) will
+		 * not be answered: reset it now. A FIN would only truncate it silently,
+		 * and the peer's next segment would draw a RST anyway (input to a
+		 * closed conn), so the drain would just wait for that segment. */
+		if (h1_parser_started(&s->parser) && !s->closing)
+			session_abort(s);
+		else
+			session_close(s);
 	}
 }
