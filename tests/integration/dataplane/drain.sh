@@ -213,6 +213,17 @@ ns_log "$n_idle idle + $n_stub stubborn keep-alive connections, 2 slow uploads i
 t_sig=$(date +%s.%N)
 kill -"$sig" "$IT_SRV_PID" || it_fail "kill -$sig $IT_SRV_PID"
 echo "$t_sig" > "$W/sigtime"
+# Note the server's exit from the signal on, in the background: the probe below may
+# wait out its own timeout after the server is already gone, and that wait must not
+# count as drain time. A zombie (exited, not yet reaped) counts as gone.
+(
+	while [ -d "/proc/$IT_SRV_PID" ] &&
+		! awk '{ exit ($3 == "Z") ? 0 : 1 }' "/proc/$IT_SRV_PID/stat" 2> /dev/null; do
+		sleep 0.01
+	done
+	date +%s.%N > "$W/exit_time"
+) &
+watch_pid=$!
 
 # the listener, while the drain is still running
 sleep 0.3
@@ -242,8 +253,9 @@ for i in $(seq $(((DRAIN + 3) * 20))); do
 	fi
 	sleep 0.05
 done
-t_exit=$(date +%s.%N)
 [ -n "$rc" ] || it_fail "$IT_KIND still running $((DRAIN + 3)) s after SIG$sig"
+wait "$watch_pid"
+t_exit=$(cat "$W/exit_time")
 ns_forget "$IT_SRV_PID"
 exit_after=$(awk -v a="$t_sig" -v b="$t_exit" 'BEGIN { printf "%.2f", b - a }')
 ns_log "$IT_KIND exited with status $rc about $exit_after s after SIG$sig"
