@@ -157,6 +157,22 @@ static bool port_ok(void *arg, uint32_t saddr_be, uint32_t daddr_be, uint16_t sp
 	return port_flow_owner(lc->pw->port, daddr_be, saddr_be, dport, sport) == lc->idx;
 }
 
+/* A config error found after loading: "file:line: section.key: reason", or
+ * "file: ..." / "defaults: ..." when the key kept its default. */
+static void conf_error(const struct tsconf *c, const char *section, const char *key,
+		       const char *why)
+{
+	unsigned line = tsconf_key_line(c, section, key);
+	const char *src = tsconf_source(c);
+
+	if (src[0] == '\0')
+		src = "defaults";
+	if (line != 0)
+		fprintf(stderr, "%s:%u: %s.%s: %s\n", src, line, section, key, why);
+	else
+		fprintf(stderr, "%s: %s.%s: %s\n", src, section, key, why);
+}
+
 int main(int argc, char **argv)
 {
 	static struct port port;
@@ -220,14 +236,22 @@ int main(int argc, char **argv)
 		fprintf(stderr, "%s\n", err);
 		goto cleanup_eal;
 	}
-	if (net_conf_resolve(&settings.net, err, sizeof(err)) != 0) {
-		fprintf(stderr, "%s: %s\n", config != NULL ? config : "defaults", err);
-		goto cleanup_eal;
+	/* Checks across keys, reported as file:line of the key at fault (the
+	 * same form tsconf uses for every other config error). */
+	{
+		const char *key;
+
+		if (net_conf_check(&settings.net, &key, err, sizeof(err)) != 0) {
+			conf_error(conf, "net", key, err);
+			goto cleanup_eal;
+		}
 	}
 	if (settings.tcp.mss + 40 > settings.port.mtu) {
-		fprintf(stderr, "%s: tcp.mss %lu does not fit port.mtu %lu (at most mtu - 40)\n",
-			config != NULL ? config : "defaults", (unsigned long)settings.tcp.mss,
-			(unsigned long)settings.port.mtu);
+		bool mss_set = tsconf_key_line(conf, "tcp", "mss") != 0;
+
+		snprintf(err, sizeof(err), "tcp.mss %lu does not fit port.mtu %lu (at most mtu - 40)",
+			 (unsigned long)settings.tcp.mss, (unsigned long)settings.port.mtu);
+		conf_error(conf, mss_set ? "tcp" : "port", mss_set ? "mss" : "mtu", err);
 		goto cleanup_eal;
 	}
 	RTE_LCORE_FOREACH(lcore)

@@ -20,6 +20,9 @@
 #define TSCONF_FILE_MAX (1u << 20)
 /* Longest section or key name, in bytes (without NUL). */
 #define TSCONF_NAME_MAX 63u
+/* Bytes kept of the name of the last loaded file (tsconf_source). */
+#define TSCONF_SOURCE_MAX 256
+
 /* Size of the buffer that receives "file:line: reason" error messages. */
 #define TSCONF_ERR_MAX 512u
 

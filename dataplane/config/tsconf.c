@@ -36,6 +36,11 @@ struct tsconf {
 	size_t nregs;
 	size_t cap;
 	size_t nkeys; /* sum of regs[].n */
+	/* Where each key's value came from in the last successful load, so checks made
+	 * after loading (values that depend on each other) can still cite file:line. */
+	unsigned *lines;		 /* nkeys entries by global key index; 0 = default */
+	size_t nlines;			 /* entries in lines (keys registered at that load) */
+	char source[TSCONF_SOURCE_MAX]; /* name of the last loaded file, "" if none */
 };
 
 /* A parsed value of any type; strings point into a load-local arena. */
@@ -478,6 +483,8 @@ void tsconf_destroy(struct tsconf *c)
 		return;
 	free(c->regs);
 	c->regs = NULL;
+	free(c->lines);
+	c->lines = NULL;
 	free(c);
 }
 
@@ -598,6 +605,24 @@ void tsconf_reset(struct tsconf *c)
 	for (r = 0; r < c->nregs; r++)
 		for (i = 0; i < c->regs[r].n; i++)
 			store_default(c->regs[r].base, &c->regs[r].keys[i]);
+	if (c->lines != NULL)
+		memset(c->lines, 0, c->nlines * sizeof(*c->lines));
+}
+
+unsigned tsconf_key_line(const struct tsconf *c, const char *section, const char *key)
+{
+	size_t g;
+
+	if (c == NULL || section == NULL || key == NULL)
+		return 0;
+	if (find_key(c, section, strlen(section), key, strlen(key), NULL, &g) == NULL)
+		return 0;
+	return g < c->nlines ? c->lines[g] : 0;
+}
+
+const char *tsconf_source(const struct tsconf *c)
+{
+	return c != NULL ? c->source : "";
 }
 
 /* A value seen in the file, waiting for the whole file to check out. */
@@ -831,6 +856,7 @@ int tsconf_load_buf(struct tsconf *c, const char *name, const char *buf, size_t 
 {
 	struct loader ld = { .c = c, .name = name ? name : "<buffer>", .err = err,
 			     .errlen = errlen };
+	unsigned *lines;
 	size_t i;
 	int rc;
 
@@ -847,17 +873,31 @@ int tsconf_load_buf(struct tsconf *c, const char *name, const char *buf, size_t 
 	ld.arena = malloc(2 * len + 1);
 	if (ld.arena == NULL)
 		goto fail_arena;
+	lines = calloc(c->nkeys ? c->nkeys : 1, sizeof(*lines));
+	if (lines == NULL)
+		goto fail_lines;
 	rc = parse_all(&ld, buf, len);
 	if (rc == 0) {
+		free(c->lines);
+		c->lines = NULL;
 		tsconf_reset(c);
-		for (i = 0; i < c->nkeys; i++)
+		for (i = 0; i < c->nkeys; i++) {
+			lines[i] = ld.pend[i].line;
 			if (ld.pend[i].line != 0)
 				store(ld.pend[i].reg->base, ld.pend[i].key, &ld.pend[i].val);
+		}
+		c->lines = lines;
+		c->nlines = c->nkeys;
+		snprintf(c->source, sizeof(c->source), "%s", ld.name);
+		lines = NULL;
 	}
+	free(lines);
 	free(ld.arena);
 	free(ld.pend);
 	return rc;
 
+fail_lines:
+	free(ld.arena);
 fail_arena:
 	free(ld.pend);
 fail_pend:

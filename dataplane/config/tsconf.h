@@ -55,6 +55,15 @@ int tsconf_load_buf(struct tsconf *c, const char *name, const char *buf, size_t 
 /* Writes every registered default back into the module structs. */
 void tsconf_reset(struct tsconf *c);
 
+/*
+ * For checks made after loading (values that depend on each other): the line of the
+ * last successful load that set section.key, 0 when the key kept its default (or is
+ * unknown), and the name that load was given ("" before any).  So a caller can still
+ * report "file:line: reason".
+ */
+unsigned tsconf_key_line(const struct tsconf *c, const char *section, const char *key);
+const char *tsconf_source(const struct tsconf *c);
+
 /* Prints every registered key with its type, default, range and doc, in table order. */
 void tsconf_print_help(const struct tsconf *c, enum tsconf_help fmt, FILE *out);
 

@@ -150,31 +150,43 @@ static int parse_address(const char *s, uint32_t *addr_be, uint64_t *prefix)
 	return 0;
 }
 
-int net_conf_resolve(struct net_conf *conf, char *err, size_t errlen)
+int net_conf_check(struct net_conf *conf, const char **key, char *why, size_t whylen)
 {
 	uint32_t a, mask;
 
+	*key = "address";
 	if (parse_address(conf->address, &conf->addr, &conf->prefix) != 0) {
-		snprintf(err, errlen, "net.address: '%s' is not A.B.C.D/N (N 1..32)",
-			 conf->address);
+		snprintf(why, whylen, "'%s' is not A.B.C.D/N (N 1..32)", conf->address);
 		return -EINVAL;
 	}
 	a = rte_be_to_cpu_32(conf->addr);
 	mask = prefix_mask_be(conf->prefix);
 	if (a == 0 || a == UINT32_MAX || (a >> 28) >= 0xe || (a >> 24) == 127) {
-		snprintf(err, errlen, "net.address: %s is not a unicast host address",
-			 conf->address);
+		snprintf(why, whylen, "%s is not a unicast host address", conf->address);
 		return -EINVAL;
 	}
+	*key = "gateway";
 	if (conf->gateway != 0 && ((conf->gateway ^ conf->addr) & mask) != 0) {
-		snprintf(err, errlen, "net.gateway: not inside %s", conf->address);
+		snprintf(why, whylen, "not inside %s", conf->address);
 		return -EINVAL;
 	}
 	if (conf->gateway == conf->addr) {
-		snprintf(err, errlen, "net.gateway: is our own address");
+		snprintf(why, whylen, "is our own address");
 		return -EINVAL;
 	}
+	*key = NULL;
 	return 0;
+}
+
+int net_conf_resolve(struct net_conf *conf, char *err, size_t errlen)
+{
+	const char *key;
+	char why[128];
+	int rc = net_conf_check(conf, &key, why, sizeof(why));
+
+	if (rc != 0)
+		snprintf(err, errlen, "net.%s: %s", key, why);
+	return rc;
 }
 
 int net_shared_create(struct net_shared *sh, uint16_t nworkers, char *err, size_t errlen)

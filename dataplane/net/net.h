@@ -30,6 +30,12 @@ int net_conf_register(struct tsconf *c, struct net_conf *conf, char *err, size_t
 /* After loading: parses conf->address ("A.B.C.D/N"; without /N a /32) into addr and
  * prefix and checks what the key table cannot: a unicast host address, the gateway
  * on-link. Returns 0 or -EINVAL with "net.KEY: reason" in err. */
+/*
+ * Same checks as net_conf_resolve(), reporting the [net] key at fault ("address",
+ * "gateway") in *key and the reason without a prefix in why, so the caller can cite the
+ * config file's line for it.  Init path.
+ */
+int net_conf_check(struct net_conf *conf, const char **key, char *why, size_t whylen);
 int net_conf_resolve(struct net_conf *conf, char *err, size_t errlen);
 
 /* Creates the ARP-learning rings of nworkers workers (none for one worker). Returns 0

@@ -351,6 +351,32 @@ static void test_buffer_not_terminated(void)
 	teardown_conf();
 }
 
+/* tsconf_key_line/tsconf_source: where a value came from, for checks across keys. */
+static void test_key_line(void)
+{
+	/* line 3 sets demo.workers, line 5 demo.sub.buf; demo.offset keeps its default */
+	static const char cfg[] = "# c\n[demo]\nworkers = 8\n[demo.sub]\nbuf = 1M\n";
+	static const char bad[] = "[demo]\nworkers = 0\n";
+
+	setup_conf();
+	CU_ASSERT_STRING_EQUAL(tsconf_source(cf), "");
+	CU_ASSERT_EQUAL(tsconf_key_line(cf, "demo", "workers"), 0);
+	CU_ASSERT_EQUAL(tsconf_load_buf(cf, "a.conf", cfg, strlen(cfg), err, sizeof(err)), 0);
+	CU_ASSERT_STRING_EQUAL(tsconf_source(cf), "a.conf");
+	CU_ASSERT_EQUAL(tsconf_key_line(cf, "demo", "workers"), 3);
+	CU_ASSERT_EQUAL(tsconf_key_line(cf, "demo.sub", "buf"), 5);
+	CU_ASSERT_EQUAL(tsconf_key_line(cf, "demo", "offset"), 0);
+	CU_ASSERT_EQUAL(tsconf_key_line(cf, "demo", "nosuchkey"), 0);
+	/* a refused load changes nothing, lines and source included */
+	CU_ASSERT_EQUAL(tsconf_load_buf(cf, "b.conf", bad, strlen(bad), err, sizeof(err)), -EINVAL);
+	CU_ASSERT_STRING_EQUAL(tsconf_source(cf), "a.conf");
+	CU_ASSERT_EQUAL(tsconf_key_line(cf, "demo", "workers"), 3);
+	/* reset forgets the lines with the values */
+	tsconf_reset(cf);
+	CU_ASSERT_EQUAL(tsconf_key_line(cf, "demo", "workers"), 0);
+	teardown_conf();
+}
+
 static void test_file(void)
 {
 	char path[] = "/tmp/tsconf-test-XXXXXX";
@@ -563,6 +589,7 @@ int main(void)
 	    !CU_add_test(s, "errors", test_errors) ||
 	    !CU_add_test(s, "line and file limits", test_line_and_file_limits) ||
 	    !CU_add_test(s, "buffer not terminated", test_buffer_not_terminated) ||
+	    !CU_add_test(s, "key line", test_key_line) ||
 	    !CU_add_test(s, "file", test_file) ||
 	    !CU_add_test(s, "tsfile read", test_tsfile_read) ||
 	    !CU_add_test(s, "table checks", test_table_checks) ||
