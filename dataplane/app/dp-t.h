@@ -65,6 +65,21 @@ enum dp_ctr {
 	DP_C_HTTP_CLOSED,      /* sessions freed */
 	DP_C_HTTP_TX_BLOCKED,  /* input left unread because the send buffer was full */
 	DP_C_HTTP_SHORT_WRITE, /* tcp_write took fewer bytes than needed: conn aborted */
+	/* responses by status, each code this listener can send; others in _OTHER */
+	DP_C_HTTP_STATUS_200,
+	DP_C_HTTP_STATUS_400,
+	DP_C_HTTP_STATUS_404,
+	DP_C_HTTP_STATUS_405,
+	DP_C_HTTP_STATUS_408,
+	DP_C_HTTP_STATUS_413,
+	DP_C_HTTP_STATUS_414,
+	DP_C_HTTP_STATUS_417,
+	DP_C_HTTP_STATUS_431,
+	DP_C_HTTP_STATUS_500,
+	DP_C_HTTP_STATUS_501,
+	DP_C_HTTP_STATUS_503,
+	DP_C_HTTP_STATUS_505,
+	DP_C_HTTP_STATUS_OTHER,
 	DP_C_COUNT,
 };
 

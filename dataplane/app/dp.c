@@ -50,6 +50,20 @@ const char *const dp_ctr_names[DP_C_COUNT] = {
 	[DP_C_HTTP_CLOSED] = "http_sessions_closed",
 	[DP_C_HTTP_TX_BLOCKED] = "http_input_blocked_on_send",
 	[DP_C_HTTP_SHORT_WRITE] = "http_short_write_abort",
+	[DP_C_HTTP_STATUS_200] = "http_status_200",
+	[DP_C_HTTP_STATUS_400] = "http_status_400",
+	[DP_C_HTTP_STATUS_404] = "http_status_404",
+	[DP_C_HTTP_STATUS_405] = "http_status_405",
+	[DP_C_HTTP_STATUS_408] = "http_status_408",
+	[DP_C_HTTP_STATUS_413] = "http_status_413",
+	[DP_C_HTTP_STATUS_414] = "http_status_414",
+	[DP_C_HTTP_STATUS_417] = "http_status_417",
+	[DP_C_HTTP_STATUS_431] = "http_status_431",
+	[DP_C_HTTP_STATUS_500] = "http_status_500",
+	[DP_C_HTTP_STATUS_501] = "http_status_501",
+	[DP_C_HTTP_STATUS_503] = "http_status_503",
+	[DP_C_HTTP_STATUS_505] = "http_status_505",
+	[DP_C_HTTP_STATUS_OTHER] = "http_status_other",
 };
 
 #define DK(k_, t_, f_, d_, lo_, hi_, doc_)                                                         \

@@ -131,6 +131,53 @@ static bool session_write(struct dp_session *s, const void *buf, size_t len)
 
 static void count_status(struct dp_lcore *lc, uint16_t status)
 {
+	enum dp_ctr by_code;
+
+	switch (status) {
+	case 200:
+		by_code = DP_C_HTTP_STATUS_200;
+		break;
+	case 400:
+		by_code = DP_C_HTTP_STATUS_400;
+		break;
+	case 404:
+		by_code = DP_C_HTTP_STATUS_404;
+		break;
+	case 405:
+		by_code = DP_C_HTTP_STATUS_405;
+		break;
+	case 408:
+		by_code = DP_C_HTTP_STATUS_408;
+		break;
+	case 413:
+		by_code = DP_C_HTTP_STATUS_413;
+		break;
+	case 414:
+		by_code = DP_C_HTTP_STATUS_414;
+		break;
+	case 417:
+		by_code = DP_C_HTTP_STATUS_417;
+		break;
+	case 431:
+		by_code = DP_C_HTTP_STATUS_431;
+		break;
+	case 500:
+		by_code = DP_C_HTTP_STATUS_500;
+		break;
+	case 501:
+		by_code = DP_C_HTTP_STATUS_501;
+		break;
+	case 503:
+		by_code = DP_C_HTTP_STATUS_503;
+		break;
+	case 505:
+		by_code = DP_C_HTTP_STATUS_505;
+		break;
+	default:
+		by_code = DP_C_HTTP_STATUS_OTHER;
+		break;
+	}
+	lc->ctr.v[by_code]++;
 	if (status >= 500)
 		lc->ctr.v[DP_C_HTTP_RESP_5XX]++;
 	else if (status >= 400)

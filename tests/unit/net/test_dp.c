@@ -351,6 +351,10 @@ static void test_pipelined(void)
 				  "GET /nope HTTP/1.1\r\nHost: t\r\n\r\n"
 				  "DELETE /echo HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
 	const uint8_t *p404, *p405;
+	/* per-status counters, as deltas: earlier tests used the same server */
+	const uint64_t *v = srv.lc->ctr.v;
+	uint64_t s200 = v[DP_C_HTTP_STATUS_200], s404 = v[DP_C_HTTP_STATUS_404];
+	uint64_t s405 = v[DP_C_HTTP_STATUS_405], other = v[DP_C_HTTP_STATUS_OTHER];
 
 	CU_ASSERT_FATAL(client_open(&c));
 	CU_ASSERT(client_send(&c, req, sizeof(req) - 1, true));
@@ -362,6 +366,10 @@ static void test_pipelined(void)
 	CU_ASSERT(p404 != NULL && p405 != NULL && p404 < p405);
 	CU_ASSERT(rx_has(&c, "Allow: POST, PUT\r\n"));
 	CU_ASSERT(rx_has(&c, "Connection: close\r\n"));
+	CU_ASSERT(v[DP_C_HTTP_STATUS_200] == s200 + 1);
+	CU_ASSERT(v[DP_C_HTTP_STATUS_404] == s404 + 1);
+	CU_ASSERT(v[DP_C_HTTP_STATUS_405] == s405 + 1);
+	CU_ASSERT(v[DP_C_HTTP_STATUS_OTHER] == other);
 	client_done(&c);
 }
 
@@ -487,6 +495,7 @@ static void test_sessions_exhausted(void)
 	CU_ASSERT(c.rx_len > 12 && memcmp(c.rx, "HTTP/1.1 503", 12) == 0);
 	CU_ASSERT(c.err == 0);
 	CU_ASSERT(srv.lc->ctr.v[DP_C_HTTP_NO_SESSION] == 1);
+	CU_ASSERT(srv.lc->ctr.v[DP_C_HTTP_STATUS_503] == 1);
 	client_done(&c);
 	client_done(&b);
 	client_done(&a);
@@ -511,6 +520,7 @@ static void test_idle_408(void)
 	CU_ASSERT(dp_now_ns() - t0 >= 150ULL * 1000000);
 	CU_ASSERT(c.rx_len > 12 && memcmp(c.rx, "HTTP/1.1 408", 12) == 0);
 	CU_ASSERT(srv.lc->ctr.v[DP_C_HTTP_TIMEOUT_408] == 1);
+	CU_ASSERT(srv.lc->ctr.v[DP_C_HTTP_STATUS_408] == 1);
 	client_done(&c);
 }
 
