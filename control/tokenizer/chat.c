@@ -468,91 +468,10 @@ int64_t chat_render_spans(const struct chat_tmpl *ct, const struct chat_msg *msg
 
 /* --- tokenization with content spans ----------------------------------- */
 
-/* The special token that starts at text[i] and may be matched there: the
- * longest whose text matches, CONTROL/UNKNOWN only when it ends at or before
- * scaf_end (the first content byte after i; i itself is not content). */
-static const struct tok_special *special_at(const struct tok *t, const char *text, size_t len,
-					    size_t i, size_t scaf_end)
-{
-	uint8_t b = (uint8_t)text[i];
-
-	for (uint32_t j = t->spec_first[b]; j < t->spec_first[b + 1]; j++) {
-		const struct tok_special *sp = &t->spec[j];
-
-		if (sp->len > len - i || memcmp(t->arena + t->off[sp->id], text + i, sp->len) != 0)
-			continue;
-		if (sp->type == TOK_TYPE_USER_DEFINED || sp->len <= scaf_end - i)
-			return sp;
-	}
-	return NULL;
-}
-
-/* tok.c's encode_raw: a raw fragment starts the text or follows a special,
- * and SentencePiece gives exactly those the dummy space prefix. */
-static int encode_raw(const struct tok *t, struct tok_scratch *sc, const char *s, size_t len,
-		      struct tok_out *o)
-{
-	if (t->kind == TOK_KIND_SPM)
-		return tok_spm_encode(t, sc, s, len, t->add_space_prefix, o);
-	return tok_bpe_encode(t, sc, s, len, o);
-}
-
 int64_t chat_tokenize(const struct tok *t, const char *text, size_t len,
 		      const struct chat_span *spans, size_t n_spans, unsigned flags, int32_t *out,
 		      size_t cap)
 {
-	struct tok_out o = { out, 0, cap };
-	struct tok_scratch sc = { 0 };
-	bool add = flags & TOK_ENC_ADD_SPECIAL;
-	size_t frag = 0, i = 0, sp_i = 0, prev_end = 0;
-	int rc = 0;
-
-	if (len > TOK_MAX_INPUT)
-		return -E2BIG;
-	for (size_t j = 0; j < n_spans; j++) {
-		if (spans[j].len == 0 || spans[j].off < prev_end || spans[j].off > len ||
-		    spans[j].len > len - spans[j].off)
-			return -EINVAL;
-		prev_end = spans[j].off + spans[j].len;
-	}
-	/* As tok_encode: a text that starts with the BOS token itself (Llama 3
-	 * chat templates print it) gets no second BOS, but only when the
-	 * template wrote it, not a message. */
-	const struct tok_special *first =
-		len > 0 && t->bos != TOK_NULL
-			? special_at(t, text, len, 0, n_spans > 0 ? spans[0].off : len)
-			: NULL;
-	bool bos_in_text = first != NULL && first->id == t->bos && (n_spans == 0 || spans[0].off > 0);
-	if (add && t->add_bos && !bos_in_text && (rc = tok_out_push(&o, t->bos)) < 0)
-		goto free_scratch;
-	while (i < len) {
-		while (sp_i < n_spans && spans[sp_i].off + spans[sp_i].len <= i)
-			sp_i++;
-		size_t scaf_end = sp_i < n_spans ? spans[sp_i].off : len;
-		if (scaf_end <= i) {
-			/* inside content: only USER_DEFINED tokens, as without specials */
-			scaf_end = i;
-		}
-		const struct tok_special *sp =
-			t->spec_first[(uint8_t)text[i]] < t->spec_first[(uint8_t)text[i] + 1]
-				? special_at(t, text, len, i, scaf_end)
-				: NULL;
-		if (!sp) {
-			i++;
-			continue;
-		}
-		if (i > frag && (rc = encode_raw(t, &sc, text + frag, i - frag, &o)) < 0)
-			goto free_scratch;
-		if ((rc = tok_out_push(&o, sp->id)) < 0)
-			goto free_scratch;
-		i += sp->len;
-		frag = i;
-	}
-	if (frag < len && (rc = encode_raw(t, &sc, text + frag, len - frag, &o)) < 0)
-		goto free_scratch;
-	if (add && t->add_eos && (rc = tok_out_push(&o, t->eos)) < 0)
-		goto free_scratch;
-free_scratch:
-	tok_scratch_free(&sc);
-	return rc < 0 ? rc : (int64_t)o.n;
+	return tok_encode_spans(t, text, len, spans, n_spans, flags | TOK_ENC_PARSE_SPECIAL, out,
+				cap);
 }

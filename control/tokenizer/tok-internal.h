@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "chat-t.h"
 #include "tok-t.h"
 
 /* Every allocation of the module goes through these. The unit suite builds
@@ -137,6 +138,16 @@ int tok_spm_encode(const struct tok *t, struct tok_scratch *sc, const char *text
 int tok_bpe_encode(const struct tok *t, struct tok_scratch *sc, const char *text, size_t len,
 		   struct tok_out *o);
 void tok_scratch_free(struct tok_scratch *sc);
+/* tok_encode() with CONTROL/UNKNOWN token texts matched only where they lie
+ * entirely outside content[0..n_content) (sorted, disjoint, inside text; none
+ * = everywhere) and only with TOK_ENC_PARSE_SPECIAL; USER_DEFINED tokens
+ * match everywhere. tok_encode() and chat_tokenize() are this one loop, so a
+ * chat with no special text in its contents gets tok_encode()'s ids. Returns
+ * tok_encode()'s results, or -EINVAL for content spans out of order or out of
+ * bounds. */
+int64_t tok_encode_spans(const struct tok *t, const char *text, size_t len,
+			 const struct chat_span *content, size_t n_content, unsigned flags,
+			 int32_t *out, size_t cap);
 /* Make room for n entries of size esz in *p (capacity *cap); 0 or -ENOMEM. */
 int tok_grow(void **p, size_t *cap, size_t n, size_t esz);
 

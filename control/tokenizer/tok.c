@@ -661,16 +661,21 @@ size_t tok_encode_bound(size_t len)
 	return 2 * len + 3;
 }
 
-/* The special token that starts at text[i], or NULL. */
+/* The special token that may be matched at text[i], or NULL: the first in
+ * spec order whose text matches, CONTROL/UNKNOWN only when it ends at or
+ * before scaf_end (the first content byte after i; scaf_end == i allows only
+ * USER_DEFINED tokens, as without TOK_ENC_PARSE_SPECIAL). */
 static const struct tok_special *special_at(const struct tok *t, const char *text, size_t len,
-					    size_t i, bool parse)
+					    size_t i, size_t scaf_end)
 {
 	uint8_t b = (uint8_t)text[i];
+
 	for (uint32_t j = t->spec_first[b]; j < t->spec_first[b + 1]; j++) {
 		const struct tok_special *sp = &t->spec[j];
-		if (!parse && sp->type != TOK_TYPE_USER_DEFINED)
+
+		if (sp->len > len - i || memcmp(t->arena + t->off[sp->id], text + i, sp->len) != 0)
 			continue;
-		if (sp->len <= len - i && memcmp(t->arena + t->off[sp->id], text + i, sp->len) == 0)
+		if (sp->type == TOK_TYPE_USER_DEFINED || sp->len <= scaf_end - i)
 			return sp;
 	}
 	return NULL;
@@ -687,29 +692,46 @@ static int encode_raw(const struct tok *t, struct tok_scratch *sc, const char *s
 	return tok_bpe_encode(t, sc, s, len, o);
 }
 
-int64_t tok_encode(const struct tok *t, const char *text, size_t len, unsigned flags,
-		   int32_t *out, size_t cap)
+int64_t tok_encode_spans(const struct tok *t, const char *text, size_t len,
+			 const struct chat_span *content, size_t n_content, unsigned flags,
+			 int32_t *out, size_t cap)
 {
 	struct tok_out o = { out, 0, cap };
 	struct tok_scratch sc = { 0 };
 	bool add = flags & TOK_ENC_ADD_SPECIAL, parse = flags & TOK_ENC_PARSE_SPECIAL;
-	size_t frag = 0, i = 0;
+	size_t frag = 0, i = 0, sp_i = 0, prev_end = 0;
 	int rc = 0;
 
 	if (len > TOK_MAX_INPUT)
 		return -E2BIG;
+	for (size_t j = 0; j < n_content; j++) {
+		if (content[j].len == 0 || content[j].off < prev_end || content[j].off > len ||
+		    content[j].len > len - content[j].off)
+			return -EINVAL;
+		prev_end = content[j].off + content[j].len;
+	}
 	/* A text that starts with the BOS token itself (a rendered Llama 3 chat)
-	 * gets no second BOS. */
-	bool bos_in_text = parse && len > 0 && t->bos != TOK_NULL &&
-			   t->spec_first[(uint8_t)text[0]] < t->spec_first[(uint8_t)text[0] + 1] &&
-			   special_at(t, text, len, 0, true) != NULL &&
-			   special_at(t, text, len, 0, true)->id == t->bos;
+	 * gets no second BOS, but only when the template wrote it, not a
+	 * message. */
+	const struct tok_special *first =
+		parse && len > 0 && t->bos != TOK_NULL
+			? special_at(t, text, len, 0, n_content > 0 ? content[0].off : len)
+			: NULL;
+	bool bos_in_text =
+		first != NULL && first->id == t->bos && (n_content == 0 || content[0].off > 0);
 	if (add && t->add_bos && !bos_in_text && (rc = tok_out_push(&o, t->bos)) < 0)
 		goto free_scratch;
 	while (i < len) {
+		while (sp_i < n_content && content[sp_i].off + content[sp_i].len <= i)
+			sp_i++;
+		/* Without PARSE_SPECIAL, or inside content, scaf_end = i: only
+		 * USER_DEFINED tokens match. */
+		size_t scaf_end = !parse ? i : sp_i < n_content ? content[sp_i].off : len;
+		if (scaf_end < i)
+			scaf_end = i;
 		const struct tok_special *sp =
 			t->spec_first[(uint8_t)text[i]] < t->spec_first[(uint8_t)text[i] + 1]
-				? special_at(t, text, len, i, parse)
+				? special_at(t, text, len, i, scaf_end)
 				: NULL;
 		if (!sp) {
 			i++;
@@ -729,6 +751,12 @@ int64_t tok_encode(const struct tok *t, const char *text, size_t len, unsigned f
 free_scratch:
 	tok_scratch_free(&sc);
 	return rc < 0 ? rc : (int64_t)o.n;
+}
+
+int64_t tok_encode(const struct tok *t, const char *text, size_t len, unsigned flags,
+		   int32_t *out, size_t cap)
+{
+	return tok_encode_spans(t, text, len, NULL, 0, flags, out, cap);
 }
 
 /* --- decode ------------------------------------------------------------- */
