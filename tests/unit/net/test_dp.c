@@ -19,6 +19,7 @@
 #include <rte_lcore.h>
 #include <rte_ring.h>
 
+#include "ut_eal.h"
 #include "dp.h"
 #include "net.h"
 #include "port.h"
@@ -557,22 +558,13 @@ static void test_two_workers(void)
 
 int main(int argc, char **argv)
 {
-	static char args[][32] = {"test_dp", "--no-huge",     "--no-pci",     "-m",
-				  "512",     "--file-prefix", "ts_ut_dp",     "-l",
-				  "0",	     "--log-level",   "lib.eal:error"};
-	char *eal[sizeof(args) / sizeof(args[0]) + 1];
 	CU_pSuite s;
 	unsigned int fails;
 
 	(void)argc;
 	(void)argv;
-	for (size_t i = 0; i < sizeof(args) / sizeof(args[0]); i++)
-		eal[i] = args[i];
-	eal[sizeof(args) / sizeof(args[0])] = NULL;
-	if (rte_eal_init((int)(sizeof(args) / sizeof(args[0])), eal) < 0) {
-		fprintf(stderr, "EAL init failed\n");
+	if (ut_eal_init("test_dp", "512", "ts_ut_dp") != 0)
 		return 1;
-	}
 	if (CU_initialize_registry() != CUE_SUCCESS)
 		return 1;
 	s = CU_add_suite("app", suite_init, suite_fini);

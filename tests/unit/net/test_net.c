@@ -22,6 +22,7 @@
 #include <rte_ring.h>
 #include <rte_tcp.h>
 
+#include "ut_eal.h"
 #include "net.h"
 #include "port.h"
 #include "tsconf.h"
@@ -982,22 +983,13 @@ static void test_conf_resolve(void)
 
 int main(int argc, char **argv)
 {
-	static char args[][32] = {"test_net", "--no-huge",     "--no-pci",     "-m",
-				  "256",      "--file-prefix", "ts_ut_net",    "-l",
-				  "0",	      "--log-level",   "lib.eal:error"};
-	char *eal[sizeof(args) / sizeof(args[0]) + 1];
 	CU_pSuite s;
 	unsigned int fails;
 
 	(void)argc;
 	(void)argv;
-	for (size_t i = 0; i < sizeof(args) / sizeof(args[0]); i++)
-		eal[i] = args[i];
-	eal[sizeof(args) / sizeof(args[0])] = NULL;
-	if (rte_eal_init((int)(sizeof(args) / sizeof(args[0])), eal) < 0) {
-		fprintf(stderr, "EAL init failed\n");
+	if (ut_eal_init("test_net", "256", "ts_ut_net") != 0)
 		return 1;
-	}
 	if (CU_initialize_registry() != CUE_SUCCESS)
 		return 1;
 	s = CU_add_suite("net", suite_init, NULL);
