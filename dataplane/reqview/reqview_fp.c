@@ -6,19 +6,22 @@
  * is skipped by an iterative skipper with a bit stack), no libc calls beyond
  * memcpy/memcmp/memset.
  *
- * Strings are scanned 32 bytes at a time with AVX2 (16 with SSE2) for the bytes that
- * end a plain run: '"', '\\' and controls (< 0x20).  Blocks holding non-ASCII bytes
- * are checked as UTF-8 in the vector unit too (RFC 3629 section 4, by the
- * Keiser-Lemire table method); a block that fails, and the tail of the body, go to a
- * scalar decoder that finds the exact offset.  Text is copied while it is scanned:
- * each 32-byte block is stored to the arena and only the part before its first
- * special byte is kept.  Keys and short values whose closing quote is in their first
- * 32 bytes take one vector compare.
+ * Strings are scanned 64 bytes at a time with AVX-512 (BW, VBMI, VBMI2; scan64): one
+ * pass finds '"', '\\', controls and non-ASCII bytes as bit masks, works out which
+ * backslashes start an escape (the simdjson odd/even carry), translates one-letter
+ * escapes with one 128-entry byte permute and drops their backslashes with a byte
+ * compress, so text with a "\n" or "\"" every few words is copied without leaving
+ * the vector loop; "\u" escapes, controls, the closing quote and the end of the body
+ * stop it.  The last block is read with a masked load, so nothing past the end is
+ * touched.  Without AVX-512 (chosen at compile time, -march) strings are scanned 32
+ * bytes at a time with AVX2 (16 with SSE2) and every escape leaves the vector loop.
+ * Blocks holding non-ASCII bytes are checked as UTF-8 in the vector unit too (RFC
+ * 3629 section 4, by the Keiser-Lemire table method); a block that fails goes to a
+ * scalar decoder that finds the exact offset.  Text is copied while it is scanned.
+ * Keys and short values whose closing quote is in their first 64 (32) bytes take one
+ * vector compare.
  *
- * Cost (bench_reqview, this machine, median per call): about 350 ns for 2 KB of
- * plain prose, 560 ns for 2 KB dense in escapes and accents, 530 ns for 2 KB of CJK;
- * each escape, key or value costs a mispredictable branch or two (about 10 ns);
- * long text runs at 6-12 GB/s.
+ * Cost: see README.md (bench_reqview numbers with the command that made them).
  *
  * Errors: the first one wins; the offset is where it was seen.  When the body ends
  * where more JSON was required, the error is RV_ERR_TRUNCATED, so a prefix of a valid
@@ -28,6 +31,18 @@
 
 #if defined(__AVX2__) || defined(__SSE2__)
 #include <immintrin.h>
+#endif
+
+/*
+ * The 64-byte string scan (scan64) wants AVX-512 BW (byte masks), VBMI (a 128-entry
+ * byte table in one permute), VBMI2 (byte compress, to drop escape backslashes) and
+ * BMI2; chosen at compile time (-march=native), else the AVX2 / SSE2 / scalar path.
+ */
+#if defined(__AVX512BW__) && defined(__AVX512VBMI__) && defined(__AVX512VBMI2__) && \
+	defined(__BMI2__) && defined(__AVX2__)
+#define RV_AVX512 1
+#else
+#define RV_AVX512 0
 #endif
 
 #include "reqview.h"
@@ -80,7 +95,8 @@ static inline bool is_ws(uint8_t c)
 
 static inline void skip_ws(struct rv_p *p)
 {
-	while (p->p < p->end && is_ws(*p->p))
+	/* Every byte that can start or end a token is above ' ': one compare for them. */
+	while (p->p < p->end && *p->p <= ' ' && is_ws(*p->p))
 		p->p++;
 }
 
@@ -218,6 +234,213 @@ static inline const uint8_t *char_start(const uint8_t *s, const uint8_t *lo)
 		}
 	}
 	return s;
+}
+#endif
+
+#if RV_AVX512
+/*
+ * What the byte after a backslash stands for, by its low 7 bits (RFC 8259 section 7);
+ * 0 where it is no one-letter escape ("\u", anything else).  Two 64-byte halves for
+ * _mm512_permutex2var_epi8.
+ */
+static const uint8_t esc_tab128[128] __attribute__((aligned(64))) = {
+	['"'] = '"', ['\\'] = '\\', ['/'] = '/', ['b'] = '\b',
+	['f'] = '\f', ['n'] = '\n', ['r'] = '\r', ['t'] = '\t',
+};
+
+/* 16 table bytes in all four 128-bit lanes, for _mm512_shuffle_epi8 lookups. */
+#define DUP16X4(a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, q)                            \
+	_mm512_broadcast_i32x4(_mm_setr_epi8((char)(a), (char)(b), (char)(c), (char)(d),     \
+					     (char)(e), (char)(f), (char)(g), (char)(h),     \
+					     (char)(i), (char)(j), (char)(k), (char)(l),     \
+					     (char)(m), (char)(n), (char)(o), (char)(q)))
+
+/*
+ * utf8_errors32() on 64 bytes: lanes of x (the bytes at s, lanes outside lm zero)
+ * that break UTF-8.  The look-back loads are masked like x, so nothing at or past
+ * the end of the body is read; s[-3..-1] must be in the body.
+ */
+static inline uint64_t utf8_errors64(const uint8_t *s, __m512i x, uint64_t lm)
+{
+	enum {
+		SHORT = 1 << 0,
+		LONG = 1 << 1,
+		OVER3 = 1 << 2,
+		LARGE = 1 << 3,
+		SURR = 1 << 4,
+		OVER2 = 1 << 5,
+		BIG1000 = 1 << 6,
+		CONTS = 1 << 7,
+		CARRY = SHORT | LONG | CONTS,
+	};
+	const __m512i lo4 = _mm512_set1_epi8(0x0F);
+	const __m512i t_prev_hi = DUP16X4(LONG, LONG, LONG, LONG, LONG, LONG, LONG, LONG,
+					  CONTS, CONTS, CONTS, CONTS, SHORT | OVER2, SHORT,
+					  SHORT | OVER3 | SURR, SHORT | LARGE | BIG1000);
+	const __m512i t_prev_lo = DUP16X4(CARRY | OVER3 | OVER2 | BIG1000, CARRY | OVER2, CARRY,
+					  CARRY, CARRY | LARGE, CARRY | LARGE | BIG1000,
+					  CARRY | LARGE | BIG1000, CARRY | LARGE | BIG1000,
+					  CARRY | LARGE | BIG1000, CARRY | LARGE | BIG1000,
+					  CARRY | LARGE | BIG1000, CARRY | LARGE | BIG1000,
+					  CARRY | LARGE | BIG1000, CARRY | LARGE | BIG1000 | SURR,
+					  CARRY | LARGE | BIG1000, CARRY | LARGE | BIG1000);
+	const __m512i t_cur_hi = DUP16X4(SHORT, SHORT, SHORT, SHORT, SHORT, SHORT, SHORT, SHORT,
+					 LONG | OVER2 | CONTS | OVER3 | BIG1000,
+					 LONG | OVER2 | CONTS | OVER3 | LARGE,
+					 LONG | OVER2 | CONTS | SURR | LARGE,
+					 LONG | OVER2 | CONTS | SURR | LARGE, SHORT, SHORT, SHORT,
+					 SHORT);
+	/* Lane j of pK is s[j - K]: valid where lane j - K of x is. */
+	__m512i p1 = _mm512_maskz_loadu_epi8(lm << 1 | 1, s - 1);
+	__m512i p2 = _mm512_maskz_loadu_epi8(lm << 2 | 3, s - 2);
+	__m512i p3 = _mm512_maskz_loadu_epi8(lm << 3 | 7, s - 3);
+	__m512i sc = _mm512_and_si512(
+		_mm512_and_si512(
+			_mm512_shuffle_epi8(t_prev_hi,
+					    _mm512_and_si512(_mm512_srli_epi16(p1, 4), lo4)),
+			_mm512_shuffle_epi8(t_prev_lo, _mm512_and_si512(p1, lo4))),
+		_mm512_shuffle_epi8(t_cur_hi, _mm512_and_si512(_mm512_srli_epi16(x, 4), lo4)));
+	__m512i want = _mm512_and_si512(
+		_mm512_or_si512(_mm512_subs_epu8(p2, _mm512_set1_epi8((char)(0xE0 - 0x80))),
+				_mm512_subs_epu8(p3, _mm512_set1_epi8((char)(0xF0 - 0x80)))),
+		_mm512_set1_epi8((char)0x80));
+
+	return _mm512_cmpneq_epi8_mask(_mm512_xor_si512(want, sc), _mm512_setzero_si512());
+}
+
+/*
+ * Lanes of the backslashes that start an escape and of the bytes they escape, in a
+ * block that starts outside any escape: a run of backslashes escapes every other
+ * one, and the byte after an odd-length run (the even/odd carry trick of simdjson,
+ * Langdale and Lemire, "Parsing Gigabytes of JSON per Second", 2019, section 3.1.1).
+ */
+static inline uint64_t escaped_lanes(uint64_t bs)
+{
+	const uint64_t even = 0x5555555555555555ull;
+	uint64_t follows = bs << 1;
+	uint64_t odd_starts = bs & ~even & ~follows;
+	/* Adding a run's odd start carries out of the run: its parity, in one add. */
+	uint64_t seq_even = odd_starts + bs;
+
+	return (even ^ (seq_even << 1)) & follows;
+}
+
+/*
+ * The string scan in 64-byte blocks (AVX-512 BW/VBMI/VBMI2), from *sp inside a
+ * string: plain bytes, valid UTF-8 and one-letter escapes ("\n", "\"", ...) are taken
+ * in the block without a branch per byte; with dst, the unescaped bytes are compressed
+ * and stored 64 at a time at dst + *np (while cap - *np >= 64).  The last block is read
+ * with a masked load, so nothing at or past end is touched.
+ *
+ * true: stopped at a byte the caller must handle (*sp at it, or at end): the closing
+ * quote, a "\u" or bad escape, a control, or a backslash in the block's last lane.
+ * false: a block failed the UTF-8 check, sits too near the body start for the
+ * look-back, or the arena has less than 64 bytes left: *sp is at a character boundary
+ * and the caller carries on with the byte-exact code.  *escaped is set when an escape
+ * was taken.
+ */
+static inline __attribute__((always_inline)) bool
+scan64(const uint8_t *base, const uint8_t *end, const uint8_t **sp, uint8_t *dst, uint32_t cap,
+       uint32_t *np, bool *escaped)
+{
+	const __m512i tlo = _mm512_load_si512((const void *)esc_tab128);
+	const __m512i thi = _mm512_load_si512((const void *)(esc_tab128 + 64));
+	const uint8_t *s = *sp, *lo = s;
+	uint32_t n = dst != NULL ? *np : 0;
+	uint64_t carry = 0; /* the previous block ended on a non-ASCII byte */
+	uint64_t took = 0;  /* escape lanes taken, any block */
+
+	while (dst == NULL || cap - n >= 64) {
+		size_t avail = (size_t)(end - s);
+		uint64_t lm = ~0ull;
+		__m512i x;
+
+		/* A plain load where it can be: the masked one costs a mask move. */
+		if (__builtin_expect(avail >= 64, 1)) {
+			x = _mm512_loadu_si512((const void *)s);
+		} else {
+			lm = _bzhi_u64(~0ull, (unsigned)avail);
+			x = _mm512_maskz_loadu_epi8(lm, s);
+		}
+		uint64_t bs = _mm512_cmpeq_epi8_mask(x, _mm512_set1_epi8('\\'));
+		uint64_t quote = _mm512_cmpeq_epi8_mask(x, _mm512_set1_epi8('"'));
+		/* Controls; the zero lanes past the body too (the stop at end). */
+		uint64_t ctl = _mm512_cmplt_epu8_mask(x, _mm512_set1_epi8(0x20));
+		uint64_t hi = _mm512_movepi8_mask(x);
+		uint64_t esc = 0, start = 0, stop, done, upto;
+		__m512i tr = x;
+		unsigned first;
+
+		/*
+		 * Blocks without a backslash skip the escape work (a permute and a
+		 * compress, the busy port): most blocks of prose.
+		 */
+		if (__builtin_expect(bs == 0, 1)) {
+			stop = quote | ctl;
+		} else {
+			uint64_t known;
+
+			esc = escaped_lanes(bs);
+			start = bs & ~esc; /* backslashes that start an escape */
+			tr = _mm512_permutex2var_epi8(tlo, x, thi);
+			known = _mm512_test_epi8_mask(tr, tr) & ~hi;
+			/*
+			 * Stop at: an unescaped quote, a control, the end, the backslash
+			 * of an escape that is not a one-letter one, an escape cut by
+			 * the block.
+			 */
+			stop = (quote & ~esc) | ctl | ((esc & ~known) >> 1) |
+			       (start & (1ull << 63));
+		}
+		first = stop != 0 ? (unsigned)__builtin_ctzll(stop) : 64;
+		/* Lanes before the stop; up to and including it for the UTF-8 check. */
+		done = _bzhi_u64(~0ull, first);
+		upto = _bzhi_u64(~0ull, first + 1);
+
+		/* A sequence cut short before the stop shows at the stop. */
+		if (carry != 0 || (hi & upto) != 0) {
+			if (s - base < 3 || (utf8_errors64(s, x, lm) & upto) != 0)
+				break;
+		}
+		if (dst != NULL) {
+			if (bs == 0) {
+				_mm512_storeu_si512((void *)(dst + n), x);
+				n += first;
+			} else {
+				uint64_t keep = done & ~start;
+
+				_mm512_storeu_si512((void *)(dst + n),
+						    _mm512_maskz_compress_epi8(
+							    keep, _mm512_mask_mov_epi8(x, esc, tr)));
+				n += (uint32_t)__builtin_popcountll(keep);
+			}
+		}
+		took |= start & done;
+		/*
+		 * The next load's address is s + 64 unless the block stopped: a branch
+		 * rather than s + first keeps the loads off the compare chain.
+		 */
+		if (stop != 0) {
+			*sp = s + first;
+			if (dst != NULL)
+				*np = n;
+			*escaped |= took != 0;
+			return true;
+		}
+		s += 64;
+		carry = hi >> 63;
+	}
+	{
+		const uint8_t *b = char_start(s, lo);
+
+		n -= (uint32_t)(s - b);
+		s = b;
+	}
+	*sp = s;
+	if (dst != NULL)
+		*np = n;
+	*escaped |= took != 0;
+	return false;
 }
 #endif
 
@@ -457,7 +680,27 @@ static const uint8_t esc_tab[256] = {
  */
 static inline bool short_plain(struct rv_p *p)
 {
-#if defined(__AVX2__)
+#if RV_AVX512
+	/* 64 bytes, the tail masked: also for strings near the end of the body. */
+	const uint8_t *s = p->p + 1;
+	size_t avail = (size_t)(p->end - s);
+	__m512i x;
+
+	if (__builtin_expect(avail >= 64, 1))
+		x = _mm512_loadu_si512((const void *)s);
+	else
+		x = _mm512_maskz_loadu_epi8(_bzhi_u64(~0ull, (unsigned)avail), s);
+	uint64_t q = _mm512_cmpeq_epi8_mask(x, _mm512_set1_epi8('"'));
+	/* Signed compare: controls, non-ASCII, and the zero lanes past the end. */
+	uint64_t sp = _mm512_cmpeq_epi8_mask(x, _mm512_set1_epi8('\\')) |
+		      _mm512_cmplt_epi8_mask(x, _mm512_set1_epi8(0x20));
+
+	if (q != 0 && (sp & _blsmsk_u64(q) & ~q) == 0) {
+		p->p = s + __builtin_ctzll(q) + 1;
+		return true;
+	}
+	return false;
+#elif defined(__AVX2__)
 	const uint8_t *s = p->p + 1;
 
 	if (p->end - s >= 32) {
@@ -498,6 +741,10 @@ scan_string(struct rv_p *p, uint8_t *dst, uint32_t cap, uint32_t *outlen, bool *
 
 		if (dst != NULL) {
 			size_t run;
+#if RV_AVX512
+			if (scan64(p->base, end, &s, dst, cap, &n, escaped))
+				goto special;
+#endif
 #if defined(__AVX2__)
 			/*
 			 * Copy while scanning: store every 32-byte block, then keep only
@@ -551,6 +798,10 @@ scan_string(struct rv_p *p, uint8_t *dst, uint32_t cap, uint32_t *outlen, bool *
 			n += (uint32_t)run;
 			s = q;
 		} else {
+#if RV_AVX512
+			if (scan64(p->base, end, &s, NULL, 0, NULL, escaped))
+				goto special;
+#endif
 			s = find_special(s, end, p->base);
 		}
 #if defined(__AVX2__)
@@ -825,8 +1076,8 @@ static inline bool enter(struct rv_p *p)
 	return true;
 }
 
-/* Reads a member name at p->p (the quote) and the ':' after it; p->p at the value. */
-static bool read_key(struct rv_p *p, struct rv_key *k)
+/* read_key() for any name: escapes, long names, whitespace around the ':'. */
+static bool read_key_slow(struct rv_p *p, struct rv_key *k)
 {
 	const uint8_t *start = p->p;
 	bool esc = false;
@@ -859,6 +1110,30 @@ static bool read_key(struct rv_p *p, struct rv_key *k)
 		return fail(p, RV_ERR_SYNTAX, p->p);
 	p->p++;
 	return ws_need(p);
+}
+
+/*
+ * Reads a member name at p->p (the quote) and the ':' after it; p->p at the value.
+ * Inline for the usual shape, a short plain name then ':' and the value's first byte
+ * ("role":"user"); anything else takes read_key_slow() from the start.
+ */
+static inline bool read_key(struct rv_p *p, struct rv_key *k)
+{
+	const uint8_t *start = p->p, *c;
+
+	if (short_plain(p)) {
+		c = p->p;
+		if (p->end - c >= 2 && c[0] == ':' && c[1] > ' ') {
+			k->at = start;
+			k->p = start + 1;
+			k->len = (uint32_t)(c - start - 2);
+			k->raw_len = k->len + 2;
+			p->p = c + 1;
+			return true;
+		}
+		p->p = start;
+	}
+	return read_key_slow(p, k);
 }
 
 /*

@@ -1,11 +1,15 @@
 /* SPDX-License-Identifier: Proprietary */
 /*
  * bench_reqview - ns per rv_parse() on generated /v1/chat/completions bodies of about
- * 0.5, 2, 8, 32 and 200 KB (multi-turn, a tool, stream options) with two kinds of
- * text: "plain" English prose, "mixed" text dense in escapes and non-ASCII, and "cjk"
- * Chinese/Japanese (3-byte UTF-8 characters), beside a baseline measured in the same
- * run: memcpy of the same body (the least any pass over it can cost).  Every call is
- * timed alone; prints median and p99.
+ * 0.5, 2, 8, 32 and 200 KB (multi-turn, a tool, stream options) with four kinds of
+ * text: "plain" English prose, "mixed" text dense in escapes and non-ASCII, "cjk"
+ * Chinese/Japanese (3-byte UTF-8 characters) and "chat", the generated prompts of
+ * bench_classify (words, numbers, code, an escape every ~90 bytes), beside a
+ * baseline measured in the same run: memcpy of the same body (the least any pass
+ * over it can cost).  Each size cycles through NBODY distinct bodies (the sentences
+ * start at a different place in each), so the branch predictor cannot learn one
+ * body by heart.  Every call is timed alone; prints median and p99, and bytes/ns of
+ * the median.
  * Never fails on a timing.  Usage: bench_reqview [iterations-scale]
  */
 #include <stdio.h>
@@ -58,11 +62,59 @@ static const char *const plain[] = {
 	"which integration technique you used and why it applies here.",
 };
 
-/* Appends about target bytes of message JSON to buf (cap bytes). */
-static size_t make_body(char *buf, size_t cap, size_t target, const char *const *sentences,
-			size_t nsent)
+/* Distinct bodies per size and kind. */
+#define NBODY 64
+/* Bytes of buffer per body. */
+#define BODY_CAP 300000
+
+static const char *const words[] = {
+	"the", "system", "request", "latency", "model", "should", "compare", "why", "data",
+	"because", "answer", "question", "memory", "design", "and", "of", "to", "in", "is",
+	"for", "with", "on", "that", "this", "review", "function", "value", "error", "results",
+	"please", "explain", "summary", "report", "customer", "order", "shipping", "within",
+};
+
+/*
+ * "chat" text: bench_classify's generator (same word list and escape mix), about n
+ * bytes of JSON-escaped text into out; returns bytes written.
+ */
+static size_t gen_chat_text(char *out, size_t n, uint64_t *rng)
 {
-	size_t n = 0, s = 0;
+	size_t k = 0;
+
+	while (k < n) {
+		uint32_t r;
+		const char *w;
+		char tmp[64];
+		size_t l;
+
+		*rng = *rng * 6364136223846793005ull + 1442695040888963407ull;
+		r = (uint32_t)(*rng >> 33);
+		switch (r % 41) {
+		case 0: w = "\\n"; break;
+		case 1: w = "x = f(y) + 2;"; break;
+		case 2: snprintf(tmp, sizeof(tmp), "%u", r % 100000); w = tmp; break;
+		case 3: w = "\\\"quoted\\\""; break;
+		case 4: w = "$\\\\frac{a}{b}$"; break;
+		default: w = words[r % (sizeof(words) / sizeof(words[0]))]; break;
+		}
+		l = strlen(w);
+		memcpy(out + k, w, l);
+		k += l;
+		out[k++] = (r & 15) == 0 ? '.' : ' ';
+	}
+	return k;
+}
+
+/*
+ * Appends about target bytes of message JSON to buf (cap bytes); seed picks the first
+ * sentence (or seeds the "chat" generator when sentences is NULL).
+ */
+static size_t make_body(char *buf, size_t cap, size_t target, const char *const *sentences,
+			size_t nsent, uint64_t seed)
+{
+	size_t n = 0, s = (size_t)seed;
+	uint64_t rng = seed * 0x9E3779B97F4A7C15ull + 1;
 	int turn = 0;
 
 	n += (size_t)snprintf(buf + n, cap - n,
@@ -76,10 +128,16 @@ static size_t make_body(char *buf, size_t cap, size_t target, const char *const 
 	while (n + 120 < target && n + 600 < cap) {
 		n += (size_t)snprintf(buf + n, cap - n, ",{\"role\":\"%s\",\"content\":\"",
 				      turn++ % 2 ? "assistant" : "user");
-		do {
-			n += (size_t)snprintf(buf + n, cap - n, "%s ",
-					      sentences[s++ % nsent]);
-		} while (n + 120 < target && (s % 5) != 0);
+		if (sentences == NULL) {
+			size_t want = target - n - 120 < 700 ? target - n - 120 : 700;
+
+			n += gen_chat_text(buf + n, want > 16 ? want : 16, &rng);
+		} else {
+			do {
+				n += (size_t)snprintf(buf + n, cap - n, "%s ",
+						      sentences[s++ % nsent]);
+			} while (n + 120 < target && (s % 5) != 0);
+		}
 		n += (size_t)snprintf(buf + n, cap - n, "\"}");
 	}
 	n += (size_t)snprintf(buf + n, cap - n, "]}");
@@ -110,10 +168,11 @@ static uint64_t clock_overhead(void)
 
 /*
  * Median and p99 of `runs` single calls, each timed on its own (so a preemption
- * spoils one sample, not a batch), for rv_parse() and for a memcpy of the body.
+ * spoils one sample, not a batch), for rv_parse() and for a memcpy of the body; call
+ * i parses body i % NBODY.
  */
-static void measure(struct rv_ctx *ctx, const char *body, size_t len, char *copy, int runs,
-		    uint64_t ovh, double out[4])
+static void measure(struct rv_ctx *ctx, char *const *bodies, const size_t *lens, char *copy,
+		    int runs, uint64_t ovh, double out[4])
 {
 	uint64_t *t = malloc(sizeof(uint64_t) * (size_t)runs);
 	uint64_t *c = malloc(sizeof(uint64_t) * (size_t)runs);
@@ -126,6 +185,8 @@ static void measure(struct rv_ctx *ctx, const char *body, size_t len, char *copy
 		return;
 	}
 	for (i = 0; i < runs; i++) {
+		const char *body = bodies[i % NBODY];
+		size_t len = lens[i % NBODY];
 		uint64_t t0 = now_ns(), d;
 
 		if (rv_parse(ctx, RV_EP_CHAT, body, len, &v) < 0)
@@ -154,10 +215,12 @@ int main(int argc, char **argv)
 	struct rv_limits lim = { .max_body = 1u << 20, .max_depth = 32, .max_messages = 1024,
 				 .max_text = 1u << 20, .max_parts = 64, .max_tools = 128 };
 	int scale = argc > 1 ? atoi(argv[1]) : 1;
+	static const char *const kinds[] = { "plain", "mixed", "cjk", "chat" };
 	struct rv_ctx ctx;
-	char *buf, *copy;
+	char *bufs[NBODY], *copy;
+	size_t lens[NBODY];
 	uint64_t ovh;
-	size_t i, k;
+	size_t i, k, b;
 
 	if (scale < 1)
 		scale = 1;
@@ -165,41 +228,52 @@ int main(int argc, char **argv)
 		fprintf(stderr, "rv_ctx_init failed\n");
 		return 1;
 	}
-	buf = malloc(300000);
-	copy = malloc(300000);
-	if (buf == NULL || copy == NULL) {
+	copy = malloc(BODY_CAP);
+	for (b = 0; b < NBODY; b++)
+		bufs[b] = copy != NULL ? malloc(BODY_CAP) : NULL;
+	for (b = 0; b < NBODY && bufs[b] != NULL; b++)
+		;
+	if (b < NBODY) {
 		fprintf(stderr, "out of memory\n");
-		free(buf);
+		for (b = 0; b < NBODY; b++)
+			free(bufs[b]);
 		free(copy);
 		rv_ctx_fini(&ctx);
 		return 1;
 	}
 	ovh = clock_overhead();
 	printf("clock read overhead %llu ns (subtracted)\n", (unsigned long long)ovh);
-	printf("%-6s %-8s %8s %6s %12s %12s %10s %12s %12s\n", "text", "target", "bytes", "msgs",
-	       "parse_med_ns", "parse_p99_ns", "MB/s", "memcpy_med", "memcpy_p99");
-	for (k = 0; k < 3; k++) {
+	printf("%-6s %-8s %8s %6s %12s %12s %8s %12s %12s\n", "text", "target", "bytes", "msgs",
+	       "parse_med_ns", "parse_p99_ns", "B/ns", "memcpy_med", "memcpy_p99");
+	for (k = 0; k < 4; k++) {
 		for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
-			size_t len = k == 0   ? make_body(buf, 300000, sizes[i], plain, 4)
-				     : k == 1 ? make_body(buf, 300000, sizes[i], mixed, 8)
-					      : make_body(buf, 300000, sizes[i], cjk, 2);
 			int runs = (sizes[i] >= 32768 ? 2000 : 20000) * scale;
-			double r[4] = { 0 };
+			double r[4] = { 0 }, avg = 0;
 			struct rv_view v;
 
-			if (rv_parse(&ctx, RV_EP_CHAT, buf, len, &v) < 0) {
-				fprintf(stderr, "generated body refused: %s at %u\n",
-					rv_strerror(v.err), v.err_off);
-				break;
+			for (b = 0; b < NBODY; b++) {
+				lens[b] = k == 0   ? make_body(bufs[b], BODY_CAP, sizes[i], plain, 4, b)
+					  : k == 1 ? make_body(bufs[b], BODY_CAP, sizes[i], mixed, 8, b)
+					  : k == 2 ? make_body(bufs[b], BODY_CAP, sizes[i], cjk, 2, b)
+						   : make_body(bufs[b], BODY_CAP, sizes[i], NULL, 0, b);
+				avg += (double)lens[b] / NBODY;
+				if (rv_parse(&ctx, RV_EP_CHAT, bufs[b], lens[b], &v) < 0) {
+					fprintf(stderr, "generated body refused: %s at %u\n",
+						rv_strerror(v.err), v.err_off);
+					break;
+				}
 			}
-			measure(&ctx, buf, len, copy, runs, ovh, r);
-			printf("%-6s %-8zu %8zu %6u %12.0f %12.0f %10.0f %12.0f %12.0f\n",
-			       k == 0 ? "plain" : k == 1 ? "mixed" : "cjk", sizes[i], len, v.nmsgs, r[0], r[1],
-			       r[0] > 0 ? (double)len / r[0] * 1e3 : 0.0, r[2], r[3]);
+			if (b < NBODY)
+				break;
+			measure(&ctx, bufs, lens, copy, runs, ovh, r);
+			printf("%-6s %-8zu %8.0f %6u %12.0f %12.0f %8.2f %12.0f %12.0f\n", kinds[k],
+			       sizes[i], avg, v.nmsgs, r[0], r[1], r[0] > 0 ? avg / r[0] : 0.0, r[2],
+			       r[3]);
 		}
 	}
 	free(copy);
-	free(buf);
+	for (b = 0; b < NBODY; b++)
+		free(bufs[b]);
 	rv_ctx_fini(&ctx);
 	return 0;
 }

@@ -12,7 +12,11 @@
 #include "fuzz.h"
 #include "reqview.h"
 
-static struct rv_ctx ctx_default, ctx_tight;
+/* The same parser built without AVX-512 (fz_rv_ref in meson.build). */
+int rv_parse_avx2(struct rv_ctx *ctx, enum rv_endpoint ep, const char *body, size_t len,
+		  struct rv_view *out);
+
+static struct rv_ctx ctx_default, ctx_tight, ref_default, ref_tight;
 static bool ready;
 
 static void setup(void)
@@ -22,7 +26,8 @@ static void setup(void)
 	struct rv_limits t = { .max_body = 1u << 10, .max_depth = 8, .max_messages = 4,
 			       .max_text = 1u << 10, .max_parts = 3, .max_tools = 2 };
 
-	if (rv_ctx_init(&ctx_default, &d) != 0 || rv_ctx_init(&ctx_tight, &t) != 0)
+	if (rv_ctx_init(&ctx_default, &d) != 0 || rv_ctx_init(&ctx_tight, &t) != 0 ||
+	    rv_ctx_init(&ref_default, &d) != 0 || rv_ctx_init(&ref_tight, &t) != 0)
 		abort();
 	ready = true;
 }
@@ -84,10 +89,36 @@ static bool str_ok(struct rv_str s, const struct rv_ctx *c, const char *body, si
 	       inside(s.p, s.len, body, n);
 }
 
+/* Whether the AVX-512 view a and the reference view b (results ra, rb) agree. */
+static bool builds_agree(int ra, const struct rv_view *a, int rb, const struct rv_view *b)
+{
+	uint32_t i;
+
+	if (ra != rb)
+		return false;
+	if (ra < 0)
+		return a->err == b->err &&
+		       (a->err == RV_ERR_TEXT_TOO_LARGE || a->err_off == b->err_off);
+	if (a->has != b->has || a->nmsgs != b->nmsgs || a->ntools != b->ntools ||
+	    a->ncalls != b->ncalls || a->text.len != b->text.len ||
+	    memcmp(a->text.p, b->text.p, a->text.len) != 0 || a->model.len != b->model.len ||
+	    memcmp(a->model.p, b->model.p, a->model.len) != 0)
+		return false;
+	for (i = 0; i < a->nmsgs; i++) {
+		const struct rv_msg *x = &a->msgs[i], *y = &b->msgs[i];
+
+		if (x->role != y->role || x->nparts != y->nparts || x->text.len != y->text.len ||
+		    (x->text.len != 0 && x->text.p - a->text.p != y->text.p - b->text.p) ||
+		    x->name.len != y->name.len || memcmp(x->name.p, y->name.p, x->name.len) != 0)
+			return false;
+	}
+	return true;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct rv_ctx *c;
-	struct rv_view v;
+	struct rv_view v, ref;
 	enum rv_endpoint ep;
 	char *body;
 	size_t n;
@@ -106,6 +137,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(body, data + 1, n);
 	rc = rv_parse(c, ep, body, n, &v);
+	if (!builds_agree(rc, &v, rv_parse_avx2(c == &ctx_tight ? &ref_tight : &ref_default, ep,
+						body, n, &ref), &ref))
+		abort();
 	if (rc < 0) {
 		if (v.err == RV_OK || v.err >= RV_ERR_COUNT || rc != -(int)v.err || v.err_off > n)
 			abort();

@@ -1098,6 +1098,315 @@ static void test_strerror(void)
 	CU_ASSERT_EQUAL(v.err_off, 0);
 }
 
+/* The same parser built without AVX-512 and without AVX (rv_ref_*.c). */
+int rv_parse_avx2(struct rv_ctx *ctx, enum rv_endpoint ep, const char *body, size_t len,
+		  struct rv_view *out);
+int rv_parse_sse2(struct rv_ctx *ctx, enum rv_endpoint ep, const char *body, size_t len,
+		  struct rv_view *out);
+
+/* Contexts of the reference parsers, with the limits of dflt and small. */
+static struct rv_ctx ref_dflt[2], ref_small[2];
+
+/* A slice as an offset: into the body, the arena, or a static "" (-1), else -2. */
+static int64_t slice_off(struct rv_str s, const char *body, size_t n, const struct rv_ctx *c)
+{
+	if (s.len == 0)
+		return -1;
+	if (s.p >= body && s.p + s.len <= body + n)
+		return s.p - body;
+	if (s.p >= c->arena && s.p + s.len <= c->arena + c->lim.max_text)
+		return (int64_t)(1u << 30) + (s.p - c->arena);
+	return -2;
+}
+
+static bool same_str(struct rv_str a, const struct rv_ctx *ca, struct rv_str b,
+		     const struct rv_ctx *cb, const char *body, size_t n)
+{
+	return a.len == b.len && (a.len == 0 || memcmp(a.p, b.p, a.len) == 0) &&
+	       slice_off(a, body, n, ca) == slice_off(b, body, n, cb);
+}
+
+/*
+ * Whether two views of body[0..n) are the same: result, error and its offset (a
+ * TEXT_TOO_LARGE offset only says where the copy stopped, which depends on the block
+ * size, so only its code is compared), and on success every field the parser sets,
+ * slices compared by bytes and by where they point.
+ */
+static bool same_view(int ra, const struct rv_view *a, const struct rv_ctx *ca, int rb,
+		      const struct rv_view *b, const struct rv_ctx *cb, const char *body, size_t n)
+{
+	uint32_t i;
+
+	if (ra != rb)
+		return false;
+	if (ra < 0)
+		return a->err == b->err && (a->err == RV_ERR_TEXT_TOO_LARGE ||
+					    a->err_off == b->err_off);
+	if (a->has != b->has || a->nmsgs != b->nmsgs || a->ntools != b->ntools ||
+	    a->ncalls != b->ncalls || a->nparts != b->nparts || a->nimages != b->nimages ||
+	    a->naudio != b->naudio || a->nfiles != b->nfiles || a->nstop != b->nstop ||
+	    a->nmetadata != b->nmetadata || a->nprompt_tokens != b->nprompt_tokens ||
+	    a->response_format != b->response_format ||
+	    memcmp(a->nroles, b->nroles, sizeof(a->nroles)) != 0 ||
+	    memcmp(&a->model_span, &b->model_span, sizeof(a->model_span)) != 0 ||
+	    memcmp(&a->stop, &b->stop, sizeof(a->stop)) != 0 ||
+	    memcmp(&a->metadata, &b->metadata, sizeof(a->metadata)) != 0 ||
+	    memcmp(&a->tool_choice, &b->tool_choice, sizeof(a->tool_choice)) != 0 ||
+	    a->text.len != b->text.len || memcmp(a->text.p, b->text.p, a->text.len) != 0 ||
+	    !same_str(a->model, ca, b->model, cb, body, n) ||
+	    !same_str(a->user, ca, b->user, cb, body, n))
+		return false;
+	for (i = 0; i < a->nmsgs; i++) {
+		const struct rv_msg *x = &a->msgs[i], *y = &b->msgs[i];
+
+		if (x->role != y->role || x->nparts != y->nparts ||
+		    x->ntext_parts != y->ntext_parts || x->nimages != y->nimages ||
+		    x->nother != y->nother || x->ncalls != y->ncalls ||
+		    x->first_call != y->first_call || x->content_array != y->content_array ||
+		    x->has_tool_call_id != y->has_tool_call_id ||
+		    !same_str(x->name, ca, y->name, cb, body, n) ||
+		    !same_str(x->text, ca, y->text, cb, body, n))
+			return false;
+	}
+	for (i = 0; i < a->ntools; i++)
+		if (!same_str(a->tool_names[i], ca, b->tool_names[i], cb, body, n))
+			return false;
+	for (i = 0; i < a->ncalls; i++)
+		if (!same_str(a->call_names[i], ca, b->call_names[i], cb, body, n))
+			return false;
+	return true;
+}
+
+/* Counts bodies on which the builds disagreed; the first few are printed. */
+static unsigned ndiffer;
+
+/*
+ * Parses body[0..n) (placed against the guard page) with the build under test and
+ * both references, default and tight limits; returns the result of the build under
+ * test (default limits) and leaves its view in v.
+ */
+static int parse3(enum rv_endpoint ep, const char *b, size_t n)
+{
+	static struct rv_view va, vb;
+	const char *g = guarded(b, n);
+	int r, ra, rb, k;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(g);
+	for (k = 1; k >= 0; k--) {
+		struct rv_ctx *c = k ? &small : &dflt, *refs = k ? ref_small : ref_dflt;
+
+		r = rv_parse(c, ep, g, n, &v);
+		ra = rv_parse_avx2(&refs[0], ep, g, n, &va);
+		rb = rv_parse_sse2(&refs[1], ep, g, n, &vb);
+		CU_ASSERT_TRUE(same_view(r, &v, c, ra, &va, &refs[0], g, n));
+		CU_ASSERT_TRUE(same_view(r, &v, c, rb, &vb, &refs[1], g, n));
+		if ((!same_view(r, &v, c, ra, &va, &refs[0], g, n) ||
+		     !same_view(r, &v, c, rb, &vb, &refs[1], g, n)) && ndiffer++ < 5)
+			fprintf(stderr, "\n%s limits: %d/%s@%u avx2 %d/%s@%u sse2 %d/%s@%u: %.*s\n",
+				k ? "tight" : "default", r, rv_err_name(v.err), v.err_off, ra,
+				rv_err_name(va.err), va.err_off, rb, rv_err_name(vb.err),
+				vb.err_off, (int)(n < 400 ? n : 400), b);
+	}
+	return r;
+}
+
+/* Escapes (one-letter, \u, pairs, runs of backslashes) and what they stand for. */
+static const struct {
+	const char *esc;
+	const char *want;
+	size_t wlen;
+} esc_cases[] = {
+	{ "\\n", "\n", 1 },
+	{ "\\\"", "\"", 1 },
+	{ "\\\\", "\\", 1 },
+	{ "\\/", "/", 1 },
+	{ "\\b\\f\\r\\t", "\b\f\r\t", 4 },
+	{ "\\\\\\\\\\\"", "\\\\\"", 3 },
+	{ "\\\\\\n", "\\\n", 2 },
+	{ "\\\\\\\\", "\\\\", 2 },
+	{ "\\u00e9", "\xc3\xa9", 2 },
+	{ "\\u0000", "", 1 },
+	{ "\\uD83D\\uDE00", "\xf0\x9f\x98\x80", 4 },
+	{ "\\\\u0041", "\\u0041", 6 },
+	{ "\\n\\n\\n\\n\\n\\n\\n\\n", "\n\n\n\n\n\n\n\n", 8 },
+};
+
+/*
+ * Each escape at every offset 0..140 of a string (so it sits in every lane of a
+ * 64-byte block and across the edges of two), after ASCII or CJK padding, in content
+ * (copied), an unknown field (skipped) and a name (short string): every build gives
+ * the same view, and the copied text is the unescaped string.
+ */
+static void test_escapes_every_position(void)
+{
+	static const char cjk3[] = "\xe4\xb8\xad";
+	static const char *const fields[] = { "content", "x", "name" };
+	char body[512], want[256];
+	size_t c, f, off, pad;
+
+	for (c = 0; c < sizeof(esc_cases) / sizeof(esc_cases[0]); c++) {
+		for (f = 0; f < 3; f++) {
+			for (pad = 0; pad < 2; pad++) {
+				for (off = 0; off <= 140; off++) {
+					size_t n, wl = 0, i;
+
+					n = (size_t)sprintf(body, "{\"messages\":[{\"%s\":\"",
+							    fields[f]);
+					for (i = 0; pad == 1 && i + 3 <= off; i += 3) {
+						memcpy(body + n, cjk3, 3);
+						memcpy(want + wl, cjk3, 3);
+						n += 3;
+						wl += 3;
+					}
+					for (; i < off; i++) {
+						body[n++] = 'a';
+						want[wl++] = 'a';
+					}
+					n += (size_t)sprintf(body + n, "%s", esc_cases[c].esc);
+					memcpy(want + wl, esc_cases[c].want, esc_cases[c].wlen);
+					wl += esc_cases[c].wlen;
+					for (i = 0; i < 70; i++) {
+						body[n++] = 'b';
+						want[wl++] = 'b';
+					}
+					n += (size_t)sprintf(body + n, "\"}]}");
+					CU_ASSERT_EQUAL(parse3(RV_EP_CHAT, body, n), (int)n);
+					CU_ASSERT_TRUE(f != 0 || (v.text.len == wl &&
+						       memcmp(v.text.p, want, wl) == 0));
+					CU_ASSERT_TRUE(f != 2 || (v.msgs[0].name.len == wl &&
+						       memcmp(v.msgs[0].name.p, want, wl) == 0));
+				}
+			}
+		}
+	}
+}
+
+/* Bad escapes, controls and bad UTF-8 at every offset: the same error and offset. */
+static void test_bad_string_every_position(void)
+{
+	static const char *const bad[] = {
+		"\\x", "\\u12G4", "\\ud800x", "\\udc00", "\\ud83d\\u0041", "\x01", "\x1f",
+		"\\\x01", "\xff", "\xc3\x61", "\xc3\\n", "\xe2\x82\\\"", "\\\xc3\xa9", "\\",
+	};
+	static const char *const fields[] = { "content", "x", "name" };
+	char body[512];
+	size_t c, f, off, tail;
+
+	for (c = 0; c < sizeof(bad) / sizeof(bad[0]); c++) {
+		for (f = 0; f < 3; f++) {
+			for (off = 0; off <= 140; off++) {
+				for (tail = 0; tail < 2; tail++) {
+					size_t n = (size_t)sprintf(body, "{\"messages\":[{\"%s\":\"",
+								   fields[f]);
+
+					memset(body + n, 'a', off);
+					n += off;
+					n += (size_t)sprintf(body + n, "%s", bad[c]);
+					/* tail 0: the body ends right after the bad bytes */
+					if (tail == 1) {
+						/* 'z': no escape letter, no hex digit */
+						memset(body + n, 'z', 70);
+						n += 70;
+						n += (size_t)sprintf(body + n, "\"}]}");
+					}
+					CU_ASSERT(parse3(RV_EP_CHAT, body, n) < 0);
+				}
+			}
+		}
+	}
+}
+
+/*
+ * 20000 pseudo-random bodies (deterministic xorshift): strings of words, one-letter
+ * and \u escapes, backslash runs, valid and now and then invalid UTF-8, controls and
+ * stray quotes, in content, text parts, names, the model and unknown fields, each
+ * body also cut at a random length: every build gives the same view or error.
+ */
+static void test_builds_agree_random(void)
+{
+	static const char *const pieces[] = {
+		"hello ", "a", "  ", "x = f(y);", "\\n", "\\\"", "\\\\", "\\/", "\\t", "\\u00e9",
+		"\\uD83D\\uDE00", "\\\\\\\\", "\xc3\xa9", "\xe4\xb8\xad\xe6\x96\x87",
+		"\xf0\x9f\x98\x80", "0123456789abcdef0123456789abcdef0123456789abcdef",
+		/* rare: bad input */
+		"\\q", "\x07", "\xc3", "\xed\xa0\x80", "\"", "\\ud800",
+	};
+	static const char *const fmt[] = {
+		("{\"model\":\"%s\",\"messages\":[{\"role\":\"user\",\"content\":\"%s\"},"
+		 "{\"role\":\"assistant\",\"content\":[{\"type\":\"text\",\"text\":\"%s\"}]}]}"),
+		"{\"messages\":[{\"name\":\"%s\",\"content\":\"%s\",\"%s\":1}],\"stream\":true}",
+		"{\"user\":\"%s\",\"messages\":[{\"content\":\"%s\"}],\"metadata\":{\"k\":\"%s\"}}",
+	};
+	uint64_t x = 0x2545F4914F6CDD1Dull;
+	static char str[3][2048], body[8192];
+	int it, nok = 0;
+
+	for (it = 0; it < 20000; it++) {
+		size_t n, cut;
+		int j, k;
+
+		for (j = 0; j < 3; j++) {
+			size_t len = 0;
+			int parts;
+
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			parts = (int)(x % 48);
+			for (k = 0; k < parts; k++) {
+				uint32_t r;
+				size_t idx, pl;
+
+				x ^= x << 13;
+				x ^= x >> 7;
+				x ^= x << 17;
+				r = (uint32_t)(x >> 32);
+				/* one piece in 150 is from the bad tail of the list */
+				idx = r % 150 == 0 ? 16 + (r >> 8) % 6 : (r >> 8) % 16;
+				pl = strlen(pieces[idx]);
+				memcpy(str[j] + len, pieces[idx], pl);
+				len += pl;
+			}
+			str[j][len] = '\0';
+		}
+		n = (size_t)snprintf(body, sizeof(body), fmt[it % 3], str[0], str[1], str[2]);
+		nok += parse3(RV_EP_CHAT, body, n) > 0;
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		cut = (size_t)(x % (n + 1));
+		parse3(RV_EP_CHAT, body, cut);
+	}
+	CU_ASSERT_EQUAL(ndiffer, 0);
+	/* both outcomes are well represented (about 3 in 5 whole bodies are valid) */
+	CU_ASSERT(nok > 8000 && nok < 17000);
+	printf("\n    %d of 20000 whole bodies valid ", nok);
+}
+
+/*
+ * Text around the tight arena's edge (1024 bytes): strings of 900..1100 bytes with
+ * escapes, so the block copy hands over to the byte-exact copy near the end.
+ */
+static void test_builds_agree_arena_edge(void)
+{
+	static char body[4096];
+	size_t len, i;
+
+	for (len = 900; len <= 1100; len++) {
+		size_t n = (size_t)sprintf(body, "{\"messages\":[{\"content\":\"");
+
+		for (i = 0; i < len; i++)
+			body[n++] = i % 37 == 5 ? '\\' : (char)('a' + i % 26);
+		/* a backslash before 'a'..'z' must form an escape: make it "\n" */
+		for (i = 0; i < n; i++)
+			if (body[i] == '\\')
+				body[i + 1] = 'n';
+		n += (size_t)sprintf(body + n, "\"}]}");
+		parse3(RV_EP_CHAT, body, n);
+	}
+	CU_ASSERT_EQUAL(ndiffer, 0);
+}
+
 static int cmp_u64(const void *a, const void *b)
 {
 	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -1151,6 +1460,10 @@ static int suite_init(void)
 
 	if (rv_ctx_init(&dflt, &lim) != 0 || rv_ctx_init(&small, &small_lim) != 0)
 		return -1;
+	if (rv_ctx_init(&ref_dflt[0], &lim) != 0 || rv_ctx_init(&ref_dflt[1], &lim) != 0 ||
+	    rv_ctx_init(&ref_small[0], &small_lim) != 0 ||
+	    rv_ctx_init(&ref_small[1], &small_lim) != 0)
+		return -1;
 	return 0;
 }
 
@@ -1158,6 +1471,10 @@ static int suite_clean(void)
 {
 	rv_ctx_fini(&dflt);
 	rv_ctx_fini(&small);
+	rv_ctx_fini(&ref_dflt[0]);
+	rv_ctx_fini(&ref_dflt[1]);
+	rv_ctx_fini(&ref_small[0]);
+	rv_ctx_fini(&ref_small[1]);
 	if (gmap != NULL)
 		munmap(gmap, gmap_len);
 	gmap = NULL;
@@ -1192,6 +1509,10 @@ int main(void)
 		{ "context and config", test_ctx_and_config },
 		{ "shipped conf matches the table", test_shipped_conf },
 		{ "strerror", test_strerror },
+		{ "escapes at every position, all builds", test_escapes_every_position },
+		{ "bad strings at every position, all builds", test_bad_string_every_position },
+		{ "random bodies, all builds agree", test_builds_agree_random },
+		{ "arena edge, all builds agree", test_builds_agree_arena_edge },
 		{ "timing (printed)", test_timing_print },
 	};
 	CU_pSuite s;
