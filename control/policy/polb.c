@@ -17,6 +17,7 @@
 
 #include "pol.h"
 #include "polb.h"
+#include "rules.h"
 
 __attribute__((format(printf, 4, 5))) static int bld_err(char *err, size_t errlen, int rc,
 							 const char *fmt, ...)
@@ -58,12 +59,31 @@ static int check_input(const struct polb_input *in, char *err, size_t errlen)
 	const struct polb_scorer *sc = in->scorer;
 	const struct rules_set *set = in->rules;
 
-	if (set == NULL || in->db == NULL || sc == NULL || in->routes == NULL)
+	uint32_t per_gate[TS_GATE_COUNT] = {0};
+
+	if (set == NULL || sc == NULL || in->routes == NULL)
 		return bld_err(err, errlen, -EINVAL,
 			       "build: rules, database, scorer and routes "
 			       "are all required");
 	if (set->n == 0)
 		return bld_err(err, errlen, -EINVAL, "build: the rule set is empty");
+	for (uint32_t i = 0; i < set->n; i++) {
+		if (set->rules[i].gate >= TS_GATE_COUNT)
+			return bld_err(err, errlen, -EINVAL, "build: rule %u (%s): gate %u out of range",
+				       i, set->rules[i].id, set->rules[i].gate);
+		per_gate[set->rules[i].gate]++;
+	}
+	for (uint32_t g = 0; g < TS_GATE_COUNT; g++) {
+		if (per_gate[g] != 0 && in->dbs[g] == NULL)
+			return bld_err(err, errlen, -EINVAL,
+				       "build: %u rule(s) with gate %s but no database for it "
+				       "(rules, database, scorer and routes are all required)",
+				       per_gate[g], rules_gate_name(g));
+		if (per_gate[g] == 0 && in->dbs[g] != NULL)
+			return bld_err(err, errlen, -EINVAL,
+				       "build: a database for gate %s, which no rule has",
+				       rules_gate_name(g));
+	}
 	if (in->name == NULL || strlen(in->name) >= TS_POLICY_NAME_MAX ||
 	    !printable_str(in->name, TS_POLICY_NAME_MAX, true))
 		return bld_err(err, errlen, -EINVAL,
@@ -134,9 +154,11 @@ int polb_build(const struct polb_input *in, void **image, size_t *len, char *err
 	struct ts_policy_hdr hdr;
 	struct strtab st = {0};
 	struct pol_image *check;
-	char *hs_bytes = NULL;
-	size_t hs_len = 0;
-	size_t off_str, off_rules, off_sc, off_routes, off_hsum, off_hs, total;
+	char *hs_bytes[TS_GATE_COUNT] = {NULL};
+	size_t hs_len[TS_GATE_COUNT] = {0};
+	size_t off_hs[TS_GATE_COUNT] = {0};
+	size_t off_str, off_rules, off_sc, off_routes, off_hsum, total;
+	uint32_t n_sec;
 	size_t rules_len, sc_len, routes_len;
 	unsigned char *img = NULL;
 	enum pol_err code;
@@ -148,8 +170,17 @@ int polb_build(const struct polb_input *in, void **image, size_t *len, char *err
 		return rc;
 	set = in->rules;
 	sc = in->scorer;
-	if (hs_serialize_database(in->db, &hs_bytes, &hs_len) != HS_SUCCESS)
-		return bld_err(err, errlen, -EINVAL, "build: hs_serialize_database failed");
+	for (uint32_t g = 0; g < TS_GATE_COUNT; g++) {
+		if (in->dbs[g] == NULL)
+			continue;
+		if (hs_serialize_database(in->dbs[g], &hs_bytes[g], &hs_len[g]) != HS_SUCCESS) {
+			hs_bytes[g] = NULL;
+			rc = bld_err(err, errlen, -EINVAL,
+				     "build: hs_serialize_database failed (gate %s)",
+				     rules_gate_name(g));
+			goto free_hs;
+		}
+	}
 
 	/* Size everything first: one allocation, no growth. */
 	st.cap = 1;
@@ -168,8 +199,13 @@ int polb_build(const struct polb_input *in, void **image, size_t *len, char *err
 	off_sc = align_up(off_rules + rules_len);
 	off_routes = align_up(off_sc + sc_len);
 	off_hsum = align_up(off_routes + routes_len);
-	off_hs = align_up(off_hsum + sizeof(uint64_t));
-	total = off_hs + hs_len;
+	total = align_up(off_hsum + sizeof(uint64_t));
+	for (uint32_t g = 0; g < TS_GATE_COUNT; g++) {
+		if (hs_bytes[g] == NULL)
+			continue;
+		off_hs[g] = align_up(total);
+		total = off_hs[g] + hs_len[g];
+	}
 	if (total > POL_IMAGE_MAX_BYTES) {
 		rc = bld_err(err, errlen, -EINVAL, "build: image of %zu bytes exceeds %llu", total,
 			     POL_IMAGE_MAX_BYTES);
@@ -232,7 +268,9 @@ int polb_build(const struct polb_input *in, void **image, size_t *len, char *err
 
 		memcpy(img + off_routes + i * sizeof(pr), &pr, sizeof(pr));
 	}
-	memcpy(img + off_hs, hs_bytes, hs_len);
+	for (uint32_t g = 0; g < TS_GATE_COUNT; g++)
+		if (hs_bytes[g] != NULL)
+			memcpy(img + off_hs[g], hs_bytes[g], hs_len[g]);
 
 	memset(&hdr, 0, sizeof(hdr));
 	hdr.magic = TS_POLICY_MAGIC;
@@ -241,7 +279,6 @@ int polb_build(const struct polb_input *in, void **image, size_t *len, char *err
 	hdr.length = total;
 	hdr.policy_version = in->policy_version;
 	hdr.created_unix = in->created_unix;
-	hdr.n_sec = 6;
 	memcpy(hdr.name, in->name, strlen(in->name) + 1);
 	hdr.sec[0] = (struct ts_policy_sec){TS_POLSEC_STRINGS, 0, off_str, st.len};
 	hdr.sec[1] = (struct ts_policy_sec){TS_POLSEC_RULES, set->n, off_rules, rules_len};
@@ -249,7 +286,18 @@ int polb_build(const struct polb_input *in, void **image, size_t *len, char *err
 	hdr.sec[3] =
 		(struct ts_policy_sec){TS_POLSEC_ROUTES, TS_ROUTE_COUNT, off_routes, routes_len};
 	hdr.sec[4] = (struct ts_policy_sec){TS_POLSEC_HDRSUM, 0, off_hsum, sizeof(uint64_t)};
-	hdr.sec[5] = (struct ts_policy_sec){TS_POLSEC_HSDB, 0, off_hs, hs_len};
+	n_sec = 5;
+	for (uint32_t g = 0; g < TS_GATE_COUNT; g++) {
+		if (hs_bytes[g] == NULL)
+			continue;
+		/* the gate goes in count: HSDB_GATED sections are told apart by it */
+		hdr.sec[n_sec++] = g == TS_GATE_NONE
+					   ? (struct ts_policy_sec){TS_POLSEC_HSDB, 0, off_hs[g],
+								    hs_len[g]}
+					   : (struct ts_policy_sec){TS_POLSEC_HSDB_GATED, g,
+								    off_hs[g], hs_len[g]};
+	}
+	hdr.n_sec = n_sec;
 	memcpy(img, &hdr, sizeof(hdr));
 	/* HDRSUM over the header, then the checksum over the payload holding it */
 	pol_reseal(img, total);
@@ -264,13 +312,14 @@ int polb_build(const struct polb_input *in, void **image, size_t *len, char *err
 	pol_image_close(check);
 	*image = img;
 	*len = total;
-	free(hs_bytes);
-	return 0;
+	rc = 0;
+	goto free_hs;
 
 free_img:
 	free(img);
 free_hs:
-	free(hs_bytes);
+	for (uint32_t g = 0; g < TS_GATE_COUNT; g++)
+		free(hs_bytes[g]);
 	return rc;
 }
 

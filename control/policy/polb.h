@@ -55,7 +55,12 @@ const struct tsconf_key *polb_routes_conf_keys(size_t *n);
 /* Everything one image is built from. */
 struct polb_input {
 	const struct rules_set *rules; /* rule i becomes RULES entry i */
-	const hs_database_t *db;       /* block mode, rule i compiled as id i */
+	/*
+	 * Block-mode databases from rules_compile_gated(): dbs[g] holds exactly
+	 * the rules whose gate is g, rule i compiled as id i; NULL when no rule
+	 * has gate g. dbs[TS_GATE_NONE] (the HSDB section) is the ungated one.
+	 */
+	const hs_database_t *dbs[TS_GATE_COUNT];
 	const struct polb_scorer *scorer;
 	const struct polb_routes *routes;
 	uint64_t policy_version; /* chosen by the caller, monotonic */
@@ -64,10 +69,13 @@ struct polb_input {
 };
 
 /*
- * Build one image laid out per include/twospeed/policy-t.h (ABI 1.1): header,
- * then STRINGS, RULES, SCORER, ROUTES, HDRSUM (XXH3 of the header) and HSDB
- * (hs_serialize_database output), each 64-byte aligned, checksum XXH3_64bits
- * over everything after the header. The
+ * Build one image laid out per include/twospeed/policy-t.h (ABI 2.0): header,
+ * then STRINGS, RULES, SCORER, ROUTES, HDRSUM (XXH3 of the header), HSDB
+ * (hs_serialize_database output of dbs[TS_GATE_NONE], when there is one) and
+ * one HSDB_GATED section per gated database, in gate order, each 64-byte
+ * aligned, checksum XXH3_64bits over everything after the header. Refuses a
+ * gate with rules but no database and a database for a gate without rules.
+ * The
  * result is loaded back with pol_image_load() before it is returned, so an
  * image the reader would refuse is never handed out. On success *image (free
  * with free()) and *len are set. Returns 0, -EINVAL (bad input, err says

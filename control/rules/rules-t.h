@@ -36,6 +36,7 @@ struct rules_rule {
 	uint32_t category;     /* enum ts_rule_cat */
 	uint32_t action;       /* enum ts_rule_action */
 	uint32_t verify;       /* enum ts_rule_verify */
+	uint32_t gate;         /* enum ts_rule_gate: scanned only when it holds for the text */
 	uint32_t hs_flags;     /* HS_FLAG_* from the /flags suffix */
 	float weight;          /* per-hit contribution to the category count, [0, 100] */
 	uint32_t ext;          /* enum rules_ext bits in use */

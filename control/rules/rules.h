@@ -44,6 +44,10 @@ int rules_parse_path(struct rules_set *set, const char *path, char *err, size_t 
 const char *rules_cat_name(uint32_t cat);
 const char *rules_act_name(uint32_t act);
 const char *rules_verify_name(uint32_t verify);
+/* "none", "nonascii", "at", "digits" (enum ts_rule_gate); NULL when out of range. */
+const char *rules_gate_name(uint32_t gate);
+/* Whether gate holds for text[0..len) (TS_GATE_NONE always; unknown gates never). */
+bool rules_gate_holds(uint32_t gate, const char *text, size_t len);
 /* Writes the rule's flag letters (e.g. "iH") into buf; returns 0 or -ENOSPC. */
 int rules_flags_str(uint32_t hs_flags, char *buf, size_t len);
 
@@ -63,6 +67,15 @@ int rules_platform(enum rules_target t, hs_platform_info_t *plat);
  */
 int rules_compile(const struct rules_set *set, const hs_platform_info_t *plat,
 		  hs_database_t **db, char *err, size_t errlen);
+/*
+ * The databases of a gated policy: dbs[g] holds the rules whose gate is g
+ * (dbs[TS_GATE_NONE] the ungated ones), each rule under its set index as
+ * Hyperscan id; dbs[g] is NULL when no rule has gate g. Every entry is
+ * written on success only; free each with hs_free_database(). Returns 0,
+ * -EINVAL (empty set, a pattern Hyperscan refuses), -ENOMEM.
+ */
+int rules_compile_gated(const struct rules_set *set, const hs_platform_info_t *plat,
+			hs_database_t *dbs[TS_GATE_COUNT], char *err, size_t errlen);
 /* The same for rules [first, first + n) only: id k is rule first + k. */
 int rules_compile_range(const struct rules_set *set, uint32_t first, uint32_t n,
 			const hs_platform_info_t *plat, hs_database_t **db, char *err,
@@ -88,6 +101,12 @@ bool rules_shape_bad(const struct rules_rule *rule, char *hint, size_t hintlen);
  * be NULL (defaults). corpus_path may be NULL with opts->static_only. Timing is
  * thread CPU time; the call takes about reps * (n + 1) corpus scans plus n + 1
  * compiles (n more of each with marginal).
+ * With gated rules (rule->gate) it also checks the gate promise on the corpus:
+ * each gate's rules are scanned over every text where the gate is off and over
+ * a gate-off copy of the others; a rule that matches gets one
+ *   file:line: id: error: gate=G but it matches ...
+ * line and counts as flagged; and it prints "# gated set cost" (the ungated
+ * database on every text, each gate's database where the gate holds).
  * Errors are also printed to out as one "# error: reason" line.
  * Returns the number of flagged rules (>= 0), or -errno (-EINVAL for an empty set
  * or a rule that does not compile, -ENOENT/-EIO for the corpus, -E2BIG for a

@@ -84,12 +84,16 @@ int rules_platform(enum rules_target t, hs_platform_info_t *plat)
 	return rules_variant_platform(target_variant[t], plat);
 }
 
+#define GATE_ANY UINT32_MAX
+
 /*
- * Compiles rules [first, first + n), leaving out rule skip (UINT32_MAX: none);
- * Hyperscan ids stay the rule indexes either way.
+ * Compiles rules [first, first + n) whose gate is gate (GATE_ANY: every
+ * gate), leaving out rule skip (UINT32_MAX: none); Hyperscan ids stay the
+ * rule indexes either way. No rule selected is "empty rule set".
  */
 static int compile_sel(const struct rules_set *set, uint32_t first, uint32_t n, uint32_t skip,
-		       const hs_platform_info_t *plat, hs_database_t **db, char *err, size_t errlen)
+		       uint32_t gate, const hs_platform_info_t *plat, hs_database_t **db,
+		       char *err, size_t errlen)
 {
 	const char **exprs = NULL;
 	unsigned int *flags = NULL;
@@ -130,7 +134,7 @@ static int compile_sel(const struct rules_set *set, uint32_t first, uint32_t n, 
 		const struct rules_rule *r = &set->rules[first + i];
 		uint32_t k = m;
 
-		if (first + i == skip)
+		if (first + i == skip || (gate != GATE_ANY && r->gate != gate))
 			continue;
 		m++;
 		exprs[k] = r->pattern;
@@ -151,6 +155,11 @@ static int compile_sel(const struct rules_set *set, uint32_t first, uint32_t n, 
 			ext[k].max_offset = r->max_off;
 		}
 		extp[k] = &ext[k];
+	}
+	if (m == 0) {
+		rc = -EINVAL;
+		tserr(err, errlen, "rules: empty rule set");
+		goto free_arrays;
 	}
 	if (hs_compile_ext_multi(exprs, flags, ids, extp, m, HS_MODE_BLOCK, plat, db, &cerr) !=
 	    HS_SUCCESS) {
@@ -184,17 +193,48 @@ int rules_compile_range(const struct rules_set *set, uint32_t first, uint32_t n,
 			const hs_platform_info_t *plat, hs_database_t **db, char *err,
 			size_t errlen)
 {
-	return compile_sel(set, first, n, UINT32_MAX, plat, db, err, errlen);
+	return compile_sel(set, first, n, UINT32_MAX, GATE_ANY, plat, db, err, errlen);
 }
 
 int rules_compile_skip(const struct rules_set *set, uint32_t skip, const hs_platform_info_t *plat,
 		       hs_database_t **db, char *err, size_t errlen)
 {
-	return compile_sel(set, 0, set->n, skip, plat, db, err, errlen);
+	return compile_sel(set, 0, set->n, skip, GATE_ANY, plat, db, err, errlen);
 }
 
 int rules_compile(const struct rules_set *set, const hs_platform_info_t *plat,
 		  hs_database_t **db, char *err, size_t errlen)
 {
 	return rules_compile_range(set, 0, set->n, plat, db, err, errlen);
+}
+
+int rules_compile_gated(const struct rules_set *set, const hs_platform_info_t *plat,
+			hs_database_t *dbs[TS_GATE_COUNT], char *err, size_t errlen)
+{
+	hs_database_t *out[TS_GATE_COUNT] = {NULL};
+	uint32_t used[TS_GATE_COUNT] = {0};
+	int rc = 0;
+
+	if (set == NULL || set->n == 0) {
+		tserr(err, errlen, "rules: empty rule set");
+		return -EINVAL;
+	}
+	for (uint32_t i = 0; i < set->n; i++) {
+		if (set->rules[i].gate >= TS_GATE_COUNT) {
+			tserr(err, errlen, "%s:%u: rules: gate %u out of range", set->rules[i].file,
+			      set->rules[i].line, set->rules[i].gate);
+			return -EINVAL;
+		}
+		used[set->rules[i].gate]++;
+	}
+	for (uint32_t g = 0; g < TS_GATE_COUNT && rc == 0; g++)
+		if (used[g] != 0)
+			rc = compile_sel(set, 0, set->n, UINT32_MAX, g, plat, &out[g], err, errlen);
+	if (rc < 0) {
+		for (uint32_t g = 0; g < TS_GATE_COUNT; g++)
+			hs_free_database(out[g]);
+		return rc;
+	}
+	memcpy(dbs, out, sizeof(out));
+	return 0;
 }

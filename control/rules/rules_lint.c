@@ -371,6 +371,58 @@ static bool group_is_literal(const struct atom *a, size_t n, size_t open)
 	return true;
 }
 
+/*
+ * Whether the pattern text shows what its gate promises (a textual check, no
+ * parse: the corpus check in rules_lint() is the one that sees matches):
+ *   nonascii  a byte >= 0x80 or a \x escape of one (\x80..\xff, \x{...});
+ *   at        an '@';
+ *   digits    a digit class repeated TS_GATE_DIGIT_RUN+ times ([0-9]{4}, \d{4,6}),
+ *             or that many literal digits in a row.
+ * It cannot tell a required atom from an optional one: it catches a gate put
+ * on the wrong rule, not every way a pattern can match without its byte.
+ */
+static bool gate_evident(const struct rules_rule *rule)
+{
+	const char *p = rule->pattern;
+	uint32_t lit_digits = 0;
+
+	switch (rule->gate) {
+	case TS_GATE_NONE:
+		return true;
+	case TS_GATE_AT:
+		return strchr(p, '@') != NULL;
+	case TS_GATE_NONASCII:
+		for (; *p != '\0'; p++) {
+			if ((unsigned char)*p >= 0x80)
+				return true;
+			if (p[0] == '\\' && p[1] == 'x' &&
+			    (p[2] == '{' || (p[2] != '\0' && strchr("89abcdefABCDEF", p[2]) != NULL)))
+				return true;
+		}
+		return false;
+	case TS_GATE_DIGITS:
+		for (; *p != '\0'; p++) {
+			const char *q = NULL;
+			uint32_t min, max;
+
+			if (strncmp(p, "[0-9]{", 6) == 0)
+				q = p + 5;
+			else if (strncmp(p, "\\d{", 3) == 0)
+				q = p + 2;
+			if (q != NULL && parse_quant_braces(q, &min, &max) > 0 &&
+			    min >= TS_GATE_DIGIT_RUN)
+				return true;
+			lit_digits = is_digit(*p) && (p == rule->pattern || p[-1] != '{') ? lit_digits + 1
+											  : 0;
+			if (lit_digits >= TS_GATE_DIGIT_RUN)
+				return true;
+		}
+		return false;
+	default:
+		return false;
+	}
+}
+
 bool rules_shape_bad(const struct rules_rule *rule, char *hint, size_t hintlen)
 {
 	static _Thread_local struct atom atoms[MAX_ATOMS + 1];
@@ -458,6 +510,16 @@ bool rules_shape_bad(const struct rules_rule *rule, char *hint, size_t hintlen)
 		       "L (start of match) costs stream state and slows the scan; drop it "
 		       "unless match starts are used");
 	}
+	if (!gate_evident(rule)) {
+		bad = true;
+		append(hint, hintlen,
+		       "gate=%s but the pattern shows no %s: texts without it would hide its "
+		       "matches; require it in the pattern or drop the gate",
+		       rules_gate_name(rule->gate),
+		       rule->gate == TS_GATE_AT	      ? "'@'"
+		       : rule->gate == TS_GATE_DIGITS ? "run of 4+ digits"
+						      : "non-ASCII byte");
+	}
 	return bad;
 }
 
@@ -481,16 +543,20 @@ static void cost_hint(const struct rules_rule *rule, char *hint, size_t hintlen)
 struct corpus {
 	char **docs;   /* n texts */
 	size_t *lens;  /* bytes of each */
+	char **names;  /* file of each, for messages */
 	size_t n;
 	size_t bytes;  /* total */
 };
 
 static void corpus_free(struct corpus *c)
 {
-	for (size_t i = 0; i < c->n; i++)
+	for (size_t i = 0; i < c->n; i++) {
 		free(c->docs[i]);
+		free(c->names[i]);
+	}
 	free(c->docs);
 	free(c->lens);
+	free(c->names);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -501,6 +567,8 @@ static int corpus_add_file(struct corpus *c, const char *path, FILE *out)
 	char why[128];
 	char **docs;
 	size_t *lens;
+	char **names;
+	char *name;
 	size_t len;
 	char *buf;
 	int rc;
@@ -526,13 +594,19 @@ static int corpus_add_file(struct corpus *c, const char *path, FILE *out)
 	lens = realloc(c->lens, (c->n + 1) * sizeof(*lens));
 	if (lens != NULL)
 		c->lens = lens;
-	if (docs == NULL || lens == NULL) {
+	names = realloc(c->names, (c->n + 1) * sizeof(*names));
+	if (names != NULL)
+		c->names = names;
+	name = strdup(path);
+	if (docs == NULL || lens == NULL || names == NULL || name == NULL) {
+		free(name);
 		rc = -ENOMEM;
 		fprintf(out, "# error: %s: out of memory\n", path);
 		goto free_buf;
 	}
 	c->docs[c->n] = buf;
 	c->lens[c->n] = len;
+	c->names[c->n] = name;
 	c->n++;
 	c->bytes += len;
 	return 0;
@@ -648,6 +722,214 @@ static int time_db(const hs_database_t *db, hs_scratch_t **scratch, const struct
 	return 0;
 }
 
+/* ---- gates ----------------------------------------------------------------- */
+
+/* The gates that hold for each corpus text: bit g for enum ts_rule_gate g (bit 0 always). */
+static uint32_t doc_gates(const char *doc, size_t len)
+{
+	uint32_t m = 1u << TS_GATE_NONE;
+
+	for (uint32_t g = 1; g < TS_GATE_COUNT; g++)
+		if (rules_gate_holds(g, doc, len))
+			m |= 1u << g;
+	return m;
+}
+
+/*
+ * A copy of doc with gate g forced off, for texts on which it holds: bytes
+ * >= 0x80 become spaces (nonascii), '@' becomes a space (at), every
+ * TS_GATE_DIGIT_RUN-th digit of a run becomes a space (digits). A rule that
+ * matches the copy matched without its gate. Returns NULL when out of memory.
+ */
+static char *gate_off_copy(uint32_t g, const char *doc, size_t len)
+{
+	char *c = malloc(len > 0 ? len : 1);
+	uint32_t run = 0;
+
+	if (c == NULL)
+		return NULL;
+	memcpy(c, doc, len);
+	for (size_t i = 0; i < len; i++) {
+		unsigned char b = (unsigned char)c[i];
+
+		if (g == TS_GATE_NONASCII && b >= 0x80)
+			c[i] = ' ';
+		else if (g == TS_GATE_AT && b == '@')
+			c[i] = ' ';
+		if (g != TS_GATE_DIGITS)
+			continue;
+		run = b >= '0' && b <= '9' ? run + 1 : 0;
+		if (run == TS_GATE_DIGIT_RUN) {
+			c[i] = ' ';
+			run = 0;
+		}
+	}
+	return c;
+}
+
+struct gate_hit {
+	const struct rules_set *set;
+	uint8_t *seen; /* per rule: 1 once reported */
+	uint32_t bad;  /* rules reported */
+	const char *doc_name;
+	bool variant;  /* scanning a gate-off copy, not the text itself */
+	FILE *out;
+};
+
+static int on_gate_violation(unsigned int id, unsigned long long from, unsigned long long to,
+			     unsigned int flags, void *arg)
+{
+	struct gate_hit *h = arg;
+	const struct rules_rule *r;
+
+	(void)from;
+	(void)flags;
+	if (id >= h->set->n || h->seen[id])
+		return 0;
+	r = &h->set->rules[id];
+	h->seen[id] = 1;
+	h->bad++;
+	fprintf(h->out,
+		"%s:%u: %s: error: gate=%s but it matches (ending at byte %llu) %s%s, where the "
+		"gate does not hold: its matches would be lost; fix the pattern or drop the "
+		"gate\n",
+		r->file, r->line, r->id, rules_gate_name(r->gate), to,
+		h->variant ? "a gate-off copy of " : "", h->doc_name);
+	return 0;
+}
+
+/*
+ * The gate promise, checked on the corpus: for every gate in use, its rules
+ * are scanned over each text on which the gate is off, and over a gate-off
+ * copy of each text on which it is on (gate_off_copy). Every rule that
+ * matches is reported once as "file:line: id: error: ...". Returns the number
+ * of such rules, or -errno.
+ */
+static int gate_check(const struct rules_set *set, const struct corpus *c,
+		      const hs_platform_info_t *plat, hs_scratch_t **scratch, FILE *out)
+{
+	hs_database_t *dbs[TS_GATE_COUNT] = {NULL};
+	struct gate_hit h = {.set = set, .out = out};
+	char err[512];
+	int rc;
+
+	rc = rules_compile_gated(set, plat, dbs, err, sizeof(err));
+	if (rc < 0) {
+		fprintf(out, "# error: %s\n", err);
+		return rc;
+	}
+	h.seen = calloc(set->n, 1);
+	if (h.seen == NULL) {
+		rc = -ENOMEM;
+		goto free_dbs;
+	}
+	for (uint32_t g = 1; g < TS_GATE_COUNT && rc == 0; g++) {
+		if (dbs[g] == NULL)
+			continue;
+		if (hs_alloc_scratch(dbs[g], scratch) != HS_SUCCESS) {
+			rc = -ENOMEM;
+			break;
+		}
+		for (size_t i = 0; i < c->n && rc == 0; i++) {
+			const char *doc = c->docs[i];
+			char *copy = NULL;
+
+			h.doc_name = c->names[i];
+			h.variant = rules_gate_holds(g, doc, c->lens[i]);
+			if (h.variant) {
+				copy = gate_off_copy(g, doc, c->lens[i]);
+				if (copy == NULL) {
+					rc = -ENOMEM;
+					break;
+				}
+				doc = copy;
+			}
+			if (hs_scan(dbs[g], doc, (unsigned int)c->lens[i], 0, *scratch,
+				    on_gate_violation, &h) != HS_SUCCESS)
+				rc = -EIO;
+			free(copy);
+		}
+	}
+	if (rc == 0)
+		rc = (int)h.bad;
+	else
+		fprintf(out, "# error: gate check: %s\n", strerror(-rc));
+	free(h.seen);
+free_dbs:
+	for (uint32_t g = 0; g < TS_GATE_COUNT; g++)
+		hs_free_database(dbs[g]);
+	return rc;
+}
+
+/*
+ * Median ns/KB of the set as the classifier scans it: the ungated database
+ * over every text, and each gate's database over the texts where that gate
+ * holds (the gates are computed outside the timed loop: the classifier reads
+ * them off byte statistics it computes anyway). *texts_on[g] counts the texts
+ * on which gate g holds.
+ */
+static int time_gated(const struct rules_set *set, const struct corpus *c, uint32_t reps,
+		      const hs_platform_info_t *plat, hs_scratch_t **scratch, double *ns_per_kb,
+		      uint32_t texts_on[TS_GATE_COUNT], FILE *out)
+{
+	hs_database_t *dbs[TS_GATE_COUNT] = {NULL};
+	uint64_t samples[64];
+	uint32_t *gates;
+	uint64_t count = 0;
+	char err[512];
+	int rc;
+
+	if (reps > sizeof(samples) / sizeof(samples[0]))
+		reps = sizeof(samples) / sizeof(samples[0]);
+	rc = rules_compile_gated(set, plat, dbs, err, sizeof(err));
+	if (rc < 0) {
+		fprintf(out, "# error: %s\n", err);
+		return rc;
+	}
+	gates = calloc(c->n, sizeof(*gates));
+	if (gates == NULL) {
+		rc = -ENOMEM;
+		goto free_dbs;
+	}
+	memset(texts_on, 0, TS_GATE_COUNT * sizeof(texts_on[0]));
+	for (size_t i = 0; i < c->n; i++) {
+		gates[i] = doc_gates(c->docs[i], c->lens[i]);
+		for (uint32_t g = 0; g < TS_GATE_COUNT; g++)
+			texts_on[g] += (gates[i] >> g) & 1u;
+	}
+	for (uint32_t g = 0; g < TS_GATE_COUNT; g++) {
+		if (dbs[g] != NULL && hs_alloc_scratch(dbs[g], scratch) != HS_SUCCESS) {
+			rc = -ENOMEM;
+			goto free_gates;
+		}
+	}
+	for (uint32_t r = 0; r <= reps; r++) {
+		uint64_t t0 = now_ns();
+
+		for (size_t i = 0; i < c->n; i++) {
+			for (uint32_t g = 0; g < TS_GATE_COUNT; g++) {
+				if (dbs[g] == NULL || !((gates[i] >> g) & 1u))
+					continue;
+				if (hs_scan(dbs[g], c->docs[i], (unsigned int)c->lens[i], 0,
+					    *scratch, on_match, &count) != HS_SUCCESS) {
+					rc = -EIO;
+					goto free_gates;
+				}
+			}
+		}
+		if (r > 0)
+			samples[r - 1] = now_ns() - t0;
+	}
+	qsort(samples, reps, sizeof(samples[0]), cmp_u64);
+	*ns_per_kb = (double)samples[reps / 2] * 1024.0 / (double)c->bytes;
+free_gates:
+	free(gates);
+free_dbs:
+	for (uint32_t g = 0; g < TS_GATE_COUNT; g++)
+		hs_free_database(dbs[g]);
+	return rc;
+}
+
 /*
  * Times the whole set compiled for every rules_variants[] target. Passes are
  * interleaved (one pass of each target per round, 3 * reps rounds) so that a
@@ -753,6 +1035,10 @@ int rules_lint(const struct rules_set *set, const char *corpus_path,
 	double set_cost = 0.0;
 	double sum_alone = 0.0;
 	uint64_t set_hits = 0;
+	double gated_cost = 0.0;
+	uint32_t texts_on[TS_GATE_COUNT] = {0};
+	uint32_t per_gate[TS_GATE_COUNT] = {0};
+	uint32_t n_gated = 0;
 	int flagged = 0;
 	int rc;
 
@@ -774,6 +1060,15 @@ int rules_lint(const struct rules_set *set, const char *corpus_path,
 	if (rc < 0) {
 		fprintf(out, "# error: no hyperscan platform for target %d\n", (int)o.target);
 		return rc;
+	}
+	for (uint32_t i = 0; i < set->n; i++) {
+		if (set->rules[i].gate >= TS_GATE_COUNT) {
+			fprintf(out, "# error: rule %u: gate %u out of range\n", i,
+				set->rules[i].gate);
+			return -EINVAL;
+		}
+		per_gate[set->rules[i].gate]++;
+		n_gated += set->rules[i].gate != TS_GATE_NONE;
 	}
 	rows = calloc(set->n, sizeof(*rows));
 	if (rows == NULL) {
@@ -827,6 +1122,12 @@ int rules_lint(const struct rules_set *set, const char *corpus_path,
 		if (rc < 0) {
 			fprintf(out, "# error: whole-set scan failed\n");
 			goto free_scratch;
+		}
+		if (n_gated > 0) {
+			rc = time_gated(set, &corpus, o.reps, &plat, &scratch, &gated_cost, texts_on,
+					out);
+			if (rc < 0)
+				goto free_scratch;
 		}
 		for (uint32_t i = 0; o.marginal && set->n > 1 && i < set->n; i++) {
 			double without;
@@ -884,9 +1185,21 @@ int rules_lint(const struct rules_set *set, const char *corpus_path,
 		flagged += row->flagged;
 	}
 
+	if (!o.static_only && n_gated > 0) {
+		rc = gate_check(set, &corpus, &plat, &scratch, out);
+		if (rc < 0)
+			goto free_scratch;
+		flagged += rc;
+	}
 	fprintf(out, "# rules: %u, flagged: %d, target: %s (tune %u, features 0x%llx)\n", set->n,
 		flagged, rules_target_name(o.target), plat.tune,
 		(unsigned long long)plat.cpu_features);
+	if (n_gated > 0) {
+		fprintf(out, "# gated rules: %u", n_gated);
+		for (uint32_t g = 1; g < TS_GATE_COUNT; g++)
+			fprintf(out, " %s=%u", rules_gate_name(g), per_gate[g]);
+		fprintf(out, "\n");
+	}
 	if (!o.static_only) {
 		double base = -1.0;
 
@@ -909,6 +1222,17 @@ int rules_lint(const struct rules_set *set, const char *corpus_path,
 			"# set cost: %.1f ns/KB = %.0f ns per 2 KB prompt, %llu hits per pass; "
 			"sum of alone costs %.1f ns/KB\n",
 			set_cost, set_cost * 2.0, (unsigned long long)set_hits, sum_alone);
+		if (n_gated > 0) {
+			fprintf(out,
+				"# gated set cost: %.1f ns/KB = %.0f ns per 2 KB prompt (ungated "
+				"database on every text, each gate's where it holds:",
+				gated_cost, gated_cost * 2.0);
+			for (uint32_t g = 1; g < TS_GATE_COUNT; g++)
+				if (per_gate[g] > 0)
+					fprintf(out, " %s %u/%zu", rules_gate_name(g), texts_on[g],
+						corpus.n);
+			fprintf(out, " texts)\n");
+		}
 	}
 	if (!o.static_only && o.compare_targets) {
 		rc = compare_targets(set, &corpus, o.reps, &scratch, out);

@@ -58,6 +58,13 @@ static const char *const verify_names[TS_VERIFY_COUNT] = {
 	[TS_VERIFY_LUHN] = "luhn",
 };
 
+static const char *const gate_names[TS_GATE_COUNT] = {
+	[TS_GATE_NONE] = "none",
+	[TS_GATE_NONASCII] = "nonascii",
+	[TS_GATE_AT] = "at",
+	[TS_GATE_DIGITS] = "digits",
+};
+
 /*
  * Flag letters, as in Hyperscan's own tools (hscheck, hsbench) where they
  * exist. 'u' is accepted as a synonym of '8' because the rest of the world
@@ -87,6 +94,44 @@ const char *rules_act_name(uint32_t act)
 const char *rules_verify_name(uint32_t verify)
 {
 	return verify < TS_VERIFY_COUNT ? verify_names[verify] : NULL;
+}
+
+const char *rules_gate_name(uint32_t gate)
+{
+	return gate < TS_GATE_COUNT ? gate_names[gate] : NULL;
+}
+
+/*
+ * The gate predicates over raw bytes, as the rule linter evaluates them. The
+ * classifier reads the same predicates off its byte statistics
+ * (cls_text_stats: nonascii, at, digit_run4); both follow the definitions in
+ * policy-t.h.
+ */
+bool rules_gate_holds(uint32_t gate, const char *text, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)text;
+	uint32_t run = 0;
+
+	switch (gate) {
+	case TS_GATE_NONE:
+		return true;
+	case TS_GATE_NONASCII:
+		for (size_t i = 0; i < len; i++)
+			if (p[i] >= 0x80)
+				return true;
+		return false;
+	case TS_GATE_AT:
+		return memchr(p, '@', len) != NULL;
+	case TS_GATE_DIGITS:
+		for (size_t i = 0; i < len; i++) {
+			run = p[i] >= '0' && p[i] <= '9' ? run + 1 : 0;
+			if (run >= TS_GATE_DIGIT_RUN)
+				return true;
+		}
+		return false;
+	default:
+		return false;
+	}
 }
 
 int rules_flags_str(uint32_t hs_flags, char *buf, size_t len)
@@ -324,6 +369,21 @@ static int parse_option(struct line_ctx *lc, struct rules_rule *r, const char *t
 				r->verify = v;
 		if (r->verify == TS_VERIFY_NONE) {
 			LERR(lc, "unknown verifier '%s'", show(val, vlen, buf, 40));
+			return -EINVAL;
+		}
+		return 0;
+	}
+	if (tok_eq(tok, klen, "gate")) {
+		if (r->gate != TS_GATE_NONE) {
+			LERR(lc, "duplicate option 'gate'");
+			return -EINVAL;
+		}
+		/* "none" is not accepted: an ungated rule simply has no gate= option */
+		for (uint32_t g = 1; g < TS_GATE_COUNT; g++)
+			if (tok_eq(val, vlen, gate_names[g]))
+				r->gate = g;
+		if (r->gate == TS_GATE_NONE) {
+			LERR(lc, "unknown gate '%s' (nonascii, at, digits)", show(val, vlen, buf, 40));
 			return -EINVAL;
 		}
 		return 0;

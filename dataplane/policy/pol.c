@@ -36,9 +36,12 @@ struct pol_image {
 	size_t len; /* bytes, == hdr->length */
 	const struct ts_policy_hdr *hdr;
 
-	hs_database_t *db; /* deserialized at load, freed at close */
-	char *hs_info;	   /* hs_serialized_database_info() text; Hyperscan's misc
-			    * allocator, which nothing in twospeed replaces: free() */
+	/* By enum ts_rule_gate: [TS_GATE_NONE] from HSDB, the others from HSDB_GATED;
+	 * NULL when the image has no such section. Deserialized at load, freed at close. */
+	hs_database_t *db[TS_GATE_COUNT];
+	char *hs_info[TS_GATE_COUNT]; /* hs_serialized_database_info() text; Hyperscan's
+				       * misc allocator, which nothing in twospeed
+				       * replaces: free() */
 
 	uint32_t n_rules;
 	struct pol_rule *rules; /* [n_rules], index = Hyperscan id */
@@ -59,6 +62,18 @@ static const char *const pol_err_names[POL_E_COUNT] = {
 	[POL_E_SCORER] = "scorer", [POL_E_ROUTE] = "route",
 	[POL_E_HSDB] = "hsdb",	   [POL_E_FEATURES] = "features",
 };
+
+static const char *const gate_names[TS_GATE_COUNT] = {
+	[TS_GATE_NONE] = "none",
+	[TS_GATE_NONASCII] = "nonascii",
+	[TS_GATE_AT] = "at",
+	[TS_GATE_DIGITS] = "digits",
+};
+
+const char *pol_gate_name(uint32_t gate)
+{
+	return gate < TS_GATE_COUNT ? gate_names[gate] : NULL;
+}
 
 const char *pol_err_name(enum pol_err code)
 {
@@ -84,6 +99,8 @@ static const char *sec_type_name(uint32_t type)
 		return "TENANTS";
 	case TS_POLSEC_HDRSUM:
 		return "HDRSUM";
+	case TS_POLSEC_HSDB_GATED:
+		return "HSDB_GATED";
 	default:
 		return "unknown";
 	}
@@ -153,6 +170,8 @@ struct pol_check {
 	size_t len;
 	const struct ts_policy_hdr *hdr;
 	const struct ts_policy_sec *sec[TS_POLSEC_HDRSUM + 1]; /* by type, NULL if absent */
+	/* the rule databases by enum ts_rule_gate: [TS_GATE_NONE] = HSDB, others HSDB_GATED */
+	const struct ts_policy_sec *hsdb[TS_GATE_COUNT];
 	enum pol_err *code;
 	char *err;
 	size_t errlen;
@@ -287,8 +306,9 @@ static enum pol_err check_sections(struct pol_check *ck)
 {
 	const struct ts_policy_hdr *h = ck->hdr;
 	const struct ts_policy_sec *by_off[TS_POLICY_SEC_MAX];
-	static const uint32_t required[] = {TS_POLSEC_STRINGS, TS_POLSEC_HSDB, TS_POLSEC_RULES,
-					    TS_POLSEC_SCORER, TS_POLSEC_ROUTES};
+	static const uint32_t required[] = {TS_POLSEC_STRINGS, TS_POLSEC_RULES, TS_POLSEC_SCORER,
+					    TS_POLSEC_ROUTES};
+	uint32_t n_db = 0;
 
 	for (uint32_t i = 0; i < h->n_sec; i++) {
 		const struct ts_policy_sec *s = &h->sec[i];
@@ -308,6 +328,25 @@ static enum pol_err check_sections(struct pol_check *ck)
 				      ") out of bounds (payload [%zu, %" PRIu64 "))",
 				      i, sec_type_name(s->type), s->offset, s->length, sizeof(*h),
 				      h->length);
+		if (s->type == TS_POLSEC_HSDB_GATED) {
+			/* count names the gate: one database per gate, never NONE (that is HSDB) */
+			if (s->count == TS_GATE_NONE || s->count >= TS_GATE_COUNT)
+				return refuse(ck->code, POL_E_SECTION, ck->err, ck->errlen,
+					      "section %" PRIu32 ": HSDB_GATED for unknown gate %" PRIu32
+					      " (want 1..%d)",
+					      i, s->count, TS_GATE_COUNT - 1);
+			if (ck->hsdb[s->count] != NULL)
+				return refuse(ck->code, POL_E_SECTION, ck->err, ck->errlen,
+					      "section %" PRIu32 ": duplicate HSDB_GATED section for "
+					      "gate %s",
+					      i, pol_gate_name(s->count));
+			if (s->length == 0)
+				return refuse(ck->code, POL_E_SECTION, ck->err, ck->errlen,
+					      "HSDB_GATED section for gate %s is empty",
+					      pol_gate_name(s->count));
+			ck->hsdb[s->count] = s;
+			n_db++;
+		}
 		if (s->type <= TS_POLSEC_HDRSUM) {
 			if (ck->sec[s->type] != NULL)
 				return refuse(ck->code, POL_E_SECTION, ck->err, ck->errlen,
@@ -333,29 +372,30 @@ static enum pol_err check_sections(struct pol_check *ck)
 	if (ck->sec[TS_POLSEC_STRINGS]->length == 0)
 		return refuse(ck->code, POL_E_SECTION, ck->err, ck->errlen,
 			      "STRINGS section is empty");
-	if (ck->sec[TS_POLSEC_HSDB]->length == 0)
+	ck->hsdb[TS_GATE_NONE] = ck->sec[TS_POLSEC_HSDB];
+	n_db += ck->sec[TS_POLSEC_HSDB] != NULL;
+	if (n_db == 0)
+		return refuse(ck->code, POL_E_SECTION, ck->err, ck->errlen,
+			      "missing HSDB section (and no HSDB_GATED one: no rule database)");
+	if (ck->sec[TS_POLSEC_HSDB] != NULL && ck->sec[TS_POLSEC_HSDB]->length == 0)
 		return refuse(ck->code, POL_E_SECTION, ck->err, ck->errlen,
 			      "HSDB section is empty");
 	return POL_OK;
 }
 
 /*
- * ABI 1.1: the header is covered by HDRSUM (see policy-t.h). Required when
- * the image says abi_minor >= 1, checked when present in a 1.0 image.
+ * The header is covered by HDRSUM (see policy-t.h): required from ABI 1.1,
+ * so in every image of the major this reader reads (2.x).
  */
 static enum pol_err check_hdrsum(struct pol_check *ck)
 {
 	const struct ts_policy_sec *s = ck->sec[TS_POLSEC_HDRSUM];
 	uint64_t want, got;
 
-	if (s == NULL) {
-		if (ck->hdr->abi_minor >= 1)
-			return refuse(ck->code, POL_E_SECTION, ck->err, ck->errlen,
-				      "missing HDRSUM section (required from ABI 1.1, image is "
-				      "%u.%u)",
-				      ck->hdr->abi_major, ck->hdr->abi_minor);
-		return POL_OK;
-	}
+	if (s == NULL)
+		return refuse(ck->code, POL_E_SECTION, ck->err, ck->errlen,
+			      "missing HDRSUM section (required from ABI 1.1, image is %u.%u)",
+			      ck->hdr->abi_major, ck->hdr->abi_minor);
 	if (s->length != sizeof(want))
 		return refuse(ck->code, POL_E_SECTION, ck->err, ck->errlen,
 			      "HDRSUM: %" PRIu64 " bytes, want %zu", s->length, sizeof(want));
@@ -597,39 +637,65 @@ static enum pol_err check_routes(struct pol_check *ck, struct pol_image *img)
  * STREAM or VECTORED as "BLOCK": the CRC, checked by the deserialization that
  * follows, is what vouches for the mode word itself.
  */
-static enum pol_err check_hsdb(struct pol_check *ck, struct pol_image *img)
+static enum pol_err check_one_hsdb(struct pol_check *ck, struct pol_image *img, uint32_t gate)
 {
-	const struct ts_policy_sec *s = ck->sec[TS_POLSEC_HSDB];
+	const struct ts_policy_sec *s = ck->hsdb[gate];
 	const char *bytes = (const char *)ck->base + s->offset;
+	char what[32];
 	hs_error_t rc;
 
+	if (gate == TS_GATE_NONE)
+		snprintf(what, sizeof(what), "HSDB");
+	else
+		snprintf(what, sizeof(what), "HSDB_GATED(%s)", pol_gate_name(gate));
 	if (s->length < POL_HSDB_MIN_BYTES)
 		return refuse(ck->code, POL_E_HSDB, ck->err, ck->errlen,
-			      "HSDB: %" PRIu64 " bytes is too short for a Hyperscan database",
+			      "%s: %" PRIu64 " bytes is too short for a Hyperscan database", what,
 			      s->length);
 
-	rc = hs_serialized_database_info(bytes, s->length, &img->hs_info);
+	rc = hs_serialized_database_info(bytes, s->length, &img->hs_info[gate]);
 	if (rc != HS_SUCCESS) {
-		img->hs_info = NULL;
+		img->hs_info[gate] = NULL;
 		return refuse(ck->code, POL_E_HSDB, ck->err, ck->errlen,
-			      "HSDB: hs_serialized_database_info refused the database (hs error "
+			      "%s: hs_serialized_database_info refused the database (hs error "
 			      "%d%s)",
-			      rc,
+			      what, rc,
 			      rc == HS_DB_VERSION_ERROR ? ", built by another Hyperscan version"
 							: "");
 	}
-	if (strstr(img->hs_info, "Mode: BLOCK") == NULL)
+	if (strstr(img->hs_info[gate], "Mode: BLOCK") == NULL)
 		return refuse(ck->code, POL_E_HSDB, ck->err, ck->errlen,
-			      "HSDB: not a block-mode database (%s)", img->hs_info);
-	rc = hs_deserialize_database(bytes, s->length, &img->db);
+			      "%s: not a block-mode database (%s)", what, img->hs_info[gate]);
+	rc = hs_deserialize_database(bytes, s->length, &img->db[gate]);
 	if (rc != HS_SUCCESS) {
-		img->db = NULL;
+		img->db[gate] = NULL;
 		return refuse(ck->code, POL_E_HSDB, ck->err, ck->errlen,
-			      "HSDB: hs_deserialize_database refused it (hs error %d%s; %s)", rc,
+			      "%s: hs_deserialize_database refused it (hs error %d%s; %s)", what,
+			      rc,
 			      rc == HS_DB_PLATFORM_ERROR  ? ", built for a CPU this host lacks"
 			      : rc == HS_DB_VERSION_ERROR ? ", another Hyperscan version"
 							  : "",
-			      img->hs_info);
+			      img->hs_info[gate]);
+	}
+	return POL_OK;
+}
+
+/*
+ * Every rule database of the image: HSDB, then the HSDB_GATED sections in
+ * gate order. Hyperscan does not tell which ids a database reports, so
+ * whether a database holds the rules its gate claims is the builder's
+ * promise (polb_build compiles each from the rules of that gate).
+ */
+static enum pol_err check_hsdb(struct pol_check *ck, struct pol_image *img)
+{
+	for (uint32_t g = 0; g < TS_GATE_COUNT; g++) {
+		enum pol_err e;
+
+		if (ck->hsdb[g] == NULL)
+			continue;
+		e = check_one_hsdb(ck, img, g);
+		if (e != POL_OK)
+			return e;
 	}
 	return POL_OK;
 }
@@ -638,9 +704,11 @@ void pol_image_close(struct pol_image *img)
 {
 	if (img == NULL)
 		return;
-	if (img->db != NULL)
-		hs_free_database(img->db);
-	free(img->hs_info);
+	for (uint32_t g = 0; g < TS_GATE_COUNT; g++) {
+		if (img->db[g] != NULL)
+			hs_free_database(img->db[g]);
+		free(img->hs_info[g]);
+	}
 	free(img->names);
 	free(img->rules);
 	free(img->base);
@@ -762,12 +830,22 @@ const void *pol_image_bytes(const struct pol_image *img, size_t *len)
 
 const hs_database_t *pol_image_hsdb(const struct pol_image *img)
 {
-	return img->db;
+	return img->db[TS_GATE_NONE];
 }
 
 const char *pol_image_hsdb_info(const struct pol_image *img)
 {
-	return img->hs_info;
+	return img->hs_info[TS_GATE_NONE];
+}
+
+const hs_database_t *pol_image_hsdb_gate(const struct pol_image *img, uint32_t gate)
+{
+	return gate < TS_GATE_COUNT ? img->db[gate] : NULL;
+}
+
+const char *pol_image_hsdb_gate_info(const struct pol_image *img, uint32_t gate)
+{
+	return gate < TS_GATE_COUNT ? img->hs_info[gate] : NULL;
 }
 
 uint32_t pol_image_rule_count(const struct pol_image *img)

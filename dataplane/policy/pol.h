@@ -59,7 +59,7 @@ uint64_t pol_checksum(const void *buf, size_t len);
 
 /*
  * XXH3_64bits of a header with its checksum field taken as zero: the value the
- * HDRSUM section (ABI 1.1) must hold.
+ * HDRSUM section (ABI 1.1 on, every 2.x image) must hold.
  */
 uint64_t pol_hdr_checksum(const struct ts_policy_hdr *hdr);
 
@@ -80,10 +80,22 @@ const char *pol_image_name(const struct pol_image *img);
 /* The validated image bytes (64-byte aligned), e.g. to publish into shared memory. */
 const void *pol_image_bytes(const struct pol_image *img, size_t *len);
 
-/* The block-mode database, deserialized at load. Scratch is the caller's. */
+/*
+ * The block-mode database of the ungated rules (HSDB), deserialized at load;
+ * NULL when every rule of the image is gated. Scratch is the caller's.
+ */
 const hs_database_t *pol_image_hsdb(const struct pol_image *img);
-/* Hyperscan's description of it, e.g. "Version: 5.4.0 Features: AVX2 Mode: BLOCK". */
+/* Hyperscan's description of it, e.g. "Version: 5.4.0 Features: AVX2 Mode: BLOCK"; or NULL. */
 const char *pol_image_hsdb_info(const struct pol_image *img);
+/*
+ * The database of the rules with gate (enum ts_rule_gate; TS_GATE_NONE is
+ * pol_image_hsdb()), and its description; NULL when the image has none or the
+ * gate is out of range. A rule's Hyperscan id is its index in every database.
+ */
+const hs_database_t *pol_image_hsdb_gate(const struct pol_image *img, uint32_t gate);
+const char *pol_image_hsdb_gate_info(const struct pol_image *img, uint32_t gate);
+/* "none", "nonascii", "at", "digits"; NULL when out of range. */
+const char *pol_gate_name(uint32_t gate);
 
 uint32_t pol_image_rule_count(const struct pol_image *img);
 /* The rule table, pol_image_rule_count() entries, index = Hyperscan id. */

@@ -15,7 +15,7 @@
  * (policy version, name, section table) uncovered, so from ABI 1.1 the
  * HDRSUM section carries XXH3_64bits of the header as written with its
  * checksum field zero; being payload, it is covered by the checksum in turn.
- * Writers compute HDRSUM first, then the checksum. A reader refuses an image
+ * Writers compute HDRSUM first, then the checksum. Every 2.x image has one. A reader refuses an image
  * whose magic, ABI major, length, checksums, section bounds, section alignment
  * or section contents do not validate; a refused image never replaces a good
  * one.
@@ -23,6 +23,12 @@
  * ABI rules: ts_policy_hdr.abi_major changes when a reader of the old major
  * cannot read the new layout; abi_minor grows when sections or trailing fields
  * are added that old readers may ignore.
+ *
+ * ABI 2.0 (from 1.1): gated rule databases. Rules with a gate (enum
+ * ts_rule_gate) are compiled into one HSDB_GATED section per gate instead of
+ * the HSDB section. A 1.x reader would skip the unknown sections and silently
+ * never match those rules (private keys, card numbers), which is not
+ * "ignoring" safely, hence a new major: a 1.x reader refuses a 2.x image.
  */
 #ifndef TWOSPEED_POLICY_T_H
 #define TWOSPEED_POLICY_T_H
@@ -30,8 +36,8 @@
 #include <stdint.h>
 
 #define TS_POLICY_MAGIC 0x4c505354u /* "TSPL" read as a little-endian u32 */
-#define TS_POLICY_ABI_MAJOR 1
-#define TS_POLICY_ABI_MINOR 1 /* 1: HDRSUM section, required when abi_minor >= 1 */
+#define TS_POLICY_ABI_MAJOR 2 /* 2: HSDB_GATED sections (1.1 added HDRSUM) */
+#define TS_POLICY_ABI_MINOR 0
 #define TS_POLICY_ALIGN 64u /* every section offset is a multiple of this */
 #define TS_POLICY_SEC_MAX 16
 #define TS_POLICY_NAME_MAX 64
@@ -40,13 +46,36 @@
 enum ts_policy_sec_type {
 	TS_POLSEC_NONE = 0,
 	TS_POLSEC_STRINGS = 1, /* NUL-terminated strings, referenced by offset */
-	TS_POLSEC_HSDB = 2,    /* hs_serialize_database() output, block mode */
+	TS_POLSEC_HSDB = 2,    /* hs_serialize_database() output, block mode: the ungated rules */
 	TS_POLSEC_RULES = 3,   /* struct ts_policy_rule[n], index = hyperscan id */
 	TS_POLSEC_SCORER = 4,  /* struct ts_policy_scorer + arrays */
 	TS_POLSEC_ROUTES = 5,  /* struct ts_policy_route[TS_ROUTE_COUNT] */
 	TS_POLSEC_TENANTS = 6, /* reserved: tenant key hashes */
 	TS_POLSEC_HDRSUM = 7,  /* ABI 1.1: uint64_t XXH3_64bits of the header, checksum = 0 */
+	TS_POLSEC_HSDB_GATED = 8, /* ABI 2.0: like HSDB, the rules of one gate; count = the
+				   * enum ts_rule_gate (never NONE), at most one per gate */
 };
+
+/*
+ * Rule gates. A gated rule is scanned only when its gate holds for the text
+ * (the classifier reads the gates off the byte statistics it computes
+ * anyway); the rule's author asserts the rule cannot match otherwise, and the
+ * rule linter checks that on its corpus. Rules whose pattern has no literal
+ * for Hyperscan's literal matcher (digit-led PII formats) cost scan time on
+ * every text; behind a gate they cost it only on texts that can hold a match.
+ * An image holds the ungated rules in HSDB and each gate's rules in one
+ * HSDB_GATED section; the Hyperscan id of a rule is its RULES index in every
+ * database. The HSDB section may be absent when every rule is gated.
+ */
+enum ts_rule_gate {
+	TS_GATE_NONE = 0,     /* always scanned */
+	TS_GATE_NONASCII = 1, /* the text has a byte >= 0x80 */
+	TS_GATE_AT = 2,       /* the text has an '@' */
+	TS_GATE_DIGITS = 3,   /* the text has a run of >= TS_GATE_DIGIT_RUN ASCII digits */
+	TS_GATE_COUNT = 4,
+};
+
+#define TS_GATE_DIGIT_RUN 4 /* bytes: '0'..'9' in a row that open TS_GATE_DIGITS */
 
 struct ts_policy_sec {
 	uint32_t type;   /* enum ts_policy_sec_type */

@@ -48,7 +48,7 @@ static void usage(FILE *out)
 		"      set (reproducible builds), else now. OUT is replaced atomically.\n"
 		"  %s inspect IMAGE\n"
 		"      Validate and describe an image: header, checksum, sections, rule\n"
-		"      counts per category and action, scorer, routes.\n"
+		"      databases by gate, rule counts per category and action, scorer, routes.\n"
 		"  %s verify IMAGE\n"
 		"      Exit 0 when the image is valid, 1 with the reason otherwise.\n"
 		"  %s lint --rules PATH... [--corpus PATH] [--platform P] [--static]\n"
@@ -182,8 +182,9 @@ static int cmd_compile(int argc, char **argv)
 	struct rules_set *set = NULL;
 	hs_platform_info_t plat;
 	enum rules_target target = RULES_TARGET_AUTO;
-	hs_database_t *db = NULL;
+	hs_database_t *dbs[TS_GATE_COUNT] = {NULL};
 	struct polb_input in;
+	uint32_t n_gated = 0;
 	uint64_t version, created;
 	const char *sde;
 	void *image = NULL;
@@ -232,13 +233,16 @@ static int cmd_compile(int argc, char **argv)
 			rules_target_name(target));
 		goto free_set;
 	}
-	if (rules_compile(set, &plat, &db, err, sizeof(err)) < 0) {
+	/* one database per gate in use, plus the ungated one (policy-t.h) */
+	if (rules_compile_gated(set, &plat, dbs, err, sizeof(err)) < 0) {
 		fprintf(stderr, "%s: %s\n", prog, err);
 		goto free_set;
 	}
+	for (uint32_t i = 0; i < set->n; i++)
+		n_gated += set->rules[i].gate != TS_GATE_NONE;
 	in = (struct polb_input){
 		.rules = set,
-		.db = db,
+		.dbs = {dbs[0], dbs[1], dbs[2], dbs[3]},
 		.scorer = sc,
 		.routes = &rt,
 		.policy_version = version,
@@ -253,13 +257,14 @@ static int cmd_compile(int argc, char **argv)
 		fprintf(stderr, "%s: %s\n", prog, err);
 		goto free_image;
 	}
-	printf("%s: %u rules, %u features, version %" PRIu64 ", %zu bytes, target %s\n", o.out,
-	       set->n, sc->n_features, version, len, rules_target_name(target));
+	printf("%s: %u rules (%u gated), %u features, version %" PRIu64 ", %zu bytes, target %s\n",
+	       o.out, set->n, n_gated, sc->n_features, version, len, rules_target_name(target));
 	rc = EXIT_OK;
 free_image:
 	free(image);
 free_db:
-	hs_free_database(db);
+	for (uint32_t g = 0; g < TS_GATE_COUNT; g++)
+		hs_free_database(dbs[g]);
 free_set:
 	rules_set_free(set);
 free_sc:
@@ -269,8 +274,8 @@ free_sc:
 
 static const char *sec_name(uint32_t type)
 {
-	static const char *const names[] = {"NONE",   "STRINGS", "HSDB",    "RULES",
-					    "SCORER", "ROUTES",	 "TENANTS", "HDRSUM"};
+	static const char *const names[] = {"NONE",   "STRINGS", "HSDB",    "RULES",     "SCORER",
+					    "ROUTES", "TENANTS", "HDRSUM", "HSDB_GATED"};
 
 	return type < sizeof(names) / sizeof(names[0]) ? names[type] : "unknown";
 }
@@ -320,15 +325,25 @@ static int cmd_inspect(int argc, char **argv)
 	printf("abi        %u.%u\n", h->abi_major, h->abi_minor);
 	printf("length     %" PRIu64 " bytes\n", h->length);
 	printf("checksum   0x%016" PRIx64 " (xxh3-64 of the payload, ok)\n", h->checksum);
-	printf("header sum 0x%016" PRIx64 " (xxh3-64 of the header, %s)\n", pol_hdr_checksum(h),
-	       h->abi_minor >= 1 ? "ok" : "not in a 1.0 image");
+	printf("header sum 0x%016" PRIx64 " (xxh3-64 of the header, ok)\n", pol_hdr_checksum(h));
 	printf("created    %" PRIu64 " (%s)\n", h->created_unix, when);
 	printf("sections   %u\n", h->n_sec);
-	for (uint32_t i = 0; i < h->n_sec; i++)
-		printf("  %-8s offset %8" PRIu64 "  length %8" PRIu64 "  count %u\n",
+	for (uint32_t i = 0; i < h->n_sec; i++) {
+		printf("  %-10s offset %8" PRIu64 "  length %8" PRIu64 "  count %u",
 		       sec_name(h->sec[i].type), h->sec[i].offset, h->sec[i].length,
 		       h->sec[i].count);
-	printf("hyperscan  %s\n", pol_image_hsdb_info(img));
+		if (h->sec[i].type == TS_POLSEC_HSDB_GATED)
+			printf(" (gate %s)", pol_gate_name(h->sec[i].count));
+		printf("\n");
+	}
+	/* the databases by gate: which texts each one is scanned on */
+	for (uint32_t g = 0; g < TS_GATE_COUNT; g++) {
+		const char *info = pol_image_hsdb_gate_info(img, g);
+
+		if (info == NULL)
+			continue;
+		printf("hyperscan  %-8s %s\n", g == TS_GATE_NONE ? "ungated" : pol_gate_name(g), info);
+	}
 
 	rules = pol_image_rules(img);
 	for (uint32_t i = 0; i < pol_image_rule_count(img); i++) {

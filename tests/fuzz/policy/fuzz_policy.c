@@ -4,7 +4,8 @@
  * loaded twice: as given (framing and checksum refusals), then with the
  * header's length set to the input size and the checksum recomputed, so the
  * fuzzer reaches the section, string, enum, scorer, route and Hyperscan
- * checks behind the checksum. An accepted image is walked through every
+ * checks behind the checksum (seeds: an ungated image, one with a database
+ * per gate, and one whose two gated sections claim the same gate). An accepted image is walked through every
  * accessor so an unchecked offset would fault under ASan.
  */
 #include <stddef.h>
@@ -31,6 +32,12 @@ static size_t walk(const struct pol_image *img)
 		sum += strlen(pol_image_route(img, i)->model) +
 		       strlen(pol_image_route(img, i)->upstream);
 	sum += (size_t)pol_image_check_features(img, names, 2, err, sizeof(err));
+	/* every rule database, gated ones included (ABI 2.0), and its description */
+	for (uint32_t g = 0; g <= TS_GATE_COUNT; g++) {
+		const char *info = pol_image_hsdb_gate_info(img, g);
+
+		sum += (pol_image_hsdb_gate(img, g) != NULL) + (info != NULL ? strlen(info) : 0);
+	}
 	return sum + (pol_image_hsdb(img) != NULL);
 }
 

@@ -14,7 +14,8 @@ int main(void)
 		return 1;
 	suite = CU_add_suite("policy", NULL, NULL);
 	if (suite == NULL || policy_image_register(suite) != 0 ||
-	    policy_text_register(suite) != 0 || policy_nomem_register(suite) != 0) {
+	    policy_text_register(suite) != 0 || policy_nomem_register(suite) != 0 ||
+	    policy_gates_register(suite) != 0) {
 		fprintf(stderr, "cannot register tests: %s\n", CU_get_error_msg());
 		CU_cleanup_registry();
 		return 1;

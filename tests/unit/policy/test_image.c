@@ -49,7 +49,7 @@ static int build(const char *rules, const char *scorer, void **image, size_t *le
 	struct rules_set *set = rules_set_new();
 	struct polb_scorer *sc = malloc(sizeof(*sc));
 	struct polb_routes rt;
-	hs_database_t *db = NULL;
+	hs_database_t *db[TS_GATE_COUNT] = {NULL};
 	struct polb_input in;
 	int rc = -ENOMEM;
 
@@ -57,14 +57,14 @@ static int build(const char *rules, const char *scorer, void **image, size_t *le
 		goto out;
 	rc = rules_parse_buf(set, "test.rules", rules, strlen(rules), err, errlen);
 	if (rc == 0)
-		rc = rules_compile(set, NULL, &db, err, errlen);
+		rc = rules_compile_gated(set, NULL, db, err, errlen);
 	if (rc == 0)
 		rc = polb_scorer_parse("test.scorer", scorer, strlen(scorer), sc, err, errlen);
 	if (rc < 0)
 		goto out;
 	polb_routes_default(&rt);
 	in = (struct polb_input){.rules = set,
-				 .db = db,
+				 .dbs = {db[0], db[1], db[2], db[3]},
 				 .scorer = sc,
 				 .routes = &rt,
 				 .policy_version = 42,
@@ -72,7 +72,8 @@ static int build(const char *rules, const char *scorer, void **image, size_t *le
 				 .created_unix = 1700000000};
 	rc = polb_build(&in, image, len, err, errlen);
 out:
-	hs_free_database(db);
+	for (uint32_t g = 0; g < TS_GATE_COUNT; g++)
+		hs_free_database(db[g]);
 	rules_set_free(set);
 	free(sc);
 	return rc;
@@ -386,13 +387,28 @@ static void test_magic_and_abi(void)
 	expect_refused(c, 3, POL_E_TRUNCATED);
 	free(c);
 
-	/* ABI major 2 with a valid checksum: the ABI check itself refuses. */
+	/* ABI major 3 with a valid checksum: the ABI check itself refuses. */
 	c = copy_ref(&len);
-	hdr_of(c)->abi_major = 2;
+	CU_ASSERT_EQUAL(hdr_of(c)->abi_major, 2);
+	hdr_of(c)->abi_major = 3;
 	CU_ASSERT_EQUAL(pol_reseal(c, len), 0);
 	CU_ASSERT_PTR_NULL(pol_image_load(c, len, &code, err, sizeof(err)));
 	CU_ASSERT_EQUAL(code, POL_E_ABI);
-	CU_ASSERT_PTR_NOT_NULL(strstr(err, "ABI major 2"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "ABI major 3"));
+	free(c);
+
+	/*
+	 * A 1.x image is refused too: a 1.x writer knows no gates, but this
+	 * reader reads only the 2.x layout rules (HSDB may be absent, HDRSUM is
+	 * always required), and refusing is what lets a 1.x reader refuse 2.x.
+	 */
+	c = copy_ref(&len);
+	hdr_of(c)->abi_major = 1;
+	hdr_of(c)->abi_minor = 1;
+	CU_ASSERT_EQUAL(pol_reseal(c, len), 0);
+	CU_ASSERT_PTR_NULL(pol_image_load(c, len, &code, err, sizeof(err)));
+	CU_ASSERT_EQUAL(code, POL_E_ABI);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "ABI major 1"));
 	free(c);
 
 	/* A newer minor is readable (unknown additions are skipped) once sealed. */
@@ -438,7 +454,10 @@ static void test_header_sum(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "header checksum mismatch"));
 	hdr_of(c)->policy_version--;
 
-	/* a 1.1 image without HDRSUM is refused; sealed with the header sum, it loads */
+	/*
+	 * An image without HDRSUM is refused, whatever its minor: every 2.x
+	 * image has one (the 1.0 exemption ended with the 1.x major).
+	 */
 	{
 		struct ts_policy_hdr *h = hdr_of(c);
 		struct ts_policy_sec *hs = sec_of(c, TS_POLSEC_HDRSUM);
@@ -448,12 +467,8 @@ static void test_header_sum(void)
 		memset(&h->sec[last], 0, sizeof(h->sec[last]));
 		h->n_sec--;
 		expect_refused_why(c, len, POL_E_SECTION, "missing HDRSUM");
-		/* the same image as ABI 1.0, which had no HDRSUM, is still read */
 		h->abi_minor = 0;
-		CU_ASSERT_EQUAL(pol_reseal(c, len), 0);
-		code = POL_E_COUNT;
-		pol_image_close(pol_image_load(c, len, &code, err, sizeof(err)));
-		CU_ASSERT_EQUAL(code, POL_OK);
+		expect_refused_why(c, len, POL_E_SECTION, "missing HDRSUM");
 	}
 	free(c);
 
@@ -811,7 +826,7 @@ static void test_hsdb_stream_mode(void)
 		polb_scorer_parse("s", scorer_text, strlen(scorer_text), sc, err, sizeof(err)), 0);
 	polb_routes_default(&rt);
 	in = (struct polb_input){.rules = set,
-				 .db = db,
+				 .dbs = {db},
 				 .scorer = sc,
 				 .routes = &rt,
 				 .policy_version = 1,

@@ -62,13 +62,13 @@ static long disarm(void)
 }
 
 static const char rules_text[] = "a.one code score 1 /abc/\n"
-				 "b.two greeting force_local 1 /hello/i\n";
+				 "b.two greeting force_local 1 gate=at /hello@/i\n";
 static const char scorer_text[] = "twospeed-scorer 1\nkind logistic\nthreshold 0.5\nbias 0\n"
 				  "feature x 0 1 1\nfeature y 1 2 3\n";
 
 struct inputs {
 	struct rules_set *set;
-	hs_database_t *db;
+	hs_database_t *db[TS_GATE_COUNT]; /* rules_compile_gated(): b.two has gate=at */
 	struct polb_scorer sc;
 	struct polb_routes rt;
 };
@@ -82,7 +82,7 @@ static void inputs_make(struct inputs *in)
 	CU_ASSERT_EQUAL_FATAL(rules_parse_buf(in->set, "n.rules", rules_text, strlen(rules_text),
 					      err, sizeof(err)),
 			      0);
-	CU_ASSERT_EQUAL_FATAL(rules_compile(in->set, NULL, &in->db, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL_FATAL(rules_compile_gated(in->set, NULL, in->db, err, sizeof(err)), 0);
 	CU_ASSERT_EQUAL_FATAL(polb_scorer_parse("n.scorer", scorer_text, strlen(scorer_text),
 						&in->sc, err, sizeof(err)),
 			      0);
@@ -91,7 +91,8 @@ static void inputs_make(struct inputs *in)
 
 static void inputs_free(struct inputs *in)
 {
-	hs_free_database(in->db);
+	for (uint32_t g = 0; g < TS_GATE_COUNT; g++)
+		hs_free_database(in->db[g]);
 	rules_set_free(in->set);
 }
 
@@ -106,7 +107,7 @@ static void test_nomem_build_and_load(void)
 
 	inputs_make(&in);
 	bi = (struct polb_input){.rules = in.set,
-				 .db = in.db,
+				 .dbs = {in.db[0], in.db[1], in.db[2], in.db[3]},
 				 .scorer = &in.sc,
 				 .routes = &in.rt,
 				 .policy_version = 5,

@@ -8,5 +8,6 @@
 int policy_image_register(CU_pSuite suite);
 int policy_text_register(CU_pSuite suite);
 int policy_nomem_register(CU_pSuite suite);
+int policy_gates_register(CU_pSuite suite);
 
 #endif /* TEST_POLICY_TESTS_H */

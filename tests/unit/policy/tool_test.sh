@@ -69,7 +69,29 @@ expect_text "usd/Mtok in 3.0000 out 10.0000" "$tmp/inspect" "inspect: price from
 expect_text "code_hits" "$tmp/inspect" "inspect: scorer features"
 expect_text "xxh3-64 of the payload, ok" "$tmp/inspect" "inspect: checksum"
 expect_text "xxh3-64 of the header, ok" "$tmp/inspect" "inspect: header sum"
-expect_text "abi        1.1" "$tmp/inspect" "inspect: ABI"
+expect_text "abi        2.0" "$tmp/inspect" "inspect: ABI"
+expect_text "hyperscan  ungated" "$tmp/inspect" "inspect: the ungated database"
+
+# gated rules: one HSDB_GATED section per gate, shown by inspect
+cat >"$tmp/g.rules" <<'R'
+code.fence code score 1 /```/
+pii.email pii score 2 gate=at /@[a-z]{1,30}\.[a-z]{2,6}/
+pii.ssn pii score 3 gate=digits /[0-9]{3}-[0-9]{2}-[0-9]{4}/
+script.cyr script score 1 gate=nonascii /(?:о|е)/8H
+R
+expect 0 "compile gated rules" -- "$tool" compile --rules "$tmp/g.rules" --scorer "$tmp/t.scorer" \
+	--version 3 -o "$tmp/g.tspol"
+expect_text "4 rules (3 gated)" "$tmp/out" "compile counts gated rules"
+expect 0 "inspect gated" -- "$tool" inspect "$tmp/g.tspol"
+expect_text "HSDB_GATED .*count 1 (gate nonascii)" "$tmp/out" "inspect: nonascii section"
+expect_text "HSDB_GATED .*count 2 (gate at)" "$tmp/out" "inspect: at section"
+expect_text "HSDB_GATED .*count 3 (gate digits)" "$tmp/out" "inspect: digits section"
+expect_text "hyperscan  digits" "$tmp/out" "inspect: the digits database"
+expect_text "sections   9" "$tmp/out" "inspect: 5 + 4 sections"
+printf 'x.y code score 1 gate=dollar /a/\n' >"$tmp/badgate.rules"
+expect 1 "compile with an unknown gate" -- "$tool" compile --rules "$tmp/badgate.rules" \
+	--scorer "$tmp/t.scorer" --version 1 -o "$tmp/x.tspol"
+expect_text "badgate.rules:1: unknown gate" "$tmp/err" "unknown gate is file:line"
 
 # the whole shipped rule set compiles too
 expect 0 "compile the shipped rules" -- "$tool" compile --rules "$src/conf/rules" \
@@ -122,6 +144,11 @@ expect_text "exit status: 0 ok, 1 refused" "$tmp/out" "help documents exit codes
 # lint, shape checks only (timing belongs to the benchmark, not a unit test)
 expect 0 "lint --static" -- "$tool" lint --rules "$tmp/t.rules" --static
 expect_text "code.fence" "$tmp/out" "lint lists the rules"
+printf 'x.y pii score 1 gate=digits /[0-9]{2}-[0-9]{2}/\n' >"$tmp/weakgate.rules"
+expect 1 "lint --static flags a gate the pattern does not show" -- "$tool" lint \
+	--rules "$tmp/weakgate.rules" --static
+expect_text "gate=digits but the pattern shows no run of 4+ digits" "$tmp/out" \
+	"lint names the gate finding"
 
 echo "$fails failure(s)"
 [ "$fails" -eq 0 ]

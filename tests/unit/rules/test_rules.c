@@ -754,6 +754,155 @@ static void test_lint(void)
 	rules_set_free(set);
 }
 
+/* gate=NAME: parsed like verify=, one per rule, names checked. */
+static void test_gate_parse(void)
+{
+	const char *text = "a.at pii score 1 gate=at /@[a-z]{2}/\n"
+			   "a.dig pii score 1 verify=luhn gate=digits /[0-9]{4}(?:[ -]?[0-9]){9,15}/\n"
+			   "a.na script score 1 gate=nonascii /\xc3\xa9/8\n"
+			   "a.none code score 1 /x/\n";
+	struct rules_set *set = rules_set_new();
+	char err[256] = "";
+	int rc;
+
+	CU_ASSERT_EQUAL_FATAL(parse_text(set, text, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(set->rules[0].gate, TS_GATE_AT);
+	CU_ASSERT_EQUAL(set->rules[1].gate, TS_GATE_DIGITS);
+	CU_ASSERT_EQUAL(set->rules[1].verify, TS_VERIFY_LUHN);
+	CU_ASSERT_EQUAL(set->rules[2].gate, TS_GATE_NONASCII);
+	CU_ASSERT_EQUAL(set->rules[3].gate, TS_GATE_NONE);
+	rules_set_free(set);
+	CU_ASSERT_STRING_EQUAL(parse_err("a.b code score 1 gate=dollar /x/\n", &rc),
+			       "t.rules:1: unknown gate 'dollar' (nonascii, at, digits)");
+	CU_ASSERT_EQUAL(rc, -EINVAL);
+	CU_ASSERT_STRING_EQUAL(parse_err("a.b code score 1 gate=none /x/\n", &rc),
+			       "t.rules:1: unknown gate 'none' (nonascii, at, digits)");
+	CU_ASSERT_STRING_EQUAL(parse_err("a.b code score 1 gate=at gate=at /@/\n", &rc),
+			       "t.rules:1: duplicate option 'gate'");
+	CU_ASSERT_STRING_EQUAL(rules_gate_name(TS_GATE_AT), "at");
+	CU_ASSERT_PTR_NULL(rules_gate_name(TS_GATE_COUNT));
+}
+
+static void test_gate_holds(void)
+{
+	CU_ASSERT_TRUE(rules_gate_holds(TS_GATE_NONE, "", 0));
+	CU_ASSERT_TRUE(rules_gate_holds(TS_GATE_AT, "a@b", 3));
+	CU_ASSERT_FALSE(rules_gate_holds(TS_GATE_AT, "a@b", 1));
+	CU_ASSERT_TRUE(rules_gate_holds(TS_GATE_NONASCII, "caf\xc3\xa9", 5));
+	CU_ASSERT_FALSE(rules_gate_holds(TS_GATE_NONASCII, "cafe", 4));
+	CU_ASSERT_TRUE(rules_gate_holds(TS_GATE_DIGITS, "in 2024.", 8));
+	CU_ASSERT_FALSE(rules_gate_holds(TS_GATE_DIGITS, "12 345 67-89", 12));
+	CU_ASSERT_FALSE(rules_gate_holds(TS_GATE_DIGITS, "2024", 3));
+	CU_ASSERT_FALSE(rules_gate_holds(TS_GATE_COUNT, "@", 1));
+}
+
+/* One database per gate in use, ids stay the rule indexes. */
+static void test_compile_gated(void)
+{
+	const char *text = "r.plain code score 1 /plain/\n"
+			   "r.mail pii score 1 gate=at /@[a-z]+\\.io/\n"
+			   "r.plain2 math score 1 /other/\n"
+			   "r.num pii score 1 gate=digits /[0-9]{4}/\n";
+	const char *data = "plain x@y.io 2024 other";
+	struct rules_set *set = rules_set_new();
+	hs_database_t *dbs[TS_GATE_COUNT] = {NULL};
+	hs_scratch_t *scratch = NULL;
+	char err[256] = "";
+	static const unsigned want[TS_GATE_COUNT][2] = {
+		[TS_GATE_NONE] = {0, 2}, [TS_GATE_AT] = {1, 1}, [TS_GATE_DIGITS] = {3, 3}};
+
+	CU_ASSERT_EQUAL_FATAL(parse_text(set, text, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL_FATAL(rules_compile_gated(set, NULL, dbs, err, sizeof(err)), 0);
+	CU_ASSERT_PTR_NULL(dbs[TS_GATE_NONASCII]);
+	for (uint32_t g = 0; g < TS_GATE_COUNT; g++) {
+		struct hits h = {0};
+
+		if (g == TS_GATE_NONASCII)
+			continue;
+		CU_ASSERT_PTR_NOT_NULL_FATAL(dbs[g]);
+		CU_ASSERT_EQUAL_FATAL(hs_alloc_scratch(dbs[g], &scratch), HS_SUCCESS);
+		CU_ASSERT_EQUAL(hs_scan(dbs[g], data, (unsigned)strlen(data), 0, scratch, on_hit,
+					&h),
+				HS_SUCCESS);
+		CU_ASSERT_EQUAL_FATAL(h.n, want[g][0] == want[g][1] ? 1 : 2);
+		CU_ASSERT_EQUAL(h.ids[0], want[g][0]);
+		CU_ASSERT_EQUAL(h.ids[h.n - 1], want[g][1]);
+		hs_free_database(dbs[g]);
+	}
+	hs_free_scratch(scratch);
+	/* a pattern Hyperscan refuses in a gated group: file:line, nothing returned */
+	set->rules[1].pattern[0] = '(';
+	dbs[TS_GATE_AT] = NULL;
+	CU_ASSERT_EQUAL(rules_compile_gated(set, NULL, dbs, err, sizeof(err)), -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "t.rules:2: hyperscan:"));
+	CU_ASSERT_PTR_NULL(dbs[TS_GATE_AT]);
+	rules_set_free(set);
+}
+
+/* The linter: static gate evidence, and the corpus check of the gate promise. */
+static void test_lint_gates(void)
+{
+	/* g.ok keeps its promise; g.broken (gate=at without '@') matches the corpus' code */
+	const char *text = "g.ok pii score 1 gate=at /@[A-Za-z0-9-]{1,30}\\.[A-Za-z]{2,6}/\n"
+			   "g.broken code score 1 gate=at /def /\n"
+			   "g.digits pii score 1 gate=digits /[0-9]{2}-[0-9]{2}/\n"
+			   "g.na script score 1 gate=nonascii /\\x{0416}/8\n";
+	struct rules_set *set = rules_set_new();
+	struct rules_lint_opts opts = {.reps = 3, .max_ns_per_kb = 1e9, .max_share = 1.0};
+	char corpus[1024];
+	char err[256] = "";
+	char line[512];
+	char *out = NULL;
+	size_t outlen = 0;
+	FILE *f;
+	int rc;
+
+	snprintf(corpus, sizeof(corpus), "%s/tests/data/lint-corpus", src_root);
+	CU_ASSERT_EQUAL_FATAL(parse_text(set, text, err, sizeof(err)), 0);
+	/* static: the digits gate has no 4-digit run in its pattern, the others show theirs */
+	CU_ASSERT_FALSE(rules_shape_bad(&set->rules[0], line, sizeof(line)));
+	CU_ASSERT_TRUE(rules_shape_bad(&set->rules[1], line, sizeof(line)));
+	CU_ASSERT_PTR_NOT_NULL(strstr(line, "gate=at but the pattern shows no '@'"));
+	CU_ASSERT_TRUE(rules_shape_bad(&set->rules[2], line, sizeof(line)));
+	CU_ASSERT_PTR_NOT_NULL(strstr(line, "gate=digits"));
+	CU_ASSERT_FALSE(rules_shape_bad(&set->rules[3], line, sizeof(line)));
+
+	f = open_memstream(&out, &outlen);
+	CU_ASSERT_FATAL(f != NULL);
+	rc = rules_lint(set, corpus, &opts, f);
+	fclose(f);
+	/* g.broken and g.digits: a shape flag and a corpus error each (dates like 12-34) */
+	CU_ASSERT_EQUAL(rc, 4);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "t.rules:2: g.broken: error: gate=at but it matches"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "t.rules:3: g.digits: error: gate=digits but it matches"));
+	CU_ASSERT_PTR_NULL(strstr(out, "g.ok: error"));
+	CU_ASSERT_PTR_NULL(strstr(out, "g.na: error"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "# gated rules: 4 nonascii=1 at=2 digits=1\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "# gated set cost: "));
+	free(out);
+	rules_set_free(set);
+
+	/*
+	 * A rule that matches only where its gate is on in the corpus texts is
+	 * still caught by the gate-off copy: "x@" needs no '@'-free text, but
+	 * "[0-9]{3}" behind digits matches the copy (digit runs cut to three).
+	 */
+	set = rules_set_new();
+	CU_ASSERT_EQUAL_FATAL(
+		parse_text(set, "g.three pii score 1 gate=digits /[0-9]{3}[0-9]?[0-9]{0,2}/\n", err,
+			   sizeof(err)),
+		0);
+	out = NULL;
+	f = open_memstream(&out, &outlen);
+	CU_ASSERT_FATAL(f != NULL);
+	rc = rules_lint(set, corpus, &opts, f);
+	fclose(f);
+	CU_ASSERT(rc >= 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "g.three: error: gate=digits but it matches"));
+	free(out);
+	rules_set_free(set);
+}
+
 int main(int argc, char **argv)
 {
 	CU_pSuite s;
@@ -777,7 +926,11 @@ int main(int argc, char **argv)
 	    CU_add_test(s, "shipped set matches", test_shipped_matches) == NULL ||
 	    CU_add_test(s, "shipped set free", test_shipped_free) == NULL ||
 	    CU_add_test(s, "shape checks", test_shape) == NULL ||
-	    CU_add_test(s, "lint", test_lint) == NULL) {
+	    CU_add_test(s, "lint", test_lint) == NULL ||
+	    CU_add_test(s, "gate parse", test_gate_parse) == NULL ||
+	    CU_add_test(s, "gate holds", test_gate_holds) == NULL ||
+	    CU_add_test(s, "compile gated", test_compile_gated) == NULL ||
+	    CU_add_test(s, "lint gates", test_lint_gates) == NULL) {
 		CU_cleanup_registry();
 		return 2;
 	}
