@@ -94,6 +94,9 @@ struct cls_text_stats {
 	uint64_t wbytes;   /* bytes > 0x20 (inside words) */
 	uint64_t words;    /* maximal runs of bytes > 0x20 */
 	uint32_t longest;  /* longest such run, bytes, capped at CLS_LONGEST_WORD_CAP */
+	/* what the rule gates need (enum ts_rule_gate; cls_gates()) */
+	uint64_t at;         /* '@' */
+	uint32_t digit_run4; /* 1 when some run of '0'..'9' is >= TS_GATE_DIGIT_RUN bytes, else 0 */
 };
 
 /* Message roles as the feature extractor groups them. */
@@ -164,7 +167,11 @@ struct hs_database;
 
 /* The classifier's immutable view of one policy. */
 struct cls_policy {
-	const struct hs_database *db; /* block mode; borrowed (image) or owned */
+	const struct hs_database *db; /* block mode, the ungated rules; borrowed (image) or
+				       * owned; NULL when there are none */
+	/* By enum ts_rule_gate ([TS_GATE_NONE] unused, NULL): each gate's rules, scanned
+	 * only on texts where the gate holds; owned or borrowed like db. */
+	const struct hs_database *gated[TS_GATE_COUNT];
 	struct cls_rule *rules;       /* n_rules entries, owned */
 	uint32_t n_rules;
 	struct cls_scorer scorer;
@@ -172,7 +179,7 @@ struct cls_policy {
 	struct cls_route routes[TS_ROUTE_COUNT];
 	uint64_t version;             /* policy version recorded in decisions */
 	char name[TS_POLICY_NAME_MAX];
-	bool owns_db;                 /* free db with the policy */
+	bool owns_db;                 /* free db and gated[] with the policy */
 };
 
 /* Per-rule hit bookkeeping of one scan; reset after each request. */

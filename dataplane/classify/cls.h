@@ -55,6 +55,17 @@ struct cls_policy *cls_policy_from_parts(const struct hs_database *db, bool own_
 					 const struct cls_scorer *sc, uint64_t version,
 					 char *err, size_t errlen);
 
+/*
+ * cls_policy_from_parts() with the rules split by gate: dbs[TS_GATE_NONE] the
+ * ungated database, dbs[g] the rules of gate g (enum ts_rule_gate), each rule
+ * under its index as Hyperscan id; any entry may be NULL. All are freed with
+ * the policy (or on failure) when own_db.
+ */
+struct cls_policy *cls_policy_from_parts_gated(const struct hs_database *const dbs[TS_GATE_COUNT],
+					       bool own_db, const struct cls_rule *rules,
+					       uint32_t n_rules, const struct cls_scorer *sc,
+					       uint64_t version, char *err, size_t errlen);
+
 void cls_policy_free(struct cls_policy *pol);
 
 /*
@@ -95,12 +106,32 @@ void cls_text_stats_avx2(const uint8_t *p, size_t n, struct cls_text_stats *st);
 void cls_text_stats_avx512(const uint8_t *p, size_t n, struct cls_text_stats *st);
 #endif
 
+/* Every gate bit: scan every database (callers without statistics). */
+#define CLS_GATES_ALL ((1u << TS_GATE_COUNT) - 1u)
+
+/*
+ * The gates that hold for a text with statistics st: bit g set for enum
+ * ts_rule_gate g; bit TS_GATE_NONE always (the ungated database).
+ */
+static inline uint32_t cls_gates(const struct cls_text_stats *st)
+{
+	return (1u << TS_GATE_NONE) | ((uint32_t)(st->nonascii != 0) << TS_GATE_NONASCII) |
+	       ((uint32_t)(st->at != 0) << TS_GATE_AT) |
+	       ((uint32_t)(st->digit_run4 != 0) << TS_GATE_DIGITS);
+}
+
 /* Card number verifier for a match ending at text[end - 1] (see cls_scan_fp.c). */
 bool cls_luhn_at(const uint8_t *text, size_t end);
 
 /* Reset the scan bookkeeping of ctx for one request under pol. */
 void cls_scan_begin(struct cls_ctx *ctx, const struct cls_policy *pol);
-/* Scan one text; results accumulate in ctx->res. 0, -E2BIG, -EINVAL or -EIO. */
+/*
+ * Scan one text with the ungated database and the gated databases whose bit
+ * is set in gates (cls_gates() of the text's statistics); results accumulate
+ * in ctx->res. 0, -E2BIG, -EINVAL or -EIO.
+ */
+int cls_scan_text_gated(struct cls_ctx *ctx, const uint8_t *text, size_t len, uint32_t gates);
+/* cls_scan_text_gated() with every database (CLS_GATES_ALL). */
 int cls_scan_text(struct cls_ctx *ctx, const uint8_t *text, size_t len);
 
 /*
@@ -151,6 +182,16 @@ void cls_features_view(const struct rv_view *v, const struct cls_scan_result *sc
 
 /*
  * Write a decision as one JSON object into buf (NUL-terminated):
+/*
+ * The two halves of cls_features_view(), so that one statistics pass serves
+ * both the gates of the scan and the features: cls_view_stats() computes the
+ * byte statistics of the view's whole text block (v->text, separators
+ * included: what the scan sees); cls_features_view_stats() finishes the
+ * features from them.
+ */
+void cls_view_stats(const struct rv_view *v, struct cls_text_stats *st);
+void cls_features_view_stats(const struct rv_view *v, const struct cls_text_stats *st,
+			     const struct cls_scan_result *scan, float x[CLS_NFEAT]);
  *   {"route":..,"reason":..,"p_frontier":..,"threshold":..,"policy_version":..,
  *    "forced_by":..,"rules_hit":[{"id":..,"category":..,"action":..,"count":..}],
  *    "rules_hit_total":..,"top":[{"feature":..,"value":..,"contribution":..}]}

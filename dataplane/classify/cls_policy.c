@@ -72,10 +72,28 @@ static int check_rule(const struct cls_rule *r, uint32_t i, char *err, size_t er
 	return 0;
 }
 
+static void free_dbs(const struct hs_database *const dbs[TS_GATE_COUNT])
+{
+	for (uint32_t g = 0; g < TS_GATE_COUNT; g++)
+		if (dbs[g])
+			hs_free_database((hs_database_t *)(uintptr_t)dbs[g]);
+}
+
 struct cls_policy *cls_policy_from_parts(const struct hs_database *db, bool own_db,
 					 const struct cls_rule *rules, uint32_t n_rules,
 					 const struct cls_scorer *sc, uint64_t version,
 					 char *err, size_t errlen)
+{
+	const struct hs_database *dbs[TS_GATE_COUNT] = { db };
+
+	return cls_policy_from_parts_gated(dbs, own_db, rules, n_rules, sc, version, err,
+					   errlen);
+}
+
+struct cls_policy *cls_policy_from_parts_gated(const struct hs_database *const dbs[TS_GATE_COUNT],
+					       bool own_db, const struct cls_rule *rules,
+					       uint32_t n_rules, const struct cls_scorer *sc,
+					       uint64_t version, char *err, size_t errlen)
 {
 	struct cls_policy *pol;
 
@@ -102,7 +120,9 @@ struct cls_policy *cls_policy_from_parts(const struct hs_database *db, bool own_
 		memcpy(pol->rules, rules, n_rules * sizeof(*rules));
 	}
 	pol->n_rules = n_rules;
-	pol->db = db;
+	pol->db = dbs[TS_GATE_NONE];
+	for (uint32_t g = 1; g < TS_GATE_COUNT; g++)
+		pol->gated[g] = dbs[g];
 	pol->owns_db = own_db;
 	pol->version = version;
 	if (sc) {
@@ -117,8 +137,8 @@ struct cls_policy *cls_policy_from_parts(const struct hs_database *db, bool own_
 fail_pol:
 	free(pol);
 fail_db:
-	if (own_db && db)
-		hs_free_database((hs_database_t *)(uintptr_t)db);
+	if (own_db)
+		free_dbs(dbs);
 	return NULL;
 }
 
@@ -128,6 +148,7 @@ struct cls_policy *cls_policy_from_image(const struct pol_image *img, char *err,
 	const struct pol_rule *pr = pol_image_rules(img);
 	uint32_t n = pol_image_rule_count(img);
 	struct cls_rule *rules = NULL;
+	const struct hs_database *dbs[TS_GATE_COUNT];
 	struct cls_scorer sc;
 	struct cls_policy *pol = NULL;
 
@@ -155,8 +176,10 @@ struct cls_policy *cls_policy_from_image(const struct pol_image *img, char *err,
 		rules[i].verify = pr[i].verify;
 		rules[i].weight = pr[i].weight;
 	}
-	pol = cls_policy_from_parts(pol_image_hsdb(img), false, rules, n, &sc,
-				    pol_image_version(img), err, errlen);
+	for (uint32_t g = 0; g < TS_GATE_COUNT; g++)
+		dbs[g] = pol_image_hsdb_gate(img, g);
+	pol = cls_policy_from_parts_gated(dbs, false, rules, n, &sc, pol_image_version(img), err,
+					  errlen);
 	free(rules);
 	if (!pol)
 		return NULL;
@@ -177,8 +200,10 @@ void cls_policy_free(struct cls_policy *pol)
 {
 	if (!pol)
 		return;
-	if (pol->owns_db && pol->db)
-		hs_free_database((hs_database_t *)(uintptr_t)pol->db);
+	if (pol->owns_db) {
+		pol->gated[TS_GATE_NONE] = pol->db;
+		free_dbs(pol->gated);
+	}
 	free(pol->rules);
 	free(pol);
 }
@@ -192,9 +217,14 @@ int cls_ctx_init(struct cls_ctx *ctx)
 
 int cls_ctx_attach(struct cls_ctx *ctx, const struct cls_policy *pol)
 {
-	if (pol->db) {
-		hs_error_t e = hs_alloc_scratch((const hs_database_t *)pol->db, &ctx->scratch);
+	/* one scratch for every database: hs_alloc_scratch grows it to fit each */
+	for (uint32_t g = 0; g < TS_GATE_COUNT; g++) {
+		const struct hs_database *db = g == TS_GATE_NONE ? pol->db : pol->gated[g];
+		hs_error_t e;
 
+		if (!db)
+			continue;
+		e = hs_alloc_scratch((const hs_database_t *)db, &ctx->scratch);
 		if (e == HS_NOMEM)
 			return -ENOMEM;
 		if (e != HS_SUCCESS)

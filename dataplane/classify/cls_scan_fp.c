@@ -125,20 +125,37 @@ void cls_scan_begin(struct cls_ctx *ctx, const struct cls_policy *pol)
 	ctx->pol = pol;
 }
 
-int cls_scan_text(struct cls_ctx *ctx, const uint8_t *text, size_t len)
+/*
+ * Every database runs with the same scratch (attached for all of them) and the
+ * same callback: ids are rule indexes in each, so hits, counts and actions
+ * merge as if one database had been scanned. A rule lives in exactly one
+ * database, so no match is counted twice.
+ */
+int cls_scan_text_gated(struct cls_ctx *ctx, const uint8_t *text, size_t len, uint32_t gates)
 {
-	hs_error_t e;
+	const struct cls_policy *pol = ctx->pol;
+	hs_error_t e = HS_SUCCESS;
 
-	if (len == 0 || ctx->pol->db == NULL)
+	if (len == 0)
 		return 0;
 	if (len > UINT32_MAX)
 		return -E2BIG;
 	ctx->text = text;
 	ctx->text_len = (uint32_t)len;
-	e = hs_scan((const hs_database_t *)ctx->pol->db, (const char *)text, (unsigned int)len,
-		    0, ctx->scratch, on_match, ctx);
+	if (pol->db)
+		e = hs_scan((const hs_database_t *)pol->db, (const char *)text, (unsigned int)len,
+			    0, ctx->scratch, on_match, ctx);
+	for (uint32_t g = 1; g < TS_GATE_COUNT && e == HS_SUCCESS; g++)
+		if (pol->gated[g] && ((gates >> g) & 1u))
+			e = hs_scan((const hs_database_t *)pol->gated[g], (const char *)text,
+				    (unsigned int)len, 0, ctx->scratch, on_match, ctx);
 	ctx->text = NULL;
 	if (e != HS_SUCCESS)
 		return e == HS_INVALID ? -EINVAL : -EIO;
 	return 0;
+}
+
+int cls_scan_text(struct cls_ctx *ctx, const uint8_t *text, size_t len)
+{
+	return cls_scan_text_gated(ctx, text, len, CLS_GATES_ALL);
 }

@@ -7,6 +7,8 @@
  * the code and math symbol sets; counts accumulate in 8-bit vector lanes,
  * summed with SAD before they can overflow.
  * Words and the longest word come from the 64-bit "not a separator" mask.
+ * For the rule gates it also counts '@' and finds whether some run of ASCII
+ * digits is TS_GATE_DIGIT_RUN bytes long (from the 64-bit digit mask).
  * The scalar path is the reference: it gives the same numbers byte for byte
  * (the unit test compares both on random and crafted buffers).
  */
@@ -59,7 +61,7 @@ static unsigned byte_class(unsigned c)
 
 void cls_text_stats_scalar(const uint8_t *p, size_t n, struct cls_text_stats *st)
 {
-	uint32_t run = 0;
+	uint32_t run = 0, drun = 0;
 
 	memset(st, 0, sizeof(*st));
 	st->bytes = n;
@@ -76,6 +78,10 @@ void cls_text_stats_scalar(const uint8_t *p, size_t n, struct cls_text_stats *st
 		st->nonascii += c >= 0x80;
 		st->newlines += c == '\n';
 		st->questions += c == '?';
+		st->at += c == '@';
+		drun = (k & CT_DIGIT) ? drun + 1 : 0;
+		if (drun >= TS_GATE_DIGIT_RUN)
+			st->digit_run4 = 1;
 		if (c > 0x20) {
 			st->wbytes++;
 			if (run == 0)
@@ -144,6 +150,20 @@ static inline bool has_run(uint64_t x, uint32_t len)
 	return x != 0;
 }
 
+/*
+ * Digit-run gate from consecutive 64-bit digit masks (bit i = byte i is
+ * '0'..'9'): a run of four ones lies inside this block, or starts in the
+ * last three bytes of the previous one (prev >> 61 put in front of d).
+ */
+_Static_assert(TS_GATE_DIGIT_RUN == 4, "digit_block tests runs of exactly four");
+
+static inline uint64_t digit_block(uint64_t d, uint64_t prev)
+{
+	uint64_t x = (d << 3) | (prev >> 61);
+
+	return (d & (d >> 1) & (d >> 2) & (d >> 3)) | (x & (x >> 1) & (x >> 2) & (x >> 3));
+}
+
 /* Word statistics from consecutive 64-bit "byte > 0x20" masks. */
 struct word_state {
 	uint64_t words, wbytes;
@@ -189,6 +209,7 @@ enum {
 	K_NONASCII,
 	K_NL,
 	K_Q,
+	K_AT,
 	K_COUNT,
 };
 
@@ -203,8 +224,9 @@ struct lane_acc {
 	__m256i c[K_COUNT];
 };
 
-static inline void classify32(__m256i v, __m256i code_lo, __m256i math_lo, __m256i hibit,
-			      struct lane_acc *a)
+/* Classifies 32 bytes into the lane counters; returns the digit mask (bit i = byte i). */
+static inline uint32_t classify32(__m256i v, __m256i code_lo, __m256i math_lo, __m256i hibit,
+				  struct lane_acc *a)
 {
 	__m256i nib = _mm256_set1_epi8(0x0f);
 	__m256i zero = _mm256_setzero_si256();
@@ -213,7 +235,9 @@ static inline void classify32(__m256i v, __m256i code_lo, __m256i math_lo, __m25
 	__m256i c = _mm256_and_si256(_mm256_shuffle_epi8(code_lo, lo), hb);
 	__m256i m = _mm256_and_si256(_mm256_shuffle_epi8(math_lo, lo), hb);
 
-	a->c[K_DIGIT] = _mm256_sub_epi8(a->c[K_DIGIT], in_range(v, '0', '9'));
+	__m256i dig = in_range(v, '0', '9');
+
+	a->c[K_DIGIT] = _mm256_sub_epi8(a->c[K_DIGIT], dig);
 	a->c[K_UPPER] = _mm256_sub_epi8(a->c[K_UPPER], in_range(v, 'A', 'Z'));
 	a->c[K_LOWER] = _mm256_sub_epi8(a->c[K_LOWER], in_range(v, 'a', 'z'));
 	a->c[K_PRINT] = _mm256_sub_epi8(a->c[K_PRINT], in_range(v, 0x21, 0x7e));
@@ -222,6 +246,8 @@ static inline void classify32(__m256i v, __m256i code_lo, __m256i math_lo, __m25
 	a->c[K_NONASCII] = _mm256_sub_epi8(a->c[K_NONASCII], _mm256_cmpgt_epi8(zero, v));
 	a->c[K_NL] = _mm256_sub_epi8(a->c[K_NL], _mm256_cmpeq_epi8(v, _mm256_set1_epi8('\n')));
 	a->c[K_Q] = _mm256_sub_epi8(a->c[K_Q], _mm256_cmpeq_epi8(v, _mm256_set1_epi8('?')));
+	a->c[K_AT] = _mm256_sub_epi8(a->c[K_AT], _mm256_cmpeq_epi8(v, _mm256_set1_epi8('@')));
+	return (uint32_t)_mm256_movemask_epi8(dig);
 }
 
 /* word byte: > 0x20 unsigned, i.e. not (max(v, 0x20) == 0x20) */
@@ -258,6 +284,7 @@ void cls_text_stats_avx2(const uint8_t *p, size_t n, struct cls_text_stats *st)
 	struct lane_acc a;
 	uint64_t tot[K_COUNT] = { 0 };
 	struct word_state ws = { 0 };
+	uint64_t dprev = 0, drun = 0;      /* digit mask of the previous block; gate hits */
 	uint32_t blocks = 0;               /* since the last flush */
 	uint64_t padded = 0;               /* bytes examined including zero padding */
 	uint8_t tail[64];
@@ -277,8 +304,11 @@ void cls_text_stats_avx2(const uint8_t *p, size_t n, struct cls_text_stats *st)
 		__m256i v0 = _mm256_loadu_si256((const __m256i *)q);
 		__m256i v1 = _mm256_loadu_si256((const __m256i *)(q + 32));
 
-		classify32(v0, code_lo, math_lo, hibit, &a);
-		classify32(v1, code_lo, math_lo, hibit, &a);
+		uint64_t dm = (uint64_t)classify32(v0, code_lo, math_lo, hibit, &a);
+
+		dm |= (uint64_t)classify32(v1, code_lo, math_lo, hibit, &a) << 32;
+		drun |= digit_block(dm, dprev);
+		dprev = dm;
 		if (++blocks == 127) {
 			flush(&a, tot);
 			blocks = 0;
@@ -300,6 +330,8 @@ void cls_text_stats_avx2(const uint8_t *p, size_t n, struct cls_text_stats *st)
 	st->nonascii = tot[K_NONASCII];
 	st->newlines = tot[K_NL];
 	st->questions = tot[K_Q];
+	st->at = tot[K_AT];
+	st->digit_run4 = drun != 0;
 	word_finish(&ws, st);
 }
 
@@ -335,13 +367,16 @@ void cls_text_stats_avx512(const uint8_t *p, size_t n, struct cls_text_stats *st
 	const __m512i n9 = _mm512_set1_epi8(9), n25 = _mm512_set1_epi8(25);
 	const __m512i n5d = _mm512_set1_epi8(0x7e - 0x21), sp = _mm512_set1_epi8(0x20);
 	const __m512i nl = _mm512_set1_epi8('\n'), qm = _mm512_set1_epi8('?');
+	const __m512i atc = _mm512_set1_epi8('@');
 	uint64_t tot[K_COUNT] = { 0 };
 	struct word_state ws = { 0 };
+	uint64_t dprev = 0, drun = 0; /* digit mask of the previous block; gate hits */
 	size_t off = 0;
 
 	while (off < n) {
 		__m512i a_dig = _mm512_setzero_si512(), a_up = a_dig, a_low = a_dig, a_pr = a_dig;
 		__m512i a_code = a_dig, a_math = a_dig, a_na = a_dig, a_nl = a_dig, a_q = a_dig;
+		__m512i a_at = a_dig;
 		size_t chunk_end = n - off > 255 * 64 ? off + 255 * 64 : n;
 
 		for (; off < chunk_end; off += 64) {
@@ -352,8 +387,11 @@ void cls_text_stats_avx512(const uint8_t *p, size_t n, struct cls_text_stats *st
 			__m512i hb = _mm512_shuffle_epi8(
 				hibit, _mm512_and_si512(_mm512_srli_epi16(v, 4), nib));
 
-			a_dig = _mm512_mask_add_epi8(
-				a_dig, _mm512_cmple_epu8_mask(_mm512_sub_epi8(v, c0), n9), a_dig, one);
+			__mmask64 dm = _mm512_cmple_epu8_mask(_mm512_sub_epi8(v, c0), n9);
+
+			a_dig = _mm512_mask_add_epi8(a_dig, dm, a_dig, one);
+			drun |= digit_block(dm, dprev);
+			dprev = dm;
 			a_up = _mm512_mask_add_epi8(
 				a_up, _mm512_cmple_epu8_mask(_mm512_sub_epi8(v, cA), n25), a_up, one);
 			a_low = _mm512_mask_add_epi8(
@@ -370,6 +408,7 @@ void cls_text_stats_avx512(const uint8_t *p, size_t n, struct cls_text_stats *st
 			a_na = _mm512_mask_add_epi8(a_na, _mm512_movepi8_mask(v), a_na, one);
 			a_nl = _mm512_mask_add_epi8(a_nl, _mm512_cmpeq_epi8_mask(v, nl), a_nl, one);
 			a_q = _mm512_mask_add_epi8(a_q, _mm512_cmpeq_epi8_mask(v, qm), a_q, one);
+			a_at = _mm512_mask_add_epi8(a_at, _mm512_cmpeq_epi8_mask(v, atc), a_at, one);
 			word_block(&ws, _mm512_cmpgt_epu8_mask(v, sp));
 		}
 		tot[K_DIGIT] += sum_lanes(a_dig);
@@ -381,6 +420,7 @@ void cls_text_stats_avx512(const uint8_t *p, size_t n, struct cls_text_stats *st
 		tot[K_NONASCII] += sum_lanes(a_na);
 		tot[K_NL] += sum_lanes(a_nl);
 		tot[K_Q] += sum_lanes(a_q);
+		tot[K_AT] += sum_lanes(a_at);
 	}
 
 	st->bytes = n;
@@ -393,6 +433,8 @@ void cls_text_stats_avx512(const uint8_t *p, size_t n, struct cls_text_stats *st
 	st->nonascii = tot[K_NONASCII];
 	st->newlines = tot[K_NL];
 	st->questions = tot[K_Q];
+	st->at = tot[K_AT];
+	st->digit_run4 = drun != 0;
 	word_finish(&ws, st);
 }
 

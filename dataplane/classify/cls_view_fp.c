@@ -43,12 +43,17 @@ static void view_meta(const struct rv_view *v, struct cls_req_meta *m)
 	m->completions = v->ep == RV_EP_COMPLETIONS;
 }
 
-void cls_features_view(const struct rv_view *v, const struct cls_scan_result *scan,
-		       float x[CLS_NFEAT])
+void cls_view_stats(const struct rv_view *v, struct cls_text_stats *st)
+{
+	cls_text_stats((const uint8_t *)v->text.p, v->text.len, st);
+}
+
+void cls_features_view_stats(const struct rv_view *v, const struct cls_text_stats *block,
+			     const struct cls_scan_result *scan, float x[CLS_NFEAT])
 {
 	struct cls_feat_acc acc;
 	struct cls_req_meta meta;
-	struct cls_text_stats st;
+	struct cls_text_stats st = *block;
 	uint64_t msg_bytes = 0, seps;
 
 	cls_feat_begin(&acc);
@@ -67,7 +72,6 @@ void cls_features_view(const struct rv_view *v, const struct cls_scan_result *sc
 	 * counted class, so removing them from the byte and newline counts gives
 	 * exactly the per-message sums (the unit test checks both ways agree).
 	 */
-	cls_text_stats((const uint8_t *)v->text.p, v->text.len, &st);
 	seps = v->text.len >= msg_bytes ? v->text.len - msg_bytes : 0;
 	st.bytes -= seps;
 	st.newlines = st.newlines >= seps ? st.newlines - seps : 0;
@@ -76,26 +80,43 @@ void cls_features_view(const struct rv_view *v, const struct cls_scan_result *sc
 	cls_feat_finish(&acc, &meta, scan, x);
 }
 
+void cls_features_view(const struct rv_view *v, const struct cls_scan_result *scan,
+		       float x[CLS_NFEAT])
+{
+	struct cls_text_stats st;
+
+	cls_view_stats(v, &st);
+	cls_features_view_stats(v, &st, scan, x);
+}
+
 /*
  * The view joins every text segment with '\n' into one block (reqview-t.h),
- * so one hs_scan() call covers all messages and the completions prompt: one
- * call's fixed cost instead of one per message. A rule cannot match across
- * two messages unless its pattern matches the '\n' between them.
+ * so one hs_scan() call per database covers all messages and the completions
+ * prompt: one call's fixed cost instead of one per message. A rule cannot
+ * match across two messages unless its pattern matches the '\n' between
+ * them. The byte statistics come first: they decide which gated databases
+ * run (a '\n' separator is no gate byte, so the block's gates are those of
+ * its texts) and then feed the features, one pass for both.
  */
 int cls_decide(struct cls_ctx *ctx, const struct cls_policy *pol, const struct rv_view *v,
 	       struct cls_decision *d)
 {
+	struct cls_text_stats st;
+	bool any_db = pol->db != NULL;
 	int rc = 0;
 
-	if (ctx->n_slot < pol->n_rules || (pol->db && !ctx->scratch)) {
+	for (uint32_t g = 1; g < TS_GATE_COUNT; g++)
+		any_db = any_db || pol->gated[g] != NULL;
+	if (ctx->n_slot < pol->n_rules || (any_db && !ctx->scratch)) {
 		rc = -EINVAL;
 		goto fail;
 	}
+	cls_view_stats(v, &st);
 	cls_scan_begin(ctx, pol);
-	rc = cls_scan_text(ctx, (const uint8_t *)v->text.p, v->text.len);
+	rc = cls_scan_text_gated(ctx, (const uint8_t *)v->text.p, v->text.len, cls_gates(&st));
 	if (rc)
 		goto fail;
-	cls_features_view(v, &ctx->res, d->x);
+	cls_features_view_stats(v, &st, &ctx->res, d->x);
 	cls_decide_finish(pol, &ctx->res, d->x, d);
 	return 0;
 
