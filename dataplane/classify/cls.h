@@ -177,11 +177,6 @@ int cls_decide(struct cls_ctx *ctx, const struct cls_policy *pol, const struct r
 /* Features of a request view without a scan result (no rule hits). */
 void cls_features_view(const struct rv_view *v, const struct cls_scan_result *scan,
 		       float x[CLS_NFEAT]);
-
-/* ---- explanation (tools, control) ---- */
-
-/*
- * Write a decision as one JSON object into buf (NUL-terminated):
 /*
  * The two halves of cls_features_view(), so that one statistics pass serves
  * both the gates of the scan and the features: cls_view_stats() computes the
@@ -192,6 +187,11 @@ void cls_features_view(const struct rv_view *v, const struct cls_scan_result *sc
 void cls_view_stats(const struct rv_view *v, struct cls_text_stats *st);
 void cls_features_view_stats(const struct rv_view *v, const struct cls_text_stats *st,
 			     const struct cls_scan_result *scan, float x[CLS_NFEAT]);
+
+/* ---- explanation (tools, control) ---- */
+
+/*
+ * Write a decision as one JSON object into buf (NUL-terminated):
  *   {"route":..,"reason":..,"p_frontier":..,"threshold":..,"policy_version":..,
  *    "forced_by":..,"rules_hit":[{"id":..,"category":..,"action":..,"count":..}],
  *    "rules_hit_total":..,"top":[{"feature":..,"value":..,"contribution":..}]}
