@@ -66,9 +66,9 @@ static void stats_eq(const struct cls_text_stats *a, const struct cls_text_stats
 	CU_ASSERT_EQUAL(a->wbytes, b->wbytes);
 	CU_ASSERT_EQUAL(a->words, b->words);
 	CU_ASSERT_EQUAL(a->longest, b->longest);
-}
 	CU_ASSERT_EQUAL(a->at, b->at);
 	CU_ASSERT_EQUAL(a->digit_run4, b->digit_run4);
+}
 
 /* Every compiled path against the scalar reference; returns the reference. */
 static void stats_all(const uint8_t *p, size_t n, struct cls_text_stats *ref)
