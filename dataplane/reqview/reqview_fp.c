@@ -76,8 +76,43 @@ struct rv_key {
 	uint32_t raw_len;  /* bytes of the quoted name in the body, quotes included */
 };
 
-#define KEY_IS(k, lit) ((k)->len == sizeof(lit) - 1 && memcmp((k)->p, lit, sizeof(lit) - 1) == 0)
-#define STR_IS(s, lit) ((s).len == sizeof(lit) - 1 && memcmp((s).p, lit, sizeof(lit) - 1) == 0)
+static inline uint64_t ld8(const void *a)
+{
+	uint64_t x;
+
+	memcpy(&x, a, 8);
+	return x;
+}
+
+static inline uint32_t ld4(const void *a)
+{
+	uint32_t x;
+
+	memcpy(&x, a, 4);
+	return x;
+}
+
+/*
+ * a[0..n) == lit[0..n) for a literal (n known at compile time): two overlapping
+ * word compares against constants instead of a memcmp call (gcc calls memcmp for
+ * 9 bytes and up).  Reads only a[0..n).
+ */
+static inline __attribute__((always_inline)) bool eq_lit(const void *a, const char *lit,
+							 size_t n)
+{
+	const uint8_t *x = a;
+
+	if (n > 16)
+		return memcmp(x, lit, n) == 0;
+	if (n >= 8)
+		return ld8(x) == ld8(lit) && ld8(x + n - 8) == ld8(lit + n - 8);
+	if (n >= 4)
+		return ld4(x) == ld4(lit) && ld4(x + n - 4) == ld4(lit + n - 4);
+	return memcmp(x, lit, n) == 0;
+}
+
+#define KEY_IS(k, lit) ((k)->len == sizeof(lit) - 1 && eq_lit((k)->p, lit, sizeof(lit) - 1))
+#define STR_IS(s, lit) ((s).len == sizeof(lit) - 1 && eq_lit((s).p, lit, sizeof(lit) - 1))
 
 static inline bool fail(struct rv_p *p, enum rv_err e, const uint8_t *at)
 {
@@ -681,11 +716,31 @@ static const uint8_t esc_tab[256] = {
 static inline bool short_plain(struct rv_p *p)
 {
 #if RV_AVX512
-	/* 64 bytes, the tail masked: also for strings near the end of the body. */
+	/*
+	 * 32 bytes when the body has them (keys are short, and the AVX2 compare and
+	 * movemask is quicker than a compare into a mask register), else 64 with the
+	 * tail masked: also for strings near the end of the body.
+	 */
 	const uint8_t *s = p->p + 1;
 	size_t avail = (size_t)(p->end - s);
 	__m512i x;
 
+	if (__builtin_expect(avail >= 32, 1)) {
+		/* movemask, not a compare into a mask register: shorter latency */
+		__m256i y = _mm256_loadu_si256((const __m256i *)(const void *)s);
+		uint32_t q32 = (uint32_t)_mm256_movemask_epi8(
+			_mm256_cmpeq_epi8(y, _mm256_set1_epi8('"')));
+		uint32_t sp32 = (uint32_t)_mm256_movemask_epi8(
+			_mm256_or_si256(_mm256_cmpeq_epi8(y, _mm256_set1_epi8('\\')),
+					_mm256_cmpgt_epi8(_mm256_set1_epi8(0x20), y)));
+
+		if (q32 != 0 && (sp32 & _blsmsk_u32(q32) & ~q32) == 0) {
+			p->p = s + __builtin_ctz(q32) + 1;
+			return true;
+		}
+		if (q32 != 0 || avail < 64)
+			return false;
+	}
 	if (__builtin_expect(avail >= 64, 1))
 		x = _mm512_loadu_si512((const void *)s);
 	else
@@ -901,13 +956,13 @@ static bool skip_string(struct rv_p *p)
  * A short string (model, name, ...) at p->p: a slice of the body when it holds no
  * escape, else unescaped into the top of the arena.
  */
-static bool read_short(struct rv_p *p, struct rv_str *out)
+static bool read_short_slow(struct rv_p *p, struct rv_str *out)
 {
 	const uint8_t *start = p->p;
 	uint32_t raw, n;
 	bool esc = false;
 
-	if (!short_plain(p) && !scan_string(p, NULL, 0, NULL, &esc))
+	if (!scan_string(p, NULL, 0, NULL, &esc))
 		return false;
 	raw = (uint32_t)(p->p - start - 2);
 	if (!esc) {
@@ -925,6 +980,19 @@ static bool read_short(struct rv_p *p, struct rv_str *out)
 	out->p = p->arena + p->hi;
 	out->len = n;
 	return true;
+}
+
+/* Inline for a short plain string, the usual one; else read_short_slow(). */
+static inline bool read_short(struct rv_p *p, struct rv_str *out)
+{
+	const uint8_t *start = p->p;
+
+	if (short_plain(p)) {
+		out->p = (const char *)(start + 1);
+		out->len = (uint32_t)(p->p - start - 2);
+		return true;
+	}
+	return read_short_slow(p, out);
 }
 
 /* A text segment: '\n' after earlier text, then the unescaped string. */
@@ -1141,7 +1209,7 @@ static inline bool read_key(struct rv_p *p, struct rv_key *k)
  * after the closing '}' (depth restored), -1 on error.  *first is true before the
  * first member.
  */
-static int obj_next(struct rv_p *p, struct rv_key *k, bool *first)
+static int obj_next_slow(struct rv_p *p, struct rv_key *k, bool *first)
 {
 	if (!ws_need(p))
 		return -1;
@@ -1163,8 +1231,34 @@ static int obj_next(struct rv_p *p, struct rv_key *k, bool *first)
 	return read_key(p, k) ? 1 : -1;
 }
 
-/* Next element of the array whose '[' enter() consumed; like obj_next(). */
-static int arr_next(struct rv_p *p, bool *first)
+/*
+ * Inline for compact JSON (no whitespace before the next member or the '}'); else
+ * obj_next_slow(), which takes every form.
+ */
+static inline int obj_next(struct rv_p *p, struct rv_key *k, bool *first)
+{
+	const uint8_t *c = p->p;
+
+	if (__builtin_expect(p->end - c >= 2, 1)) {
+		if (c[0] == '}') {
+			p->p = c + 1;
+			p->depth--;
+			return 0;
+		}
+		if (!*first && c[0] == ',' && c[1] == '"') {
+			p->p = c + 1;
+			return read_key(p, k) ? 1 : -1;
+		}
+		if (*first && c[0] == '"') {
+			*first = false;
+			return read_key(p, k) ? 1 : -1;
+		}
+	}
+	return obj_next_slow(p, k, first);
+}
+
+/* arr_next() for any form: whitespace, errors, the end of the body. */
+static int arr_next_slow(struct rv_p *p, bool *first)
 {
 	if (!ws_need(p))
 		return -1;
@@ -1182,6 +1276,30 @@ static int arr_next(struct rv_p *p, bool *first)
 	}
 	*first = false;
 	return 1;
+}
+
+/* Next element of the array whose '[' enter() consumed; like obj_next(). */
+static inline int arr_next(struct rv_p *p, bool *first)
+{
+	const uint8_t *c = p->p;
+
+	if (__builtin_expect(p->end - c >= 2, 1)) {
+		if (c[0] == ']') {
+			p->p = c + 1;
+			p->depth--;
+			return 0;
+		}
+		/* Every byte that can start a value is above ' '. */
+		if (!*first && c[0] == ',' && c[1] > ' ') {
+			p->p = c + 1;
+			return 1;
+		}
+		if (*first && c[0] > ' ') {
+			*first = false;
+			return 1;
+		}
+	}
+	return arr_next_slow(p, first);
 }
 
 /*

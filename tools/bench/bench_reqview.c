@@ -10,8 +10,12 @@
  * start at a different place in each), so the branch predictor cannot learn one
  * body by heart.  Every call is timed alone; prints median and p99, and bytes/ns of
  * the median.
- * Never fails on a timing.  Usage: bench_reqview [iterations-scale]
+ * With a second argument, also "files": every *.json in that folder (up to NBODY
+ * bodies, e.g. real prompts packed into chat bodies; dataplane/reqview/README.md
+ * shows how to make them), cycled the same way.
+ * Never fails on a timing.  Usage: bench_reqview [iterations-scale [bodies-dir]]
  */
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -209,6 +213,40 @@ static void measure(struct rv_ctx *ctx, char *const *bodies, const size_t *lens,
 	free(c);
 }
 
+/*
+ * Reads up to NBODY *.json files of dir into bufs (BODY_CAP bytes each); returns how
+ * many, their lengths in lens.
+ */
+static size_t load_bodies(const char *dir, char *const *bufs, size_t *lens)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	size_t nb = 0;
+
+	if (d == NULL) {
+		fprintf(stderr, "cannot open %s\n", dir);
+		return 0;
+	}
+	while (nb < NBODY && (e = readdir(d)) != NULL) {
+		size_t l = strlen(e->d_name);
+		char path[4096];
+		FILE *f;
+
+		if (l < 5 || strcmp(e->d_name + l - 5, ".json") != 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		f = fopen(path, "rb");
+		if (f == NULL)
+			continue;
+		lens[nb] = fread(bufs[nb], 1, BODY_CAP, f);
+		fclose(f);
+		if (lens[nb] > 0 && lens[nb] < BODY_CAP)
+			nb++;
+	}
+	closedir(d);
+	return nb;
+}
+
 int main(int argc, char **argv)
 {
 	static const size_t sizes[] = { 512, 2048, 8192, 32768, 204800 };
@@ -269,6 +307,28 @@ int main(int argc, char **argv)
 			printf("%-6s %-8zu %8.0f %6u %12.0f %12.0f %8.2f %12.0f %12.0f\n", kinds[k],
 			       sizes[i], avg, v.nmsgs, r[0], r[1], r[0] > 0 ? avg / r[0] : 0.0, r[2],
 			       r[3]);
+		}
+	}
+	if (argc > 2) {
+		size_t nb = load_bodies(argv[2], bufs, lens), ok = 0;
+		double r[4] = { 0 }, avg = 0;
+		struct rv_view v;
+
+		/* Fewer than NBODY files: cycle through them again. */
+		for (b = nb; nb > 0 && b < NBODY; b++) {
+			memcpy(bufs[b], bufs[b % nb], lens[b % nb]);
+			lens[b] = lens[b % nb];
+		}
+		for (b = 0; nb > 0 && b < NBODY; b++) {
+			avg += (double)lens[b] / NBODY;
+			ok += rv_parse(&ctx, RV_EP_CHAT, bufs[b], lens[b], &v) >= 0;
+		}
+		if (nb == 0 || ok < NBODY) {
+			fprintf(stderr, "files: %zu bodies read, %zu of %d parsed\n", nb, ok, NBODY);
+		} else {
+			measure(&ctx, bufs, lens, copy, 20000 * scale, ovh, r);
+			printf("%-6s %-8zu %8.0f %6u %12.0f %12.0f %8.2f %12.0f %12.0f\n", "files", nb,
+			       avg, v.nmsgs, r[0], r[1], r[0] > 0 ? avg / r[0] : 0.0, r[2], r[3]);
 		}
 	}
 	free(copy);
