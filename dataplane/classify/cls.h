@@ -147,6 +147,11 @@ void cls_feat_len(struct cls_feat_acc *acc, size_t len);
 void cls_feat_stats(struct cls_feat_acc *acc, const struct cls_text_stats *st);
 void cls_feat_finish(const struct cls_feat_acc *acc, const struct cls_req_meta *meta,
 		     const struct cls_scan_result *scan, float x[CLS_NFEAT]);
+/*
+ * log1p(v) in float as the features compute it (v > -1; exactly 0 for 0;
+ * relative error < 1e-7 against log1p()). For tools and tests.
+ */
+float cls_log1pf(float v);
 
 /*
  * Logistic score of x: writes each feature's contribution into contrib (may

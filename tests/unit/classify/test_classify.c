@@ -7,6 +7,7 @@
  * holdout split. argv[1], when given, is a policy image whose scorer must
  * match the feature extractor (the build's default image).
  */
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <sys/mman.h>
@@ -344,6 +345,200 @@ static void test_scorer_math(void)
 	CU_ASSERT_EQUAL(cls_scorer_init(&sc, -1, 1.5f, mean, scale, w), -EINVAL);
 	w[2] = NAN;
 	CU_ASSERT_EQUAL(cls_scorer_init(&sc, -1, 0.5f, mean, scale, w), -EINVAL);
+}
+
+/* ---- fast log1p and the score's fast paths ---- */
+
+/* |cls_log1pf(v) - log1p(v)| / log1p(v), 0 when both are 0 */
+static double log1p_rel_err(float v)
+{
+	double ref = log1p((double)v), got = cls_log1pf(v);
+
+	return ref != 0.0 ? fabs(got - ref) / fabs(ref) : fabs(got);
+}
+
+static void test_log1pf(void)
+{
+	double worst = 0;
+
+	/* 0 is exactly 0: absent counts must not move the score */
+	CU_ASSERT_EQUAL(cls_log1pf(0.0f), 0.0f);
+	CU_ASSERT_EQUAL(cls_log1pf(-0.0f), 0.0f);
+	/* every integer below 2^18, then every 97th one to 2^24 (the counts) */
+	for (uint32_t i = 0; i < (1u << 24); i += i < (1u << 18) ? 1 : 97)
+		worst = fmax(worst, log1p_rel_err((float)i));
+	/* floats from the smallest subnormal to FLT_MAX, by bit pattern */
+	for (uint32_t b = 1; b < 0x7f800000u; b += 1999) {
+		float v;
+
+		memcpy(&v, &b, sizeof(v));
+		worst = fmax(worst, log1p_rel_err(v));
+	}
+	/* (-1, 0): the domain's other half */
+	for (uint32_t b = 0x80000001u; b < 0xbf800000u; b += 1999) {
+		float v;
+
+		memcpy(&v, &b, sizeof(v));
+		worst = fmax(worst, log1p_rel_err(v));
+	}
+	/* edges: the reduction's sqrt(2) boundaries, 2^k - 1, huge counts */
+	worst = fmax(worst, log1p_rel_err(0.41421354f));
+	worst = fmax(worst, log1p_rel_err(0.41421357f));
+	worst = fmax(worst, log1p_rel_err(-0.29289320f));
+	worst = fmax(worst, log1p_rel_err(16777215.0f));
+	worst = fmax(worst, log1p_rel_err(1.8446744e19f));
+	worst = fmax(worst, log1p_rel_err(FLT_MAX));
+	worst = fmax(worst, log1p_rel_err(1e-30f));
+	CU_ASSERT(worst < 1e-7);
+	CU_ASSERT_DOUBLE_EQUAL(cls_log1pf(1e-30f), 1e-30, 1e-37);
+}
+
+/* Absent counts give exactly 0; huge counts and temperatures stay finite. */
+static void test_features_extremes(void)
+{
+	struct cls_feat_acc acc;
+	struct cls_req_meta meta = { 0 };
+	struct cls_scan_result scan = { .action_rule = UINT32_MAX };
+	float x[CLS_NFEAT];
+
+	cls_feat_begin(&acc);
+	cls_feat_finish(&acc, &meta, NULL, x);
+	for (int i = 0; i < CLS_NFEAT; i++)
+		CU_ASSERT_EQUAL(x[i], i == CLS_F_TEMPERATURE ? 1.0f : 0.0f);
+
+	/* 2^40 bytes of user text, 2^60 max_tokens, a weighted category sum */
+	cls_feat_msg(&acc, CLS_ROLE_USER);
+	cls_feat_len(&acc, (size_t)1 << 40);
+	meta.has_max_tokens = true;
+	meta.max_tokens = 1ull << 60;
+	meta.has_temperature = true;
+	meta.temperature = INFINITY; /* "temperature": 1e300 as a float */
+	scan.cat[TS_CAT_MATH] = 2.5f;
+	scan.cat[TS_CAT_PII] = -1.0f; /* a negative rule weight counts as no hit */
+	cls_feat_finish(&acc, &meta, &scan, x);
+	CU_ASSERT_DOUBLE_EQUAL(x[CLS_F_BYTES_USER], log1p(0x1p40), 1e-5);
+	CU_ASSERT_DOUBLE_EQUAL(x[CLS_F_MAX_TOKENS], log1p(0x1p60), 1e-5);
+	CU_ASSERT_DOUBLE_EQUAL(x[CLS_F_CAT_MATH], log1p(2.5), 1e-6);
+	CU_ASSERT_EQUAL(x[CLS_F_CAT_PII], 0.0f);
+	CU_ASSERT_EQUAL(x[CLS_F_TEMPERATURE], FLT_MAX);
+	CU_ASSERT_EQUAL(x[CLS_F_BYTES_SYSTEM], 0.0f);
+
+	/* a scorer that ignores temperature (weight 0) keeps a finite logit */
+	struct cls_policy *pol = cls_policy_from_parts(NULL, false, NULL, 0, NULL, 1, NULL, 0);
+	struct cls_decision d;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(pol);
+	cls_decide_finish(pol, &scan, x, &d);
+	CU_ASSERT_TRUE(isfinite(d.logit));
+	FEQ(d.p_frontier, 0.5);
+	cls_policy_free(pol);
+}
+
+/* xorshift64: deterministic test data */
+static uint64_t rng_next(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+/*
+ * Reference top-K: every nonzero |c| by a full selection sort, largest
+ * first, lower index on a tie (what the decision promises).
+ */
+static uint32_t top_ref(const float *c, uint32_t *ids)
+{
+	bool used[CLS_NFEAT] = { false };
+	uint32_t n = 0;
+
+	for (uint32_t k = 0; k < CLS_TOP_K; k++) {
+		uint32_t best = UINT32_MAX;
+
+		for (uint32_t i = 0; i < CLS_NFEAT; i++)
+			if (!used[i] && c[i] != 0.0f &&
+			    (best == UINT32_MAX || fabsf(c[i]) > fabsf(c[best])))
+				best = i;
+		if (best == UINT32_MAX)
+			break;
+		used[best] = true;
+		ids[n++] = best;
+	}
+	return n;
+}
+
+/*
+ * The partial selection against the reference on vectors of every shape:
+ * random, quantized (exact ties), a few nonzero entries, all equal (every
+ * entry a candidate: the path beyond the 8-entry network), one huge entry.
+ * Contributions are w * (x - mean) / scale as the explanation says, and the
+ * logit is bias + their sum.
+ */
+static void test_top_k_matches_reference(void)
+{
+	uint64_t seed = 0x9e3779b97f4a7c15ull;
+	float mean[CLS_NFEAT], scale[CLS_NFEAT], w[CLS_NFEAT], x[CLS_NFEAT], c[CLS_NFEAT];
+	struct cls_scan_result s = { .action = TS_ACT_SCORE, .action_rule = UINT32_MAX };
+	struct cls_scorer sc;
+	uint32_t mismatches = 0, bad_contrib = 0, bad_logit = 0;
+
+	for (uint32_t round = 0; round < 4000; round++) {
+		uint32_t shape = round % 5;
+
+		for (uint32_t i = 0; i < CLS_NFEAT; i++) {
+			uint64_t r = rng_next(&seed);
+			float u = (float)(r >> 40) / (float)(1u << 24) - 0.5f; /* [-0.5, 0.5) */
+
+			mean[i] = shape == 1 ? 0.0f : u;
+			scale[i] = 0.5f + (float)((r >> 8) & 0xff) / 64.0f;
+			if (shape == 1) /* powers of two: coef and x * coef exact */
+				scale[i] = (float)(1u << ((r >> 8) % 3)) * 0.5f;
+			w[i] = shape == 1 ? (float)((int)((r >> 16) % 5) - 2) : 4.0f * u;
+			x[i] = (float)((r >> 24) & 0xffff) / 4096.0f;
+			if (shape == 1) /* contributions in steps of 1/4: ties */
+				x[i] = (float)((r >> 24) % 4) * scale[i] / 4.0f;
+			if (shape == 2 && (r & 7) != 0) /* few nonzero weights */
+				w[i] = 0.0f;
+			if (shape == 3) { /* all equal */
+				mean[i] = 0.0f;
+				scale[i] = 1.0f;
+				w[i] = 1.0f;
+				x[i] = 0.5f;
+			}
+		}
+		if (shape == 4)
+			x[round % CLS_NFEAT] = 1e30f;
+		CU_ASSERT_EQUAL_FATAL(cls_scorer_init(&sc, 0.25f, 0.5f, mean, scale, w), 0);
+		struct cls_policy *pol = cls_policy_from_parts(NULL, false, NULL, 0, &sc, 1, NULL, 0);
+		struct cls_decision d;
+		uint32_t ids[CLS_TOP_K], n;
+		float logit;
+		double z = 0.25, mag = 0.25;
+
+		CU_ASSERT_PTR_NOT_NULL_FATAL(pol);
+		cls_score(&sc, x, c, &logit);
+		for (uint32_t i = 0; i < CLS_NFEAT; i++) {
+			double want = (double)w[i] * ((double)x[i] - mean[i]) / scale[i];
+
+			bad_contrib += fabs(c[i] - want) > 1e-5 * fmax(1.0, fabs(want));
+			z += c[i];
+			mag += fabs(c[i]);
+		}
+		/* float sums round: bound by the magnitudes summed, not by |z| */
+		bad_logit += fabs(logit - z) > 2e-6 * mag;
+		cls_decide_finish(pol, &s, x, &d);
+		CU_ASSERT_EQUAL(d.logit, logit);
+		n = top_ref(c, ids);
+		mismatches += d.n_top != n;
+		for (uint32_t k = 0; k < n && k < d.n_top; k++) {
+			mismatches += d.top[k].feat != ids[k] || d.top[k].contrib != c[ids[k]] ||
+				      d.top[k].value != x[ids[k]];
+		}
+		cls_policy_free(pol);
+	}
+	CU_ASSERT_EQUAL(mismatches, 0);
+	CU_ASSERT_EQUAL(bad_contrib, 0);
+	CU_ASSERT_EQUAL(bad_logit, 0);
 }
 
 /* ---- Luhn ---- */
@@ -693,6 +888,9 @@ int main(int argc, char **argv)
 	CU_add_test(s, "features_completions", test_features_completions);
 	CU_add_test(s, "features_view_equals_per_message", test_features_view_equals_per_message);
 	CU_add_test(s, "scorer_math", test_scorer_math);
+	CU_add_test(s, "log1pf", test_log1pf);
+	CU_add_test(s, "features_extremes", test_features_extremes);
+	CU_add_test(s, "top_k_matches_reference", test_top_k_matches_reference);
 	CU_add_test(s, "luhn", test_luhn);
 	CU_add_test(s, "decisions", test_decisions);
 	CU_add_test(s, "decide_finish_precedence", test_decide_finish_precedence);
