@@ -3,11 +3,12 @@
  * Logistic scorer and the routing decision (fast path).
  *
  * Both loops over the feature vector run on a zero-padded copy of
- * CLS_NFEAT_PAD entries, so that they are whole SIMD vectors with no tail:
- * the contributions are one multiply-subtract per entry, the logit sums them
- * in SCORE_LANES independent partial sums (a left-to-right sum of 44 floats
- * is a chain of 44 dependent adds, most of what the scorer used to cost), and
- * the top-K explanation is a partial selection that never sorts the vector.
+ * SCORE_NPAD entries, so that they are whole SIMD vectors with no tail: the
+ * contributions are one multiply-subtract per entry, the logit sums them in
+ * SCORE_LANES independent partial sums (a left-to-right sum of 44 floats is
+ * a chain of 44 dependent adds), and the top-K explanation is a partial
+ * selection that never sorts the vector (it was an insertion with a
+ * data-dependent branch per feature: most of what the stage cost).
  */
 #include <math.h>
 #include <string.h>
@@ -19,15 +20,15 @@
 #include "cls.h"
 
 #define SCORE_LANES 8 /* partial sums: one AVX register of floats */
-#define CLS_NFEAT_PAD ((CLS_NFEAT + SCORE_LANES - 1) / SCORE_LANES * SCORE_LANES)
-#define SCORE_ROWS (CLS_NFEAT_PAD / SCORE_LANES)
+#define SCORE_NPAD ((CLS_NFEAT + SCORE_LANES - 1) / SCORE_LANES * SCORE_LANES)
+#define SCORE_ROWS (SCORE_NPAD / SCORE_LANES)
 
-_Static_assert(CLS_NFEAT_PAD <= 64, "candidate masks are 64-bit");
+_Static_assert(SCORE_NPAD <= 64, "candidate masks are 64-bit");
 _Static_assert(CLS_TOP_K <= SCORE_LANES && SCORE_LANES == 8, "top_k() sorts 8 column maxima");
 
-/* c[0..CLS_NFEAT) = coef * x - offset, c[CLS_NFEAT..CLS_NFEAT_PAD) = 0; returns the logit. */
+/* c[0..CLS_NFEAT) = coef * x - offset, c[CLS_NFEAT..SCORE_NPAD) = 0; returns the logit. */
 static inline float contributions(const struct cls_scorer *sc, const float x[CLS_NFEAT],
-				  float c[CLS_NFEAT_PAD])
+				  float c[SCORE_NPAD])
 {
 	float part[SCORE_LANES];
 	float z;
@@ -35,14 +36,16 @@ static inline float contributions(const struct cls_scorer *sc, const float x[CLS
 	/* weight * (x - mean) / scale == coef * x - offset (both derived at init) */
 	for (uint32_t i = 0; i < CLS_NFEAT; i++)
 		c[i] = sc->coef[i] * x[i] - sc->offset[i];
-	for (uint32_t i = CLS_NFEAT; i < CLS_NFEAT_PAD; i++)
+	for (uint32_t i = CLS_NFEAT; i < SCORE_NPAD; i++)
 		c[i] = 0.0f;
 	for (uint32_t j = 0; j < SCORE_LANES; j++)
 		part[j] = c[j];
 	for (uint32_t r = 1; r < SCORE_ROWS; r++)
 		for (uint32_t j = 0; j < SCORE_LANES; j++)
 			part[j] += c[r * SCORE_LANES + j];
-	/* pairwise, in a fixed order: the same logit on every build of this code */
+	/* pairwise, in an order fixed here: written out, not left to the
+	 * compiler (no -ffast-math reassociation), so the vector width does not
+	 * change the logit */
 	for (uint32_t w = SCORE_LANES / 2; w > 0; w /= 2)
 		for (uint32_t j = 0; j < w; j++)
 			part[j] += part[j + w];
@@ -53,7 +56,7 @@ static inline float contributions(const struct cls_scorer *sc, const float x[CLS
 float cls_score(const struct cls_scorer *sc, const float x[CLS_NFEAT], float *contrib,
 		float *logit)
 {
-	float c[CLS_NFEAT_PAD];
+	float c[SCORE_NPAD];
 	float z = contributions(sc, x, c);
 
 	if (contrib)
@@ -90,7 +93,7 @@ float cls_score(const struct cls_scorer *sc, const float x[CLS_NFEAT], float *co
  * (those K maxima are K distinct entries >= t), so every entry of the answer
  * is >= t. Candidates: |c_i| >= t and |c_i| > 0.
  */
-static inline uint64_t candidates(const float c[CLS_NFEAT_PAD])
+static inline uint64_t candidates(const float c[SCORE_NPAD])
 {
 	/* IEEE bits of the column maxima: >= 0, so they sort like the values
 	 * (and the integer network is one instruction per min or max) */
@@ -115,9 +118,9 @@ static inline uint64_t candidates(const float c[CLS_NFEAT_PAD])
 		m |= (uint64_t)(uint32_t)_mm256_movemask_ps(ok) << (r * SCORE_LANES);
 	}
 #else
-	uint32_t a[CLS_NFEAT_PAD];
+	uint32_t a[SCORE_NPAD];
 
-	for (uint32_t i = 0; i < CLS_NFEAT_PAD; i++) {
+	for (uint32_t i = 0; i < SCORE_NPAD; i++) {
 		memcpy(&a[i], &c[i], sizeof(a[i]));
 		a[i] &= 0x7fffffffu;
 	}
@@ -128,7 +131,7 @@ static inline uint64_t candidates(const float c[CLS_NFEAT_PAD])
 			t[j] = t[j] > a[r * SCORE_LANES + j] ? t[j] : a[r * SCORE_LANES + j];
 	SORT8(uint32_t, t);
 	/* NaN bits exceed +inf's: left out like the AVX2 compares leave them */
-	for (uint32_t i = 0; i < CLS_NFEAT_PAD; i++)
+	for (uint32_t i = 0; i < SCORE_NPAD; i++)
 		m |= (uint64_t)(a[i] >= t[CLS_TOP_K - 1] && a[i] > 0 && a[i] <= 0x7f800000u)
 		     << i;
 #endif
@@ -140,7 +143,7 @@ static inline uint64_t candidates(const float c[CLS_NFEAT_PAD])
  * larger |c| and, on a tie, the lower index. The IEEE bits of |c| (sign
  * cleared) order like its value.
  */
-static inline uint64_t key_of(const float c[CLS_NFEAT_PAD], uint32_t i)
+static inline uint64_t key_of(const float c[SCORE_NPAD], uint32_t i)
 {
 	uint32_t bits;
 
@@ -162,7 +165,7 @@ static inline uint32_t index_of(uint64_t key)
  * the K slots. No sort of the vector and, in the common case, no
  * data-dependent branch.
  */
-static void top_k(const float c[CLS_NFEAT_PAD], const float x[CLS_NFEAT],
+static void top_k(const float c[SCORE_NPAD], const float x[CLS_NFEAT],
 		  struct cls_decision *d)
 {
 	uint64_t m = candidates(c), k[SCORE_LANES] = { 0 };
@@ -195,7 +198,7 @@ static void top_k(const float c[CLS_NFEAT_PAD], const float x[CLS_NFEAT],
 void cls_decide_finish(const struct cls_policy *pol, const struct cls_scan_result *scan,
 		       const float x[CLS_NFEAT], struct cls_decision *d)
 {
-	float c[CLS_NFEAT_PAD];
+	float c[SCORE_NPAD];
 
 	d->policy_version = pol->version;
 	d->threshold = pol->scorer.threshold;
