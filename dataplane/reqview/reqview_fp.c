@@ -1761,8 +1761,64 @@ static void end_msg(struct rv_p *p, struct rv_msg *m)
 	v->nfiles += m->nfiles;
 }
 
+/*
+ * The usual head of a message in compact JSON, '{"role":"<role>","content":', which
+ * SDKs send for nearly every message: matched in one 32-byte compare, it stands for
+ * the two members it holds (the parse that follows is the same as after reading them
+ * one by one).  Indexed by the role's first letter (head[9]).
+ */
+struct rv_msg_head {
+	char head[32]; /* zero-padded */
+	uint8_t len;   /* bytes of head, up to and including the ':' */
+	uint8_t rlen;  /* bytes of the role name */
+};
+
+static const struct rv_msg_head msg_heads[] = {
+	{ "{\"role\":\"user\",\"content\":", 25, 4 },
+	{ "{\"role\":\"assistant\",\"content\":", 30, 9 },
+	{ "{\"role\":\"system\",\"content\":", 27, 6 },
+	{ "{\"role\":\"developer\",\"content\":", 30, 9 },
+	{ "{\"role\":\"tool\",\"content\":", 25, 4 },
+};
+
+/*
+ * The msg_heads entry that the body at s (the '{') starts with, followed by a byte
+ * that is no whitespace; NULL when none (or fewer than 32 bytes are left).
+ */
+static inline const struct rv_msg_head *msg_head(const uint8_t *s, const uint8_t *end)
+{
+	const struct rv_msg_head *h;
+
+	if (end - s < 32)
+		return NULL;
+	switch (s[9]) {
+	case 'u': h = &msg_heads[0]; break;
+	case 'a': h = &msg_heads[1]; break;
+	case 's': h = &msg_heads[2]; break;
+	case 'd': h = &msg_heads[3]; break;
+	case 't': h = &msg_heads[4]; break;
+	default: return NULL;
+	}
+#if defined(__AVX2__)
+	{
+		__m256i x = _mm256_loadu_si256((const __m256i *)(const void *)s);
+		__m256i y = _mm256_loadu_si256((const __m256i *)(const void *)h->head);
+		uint32_t want = (uint32_t)((1ull << h->len) - 1);
+		uint32_t eq = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(x, y));
+
+		if ((eq & want) != want)
+			return NULL;
+	}
+#else
+	if (memcmp(s, h->head, h->len) != 0)
+		return NULL;
+#endif
+	return s[h->len] > ' ' ? h : NULL;
+}
+
 static bool parse_message(struct rv_p *p)
 {
+	const struct rv_msg_head *h;
 	struct rv_msg *m;
 	struct rv_str role = { "", 0 };
 	struct rv_key k;
@@ -1772,9 +1828,25 @@ static bool parse_message(struct rv_p *p)
 
 	if (*p->p != '{')
 		return bad_type(p);
+	h = msg_head(p->p, p->end);
 	m = new_msg(p);
 	if (m == NULL || !enter(p))
 		return false;
+	if (h != NULL) {
+		int nl;
+
+		/* "role" and "content" read at once; p->p at the content value. */
+		role.p = (const char *)p->p + 8;
+		role.len = h->rlen;
+		has_role = true;
+		seen = 1 | 2;
+		first = false;
+		p->p += h->len - 1;
+		if ((nl = is_null(p)) < 0)
+			return false;
+		if (nl == 0 && !parse_content(p, m))
+			return false;
+	}
 	while ((r = obj_next(p, &k, &first)) > 0) {
 		if (KEY_IS(&k, "role")) {
 			if (!once(p, &seen, 1, &k) || !read_str_field(p, &role))

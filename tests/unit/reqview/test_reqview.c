@@ -1210,6 +1210,81 @@ static int parse3(enum rv_endpoint ep, const char *b, size_t n)
 	return r;
 }
 
+/*
+ * Messages that start with the compact head '{"role":"<r>","content":' (read in one
+ * compare) give the same view as the same message with a space after the ':' (read
+ * member by member), for every role, near misses of the head, and what may follow it.
+ */
+static void test_message_heads(void)
+{
+	static const struct {
+		const char *msg; /* a message in compact JSON; '@' marks where a space goes */
+		enum rv_role role;
+		int err;	  /* 0 or the error */
+		const char *text;
+	} cases[] = {
+		{ "{\"role\":\"user\",\"content\":@\"hello there, this is a long one\"}",
+		  RV_ROLE_USER, 0, "hello there, this is a long one" },
+		{ "{\"role\":\"assistant\",\"content\":@\"sure\\nhere\"}", RV_ROLE_ASSISTANT, 0,
+		  "sure\nhere" },
+		{ "{\"role\":\"system\",\"content\":@\"be terse and kind to everyone\"}",
+		  RV_ROLE_SYSTEM, 0, "be terse and kind to everyone" },
+		{ "{\"role\":\"developer\",\"content\":@\"rules and more rules\"}",
+		  RV_ROLE_DEVELOPER, 0, "rules and more rules" },
+		{ "{\"role\":\"tool\",\"content\":@\"42 degrees in the shade\",\"tool_call_id\":\"c\"}",
+		  RV_ROLE_TOOL, 0, "42 degrees in the shade" },
+		/* near misses: read member by member either way */
+		{ "{\"role\":\"users\",\"content\":@\"hello there, this is a long one\"}",
+		  RV_ROLE_UNKNOWN, 0, "hello there, this is a long one" },
+		{ "{\"role\":\"usex\",\"content\":@\"hello there, this is a long one\"}",
+		  RV_ROLE_UNKNOWN, 0, "hello there, this is a long one" },
+		{ "{\"role\":\"function\",\"content\":@\"hello there, this is a long one\"}",
+		  RV_ROLE_FUNCTION, 0, "hello there, this is a long one" },
+		{ "{\"role\":\"user\",\"contents\":@\"hello there, this is a long one\"}",
+		  RV_ROLE_USER, 0, "" },
+		/* what follows the head */
+		{ "{\"role\":\"user\",\"content\":@null,\"name\":\"some-name-to-be-long\"}",
+		  RV_ROLE_USER, 0, "" },
+		{ "{\"role\":\"user\",\"content\":@[{\"type\":\"text\",\"text\":\"part\"}]}",
+		  RV_ROLE_USER, 0, "part" },
+		{ "{\"role\":\"user\",\"content\":@42,\"name\":\"some-name-to-be-long\"}",
+		  RV_ROLE_USER, RV_ERR_BAD_TYPE, "" },
+		{ "{\"role\":\"user\",\"content\":@nul,\"name\":\"some-name-to-be-long\"}",
+		  RV_ROLE_USER, RV_ERR_SYNTAX, "" },
+		{ "{\"role\":\"user\",\"content\":@\"a\",\"role\":\"assistant and more\"}",
+		  RV_ROLE_USER, RV_ERR_DUPLICATE_KEY, "" },
+		{ "{\"role\":\"user\",\"content\":@\"a\",\"content\":\"again and again\"}",
+		  RV_ROLE_USER, RV_ERR_DUPLICATE_KEY, "" },
+	};
+	char b[512];
+	size_t i, sp;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		for (sp = 0; sp < 2; sp++) {
+			const char *at = strchr(cases[i].msg, '@');
+			size_t n = (size_t)sprintf(b, "{\"messages\":[%.*s%s%s]}",
+						   (int)(at - cases[i].msg), cases[i].msg,
+						   sp ? " " : "", at + 1);
+			int rc = parse3(RV_EP_CHAT, b, n);
+
+			if (cases[i].err != 0) {
+				CU_ASSERT_EQUAL(rc, -cases[i].err);
+			} else {
+				CU_ASSERT_EQUAL(rc, (int)n);
+				CU_ASSERT_EQUAL(v.nmsgs, 1);
+				CU_ASSERT_EQUAL(v.msgs[0].role, cases[i].role);
+				CU_ASSERT_TRUE(str_is(v.text, cases[i].text));
+			}
+		}
+	}
+	/* the duplicate is reported at the second key, with or without the head */
+	CU_ASSERT_EQUAL(chat("{\"messages\":[{\"role\":\"user\",\"content\":\"a\",\"role\":\"x"
+			     "xxxxxxxxxxxxxxxxxxxxxx\"}]}"), -RV_ERR_DUPLICATE_KEY);
+	CU_ASSERT_EQUAL(v.err_off, 42);
+	/* a head cut short by the end of the body */
+	CU_ASSERT_EQUAL(chat("{\"messages\":[{\"role\":\"user\",\"content\":"), -RV_ERR_TRUNCATED);
+}
+
 /* Escapes (one-letter, \u, pairs, runs of backslashes) and what they stand for. */
 static const struct {
 	const char *esc;
@@ -1509,6 +1584,7 @@ int main(void)
 		{ "context and config", test_ctx_and_config },
 		{ "shipped conf matches the table", test_shipped_conf },
 		{ "strerror", test_strerror },
+		{ "message heads", test_message_heads },
 		{ "escapes at every position, all builds", test_escapes_every_position },
 		{ "bad strings at every position, all builds", test_bad_string_every_position },
 		{ "random bodies, all builds agree", test_builds_agree_random },
