@@ -36,10 +36,10 @@
 /*
  * The 64-byte string scan (scan64) wants AVX-512 BW (byte masks), VBMI (a 128-entry
  * byte table in one permute), VBMI2 (byte compress, to drop escape backslashes) and
- * BMI2; chosen at compile time (-march=native), else the AVX2 / SSE2 / scalar path.
+ * BMI1/BMI2; chosen at compile time (-march=native), else the AVX2 / SSE2 / scalar path.
  */
 #if defined(__AVX512BW__) && defined(__AVX512VBMI__) && defined(__AVX512VBMI2__) && \
-	defined(__BMI2__) && defined(__AVX2__)
+	defined(__BMI__) && defined(__BMI2__) && defined(__AVX2__)
 #define RV_AVX512 1
 #else
 #define RV_AVX512 0
