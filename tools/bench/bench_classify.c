@@ -67,11 +67,14 @@
  * Second table, stage shares: a separate pass of rounds times each stage with
  * fenced TSC reads between them (so its samples carry three more timer reads;
  * the sum of stage medians is printed beside the latency p50 to show that
- * overhead): view (rv_parse), scan (cls_scan_begin + cls_scan_text), features
- * (cls_features_view), score (cls_decide_finish); each share is the stage's
+ * overhead), the steps of cls_decide() one by one: view (rv_parse), stats (the
+ * byte statistics of the view's text, cls_view_stats: they pick the gated rule
+ * databases and feed the features), scan (cls_scan_begin + cls_scan_text_gated:
+ * Hyperscan over the text, verifiers), features (cls_features_view_stats),
+ * score (cls_decide_finish); each share is the stage's
  * median over the sum of the medians. Two baselines on the same bodies: one
  * memchr() pass over the body and one plain hs_scan() of the raw body with the
- * policy's database (medians).
+ * policy's ungated database (medians; the gated ones are left out).
  *
  * Each row stops at --budget-ms (default 3000, split between the stage pass,
  * the timed rounds and the jitter rounds) or at MAX_SAMPLES samples, whichever
@@ -104,6 +107,7 @@
 #endif
 
 #define MAX_SAMPLES (1u << 18) /* per pass of one row */
+#define NSTAGE 5 /* view, stats, scan, features, score */
 #define MAX_BODIES 256u
 #define MAX_BASE 2000u         /* memchr / hs_scan baseline samples */
 #define PROBE_SEC 0.5
@@ -634,7 +638,7 @@ struct bench {
 	double budget_ms;             /* per row */
 	uint64_t *lat;                /* MAX_SAMPLES, TSC ticks, [round * N + body] */
 	uint64_t *jit;                /* same layout, jitter loop */
-	uint64_t *stg[4];             /* MAX_SAMPLES each: view, scan, features, score */
+	uint64_t *stg[NSTAGE];        /* MAX_SAMPLES each: view, stats, scan, features, score */
 	uint64_t *tmp;                /* MAX_SAMPLES, for sorting */
 	volatile size_t sink;         /* keeps results alive */
 };
@@ -675,7 +679,7 @@ struct row {
 	struct lat dec, jit;
 	long csw;                /* context switches during the timed rounds, -1 unknown */
 	double ns_per_kb;        /* filtered p50 per KB of body */
-	double share[4];         /* % of the sum of stage medians */
+	double share[NSTAGE];    /* % of the sum of stage medians */
 	double stage_sum_ns;     /* sum of stage medians (with the extra timer reads) */
 	double memchr_ns, hsraw_ns;
 };
@@ -685,6 +689,7 @@ static size_t time_stages(struct bench *bn, const struct body_set *bs, size_t ma
 			  double ms)
 {
 	struct cls_decision d;
+	struct cls_text_stats st;
 	struct rv_view v;
 	double t_end = now_ns() + ms * 1e6;
 	size_t r;
@@ -697,20 +702,26 @@ static size_t time_stages(struct bench *bn, const struct body_set *bs, size_t ma
 			rv_parse(&bn->rv, RV_EP_CHAT, bs->b[b], bs->len[b], &v);
 			uint64_t t1 = tsc();
 
-			cls_scan_begin(&bn->ctx, bn->pol);
-			cls_scan_text(&bn->ctx, (const uint8_t *)v.text.p, v.text.len);
+			/* the same steps as cls_decide(), timed one by one */
+			cls_view_stats(&v, &st);
 			uint64_t t2 = tsc();
 
-			cls_features_view(&v, &bn->ctx.res, d.x);
+			cls_scan_begin(&bn->ctx, bn->pol);
+			cls_scan_text_gated(&bn->ctx, (const uint8_t *)v.text.p, v.text.len,
+					    cls_gates(&st));
 			uint64_t t3 = tsc();
 
-			cls_decide_finish(bn->pol, &bn->ctx.res, d.x, &d);
+			cls_features_view_stats(&v, &st, &bn->ctx.res, d.x);
 			uint64_t t4 = tsc();
+
+			cls_decide_finish(bn->pol, &bn->ctx.res, d.x, &d);
+			uint64_t t5 = tsc();
 
 			bn->stg[0][i] = t1 - t0;
 			bn->stg[1][i] = t2 - t1;
 			bn->stg[2][i] = t3 - t2;
 			bn->stg[3][i] = t4 - t3;
+			bn->stg[4][i] = t5 - t4;
 			bn->sink += d.route;
 		}
 	return r * bs->n;
@@ -775,14 +786,14 @@ static int run_row(struct bench *bn, const struct body_set *bs, struct row *o)
 
 	/* stage shares from per-stage medians */
 	size_t ns = time_stages(bn, bs, max_rounds, bn->budget_ms * 0.25);
-	double med[4], all = 0;
+	double med[NSTAGE], all = 0;
 
-	for (int k = 0; k < 4; k++) {
+	for (int k = 0; k < NSTAGE; k++) {
 		qsort(bn->stg[k], ns, sizeof(uint64_t), cmp_u64);
 		med[k] = (double)pct(bn->stg[k], ns, 0.5);
 		all += med[k];
 	}
-	for (int k = 0; k < 4; k++)
+	for (int k = 0; k < NSTAGE; k++)
 		o->share[k] = 100.0 * med[k] / all;
 	o->stage_sum_ns = all / bn->tpn;
 
@@ -868,14 +879,15 @@ static void print_stage_table(const struct row *rows, size_t n)
 {
 	printf("\nstage shares (median per stage over the sum of medians; the stage pass reads "
 	       "the TSC between stages)\n");
-	printf("%7s %-9s | %6s %6s %6s %6s | %10s %9s | %10s %10s\n", "body", "kind", "view%",
-	       "scan%", "feat%", "score%", "stages ns", "filt p50", "memchr p50", "hs_raw p50");
+	printf("%7s %-9s | %6s %6s %6s %6s %6s | %10s %9s | %10s %10s\n", "body", "kind",
+	       "view%", "stats%", "scan%", "feat%", "score%", "stages ns", "filt p50", "memchr p50",
+	       "hs_raw p50");
 	for (size_t i = 0; i < n; i++) {
 		const struct row *o = &rows[i];
 
-		printf("%7s %-9s | %6.1f %6.1f %6.1f %6.1f | %10.0f %9.0f | %10.0f %10.0f\n",
+		printf("%7s %-9s | %6.1f %6.1f %6.1f %6.1f %6.1f | %10.0f %9.0f | %10.0f %10.0f\n",
 		       o->label, o->kind, o->share[0], o->share[1], o->share[2], o->share[3],
-		       o->stage_sum_ns, o->dec.f50, o->memchr_ns, o->hsraw_ns);
+		       o->share[4], o->stage_sum_ns, o->dec.f50, o->memchr_ns, o->hsraw_ns);
 	}
 }
 
@@ -969,10 +981,13 @@ int main(int argc, char **argv)
 	bn.lat = malloc(MAX_SAMPLES * sizeof(uint64_t));
 	bn.jit = malloc(MAX_SAMPLES * sizeof(uint64_t));
 	bn.tmp = malloc(MAX_SAMPLES * sizeof(uint64_t));
-	for (int k = 0; k < 4; k++)
+	bool stg_ok = true;
+
+	for (int k = 0; k < NSTAGE; k++) {
 		bn.stg[k] = malloc(MAX_SAMPLES * sizeof(uint64_t));
-	if (!bn.lat || !bn.jit || !bn.tmp || !bn.stg[0] || !bn.stg[1] || !bn.stg[2] ||
-	    !bn.stg[3]) {
+		stg_ok = stg_ok && bn.stg[k];
+	}
+	if (!bn.lat || !bn.jit || !bn.tmp || !stg_ok) {
 		fprintf(stderr, "bench_classify: out of memory\n");
 		goto out_arrays;
 	}
@@ -1032,7 +1047,7 @@ out_corpus:
 	if (have_corpus)
 		corpus_free(&corpus);
 out_arrays:
-	for (int k = 0; k < 4; k++)
+	for (int k = 0; k < NSTAGE; k++)
 		free(bn.stg[k]);
 	free(bn.tmp);
 	free(bn.jit);
