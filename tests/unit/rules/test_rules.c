@@ -545,6 +545,14 @@ static void test_shipped_parse(void)
 			used = used || shipped->rules[i].category == c;
 		CU_ASSERT(used);
 	}
+	/*
+	 * Every shipped rule without a verifier is single-match, so the matches
+	 * Hyperscan delivers per request (~10-20 ns each) are bounded by the
+	 * number of rules, not by how the body is written.
+	 */
+	for (uint32_t i = 0; i < shipped->n; i++)
+		if (shipped->rules[i].verify == TS_VERIFY_NONE)
+			CU_ASSERT(shipped->rules[i].hs_flags & HS_FLAG_SINGLEMATCH);
 }
 
 static void test_shipped_matches(void)
@@ -574,9 +582,10 @@ static void test_shipped_matches(void)
 	CU_ASSERT_EQUAL(shipped->rules[rule_index("inject.secret.leak")].action, TS_ACT_BLOCK);
 	CU_ASSERT_EQUAL(hits_of("inject.secret.leak", "how do I rotate an api key?"), 0);
 
-	CU_ASSERT_EQUAL(hits_of("code.fence", "```python\nprint(1)\n```\n"), 2);
+	/* single-match: one hit however often it matches */
+	CU_ASSERT_EQUAL(hits_of("code.fence", "```python\nprint(1)\n```\n"), 1);
 	CU_ASSERT_EQUAL(hits_of("code.trace.python", "Traceback (most recent call last):\n"), 1);
-	CU_ASSERT_EQUAL(hits_of("math.latex.frac", "$\\frac{1}{2} + \\frac{a}{b}$"), 2);
+	CU_ASSERT_EQUAL(hits_of("math.latex.frac", "$\\frac{1}{2} + \\frac{a}{b}$"), 1);
 	CU_ASSERT_EQUAL(hits_of("math.cue.prove", "Prove that sqrt 2 is irrational"), 1);
 	CU_ASSERT_EQUAL(hits_of("reason.step", "Think step by step. Then step-by-step again"), 1);
 	CU_ASSERT_EQUAL(hits_of("longdoc.summarize", "Summarize the following report"), 1);
