@@ -56,6 +56,7 @@ static const char *const act_names[TS_ACT_COUNT] = {
 static const char *const verify_names[TS_VERIFY_COUNT] = {
 	[TS_VERIFY_NONE] = "none",
 	[TS_VERIFY_LUHN] = "luhn",
+	[TS_VERIFY_SSN] = "ssn",
 };
 
 static const char *const gate_names[TS_GATE_COUNT] = {
@@ -560,10 +561,10 @@ static int parse_rule(struct rules_set *set, struct line_ctx *lc, const char *p,
 	rc = parse_flags(lc, &r, close + 1, end);
 	if (rc < 0)
 		return rc;
-	if (r.verify == TS_VERIFY_LUHN && (r.hs_flags & HS_FLAG_SINGLEMATCH)) {
+	if (r.verify != TS_VERIFY_NONE && (r.hs_flags & HS_FLAG_SINGLEMATCH)) {
 		/* The verifier drops failing matches; with H a failing first match
 		 * would hide a valid later one. */
-		LERR(lc, "verify=luhn needs every match: drop the H flag");
+		LERR(lc, "verify=%s needs every match: drop the H flag", verify_names[r.verify]);
 		return -EINVAL;
 	}
 	if ((r.ext & RULES_EXT_MIN_OFF) && (r.ext & RULES_EXT_MAX_OFF) && r.min_off > r.max_off) {

@@ -122,6 +122,13 @@ static inline uint32_t cls_gates(const struct cls_text_stats *st)
 
 /* Card number verifier for a match ending at text[end - 1] (see cls_scan_fp.c). */
 bool cls_luhn_at(const uint8_t *text, size_t end);
+/*
+ * Whether the 11 bytes text[end - 11 .. end) are a possible US Social
+ * Security number NNN-NN-NNNN: area not 000, 666 or 9xx, group not 00,
+ * serial not 0000, and no digit right before the area (not the tail of a
+ * longer number). end < 11 or a wrong shape: false.
+ */
+bool cls_ssn_at(const uint8_t *text, size_t end);
 
 /* Reset the scan bookkeeping of ctx for one request under pol. */
 void cls_scan_begin(struct cls_ctx *ctx, const struct cls_policy *pol);

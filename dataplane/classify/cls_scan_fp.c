@@ -62,6 +62,29 @@ bool cls_luhn_at(const uint8_t *text, size_t end)
 	return false;
 }
 
+bool cls_ssn_at(const uint8_t *text, size_t end)
+{
+	const uint8_t *s;
+	unsigned area, group, serial;
+
+	if (end < 11)
+		return false;
+	s = text + end - 11;
+	for (int i = 0; i < 11; i++) {
+		bool dash = i == 3 || i == 6;
+
+		if (dash ? s[i] != '-' : !is_digit(s[i]))
+			return false;
+	}
+	if (end > 11 && is_digit(s[-1]))
+		return false;
+	area = (unsigned)(s[0] - '0') * 100 + (unsigned)(s[1] - '0') * 10 + (unsigned)(s[2] - '0');
+	group = (unsigned)(s[4] - '0') * 10 + (unsigned)(s[5] - '0');
+	serial = (unsigned)(s[7] - '0') * 1000 + (unsigned)(s[8] - '0') * 100 +
+		 (unsigned)(s[9] - '0') * 10 + (unsigned)(s[10] - '0');
+	return area != 0 && area != 666 && area < 900 && group != 0 && serial != 0;
+}
+
 static void note_hit(struct cls_ctx *ctx, uint32_t id)
 {
 	struct cls_scan_result *r = &ctx->res;
@@ -95,7 +118,8 @@ static int on_match(unsigned int id, unsigned long long from, unsigned long long
 	if (id >= ctx->pol->n_rules)
 		return 0; /* cannot happen with a validated policy; ignore */
 	rule = &ctx->pol->rules[id];
-	if (rule->verify == TS_VERIFY_LUHN && !cls_luhn_at(ctx->text, (size_t)to)) {
+	if ((rule->verify == TS_VERIFY_LUHN && !cls_luhn_at(ctx->text, (size_t)to)) ||
+	    (rule->verify == TS_VERIFY_SSN && !cls_ssn_at(ctx->text, (size_t)to))) {
 		ctx->res.dropped++;
 		return 0;
 	}

@@ -139,7 +139,8 @@ enum ts_rule_action {
 enum ts_rule_verify {
 	TS_VERIFY_NONE = 0,
 	TS_VERIFY_LUHN = 1, /* the 13-19 digits (spaces/dashes allowed) ending here pass Luhn */
-	TS_VERIFY_COUNT = 2,
+	TS_VERIFY_SSN = 2,  /* the NNN-NN-NNNN ending here is a possible US SSN (ABI 2.0) */
+	TS_VERIFY_COUNT = 3,
 };
 
 /* Precedence when several overriding rules match: BLOCK > FORCE_FRONTIER >

@@ -565,6 +565,28 @@ static void test_luhn(void)
 	CU_ASSERT_FALSE(luhn_str("12344111111111111111"));
 }
 
+static bool ssn_str(const char *s)
+{
+	return cls_ssn_at((const uint8_t *)s, strlen(s));
+}
+
+static void test_ssn(void)
+{
+	CU_ASSERT_TRUE(ssn_str("123-45-6789"));
+	CU_ASSERT_TRUE(ssn_str("ssn 078-05-1120"));
+	CU_ASSERT_TRUE(ssn_str("ssn:899-99-9999"));
+	CU_ASSERT_FALSE(ssn_str("000-45-6789"));   /* area 000 */
+	CU_ASSERT_FALSE(ssn_str("666-45-6789"));   /* area 666 */
+	CU_ASSERT_FALSE(ssn_str("900-45-6789"));   /* 9xx: ITIN, not SSN */
+	CU_ASSERT_FALSE(ssn_str("123-00-6789"));   /* group 00 */
+	CU_ASSERT_FALSE(ssn_str("123-45-0000"));   /* serial 0000 */
+	CU_ASSERT_FALSE(ssn_str("9123-45-6789"));  /* tail of a longer number */
+	CU_ASSERT_FALSE(ssn_str("123-456789"));    /* shape */
+	CU_ASSERT_FALSE(ssn_str("12a-45-6789"));
+	CU_ASSERT_FALSE(ssn_str("23-45-6789"));    /* too short */
+	CU_ASSERT_FALSE(ssn_str(""));
+}
+
 /* ---- decisions with a real database ---- */
 
 enum { R_CARD = 0, R_LOCAL, R_FRONT, R_BLOCK, R_MATH, N_R };
@@ -892,6 +914,7 @@ int main(int argc, char **argv)
 	CU_add_test(s, "features_extremes", test_features_extremes);
 	CU_add_test(s, "top_k_matches_reference", test_top_k_matches_reference);
 	CU_add_test(s, "luhn", test_luhn);
+	CU_add_test(s, "ssn", test_ssn);
 	CU_add_test(s, "decisions", test_decisions);
 	CU_add_test(s, "decide_finish_precedence", test_decide_finish_precedence);
 	CU_add_test(s, "explain_json", test_explain_json);
