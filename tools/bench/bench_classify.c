@@ -39,15 +39,20 @@
  * and prints their rate, median and p90 length and the share of time lost
  * (gaps over 50 us are the guest scheduler running another thread, counted
  * apart). The decisions therefore run in rounds: round r decides bodies
- * 0..N-1 in the same order, so body b in rounds 2k and 2k+1 has the same
- * cache and branch history before it, and the filtered sample of (b, k) is
- * min(t[2k][b], t[2k+1][b]). Both being interrupted has probability about
- * (rate x duration)^2, ~0.1-0.5 % for a 2 us decision, so the filtered p99 is
- * the code's own p99, while a body that is slow for a deterministic reason
- * (slow in both rounds) stays slow. The min also takes away the part of the
- * code's own spread that differs between two identical runs (rare in a tight
- * loop), so read the filtered p99 as the code's tail on a quiet core and the
- * raw p99 as what this VM delivers. The argument needs rate x duration << 1:
+ * 0..N-1 in the same order, so body b in rounds 3k, 3k+1 and 3k+2 has the
+ * same cache and branch history before it, and the filtered sample of (b, k)
+ * is the minimum of the three (FILTER_K). An interruption slows more than the
+ * decision it lands in: the host's exit handling evicts cache lines, so the
+ * next decision or two refill them (a decision's raw p99 is ~1 us above the
+ * jitter loop's, whose data stays in L1). With a window of interruption plus
+ * refill of ~4 us at ~20,000 interruptions/s, a sample is disturbed with
+ * probability ~8 %, two of a pair ~0.6 % (at the p99 itself: measured, the
+ * filtered p99 of pairs moved by ~20 % between runs), all three ~0.05 %. So
+ * the filtered p99 is the code's own p99, while a body that is slow for a
+ * deterministic reason (slow in every round) stays slow. The min also takes
+ * away the part of the code's own spread that differs between identical runs
+ * (rare in a tight loop), so read the filtered p99 as the code's tail on a
+ * quiet core and the raw p99 as what this VM delivers. The argument needs rate x duration << 1:
  * from 8 KB up (10 us and more per decision) many samples, and from 32 KB
  * nearly all, contain an interruption, so there the filter only trims the
  * worst ones and the jit row of the same size shows what is left.
@@ -643,14 +648,21 @@ struct bench {
 	volatile size_t sink;         /* keeps results alive */
 };
 
-/* Raw and pair-filtered percentiles, ns. */
+/*
+ * Rounds per filter group: the filtered sample of a body is its minimum over
+ * FILTER_K rounds with the same history (see the top comment for why 3).
+ */
+#define FILTER_K 3
+
+/* Raw and filtered percentiles, ns. */
 struct lat {
 	double raw50, raw99, f50, f99;
 };
 
 /*
- * Summarize rounds x n samples t[r * n + b] (rounds even): raw percentiles over
- * all of them, filtered ones over min(t[2k][b], t[2k+1][b]).
+ * Summarize rounds x n samples t[r * n + b] (rounds a multiple of FILTER_K):
+ * raw percentiles over all of them, filtered ones over the minimum of each
+ * body over each group of FILTER_K consecutive rounds.
  */
 static void lat_summary(const struct bench *bn, const uint64_t *t, size_t rounds, size_t n,
 			struct lat *o)
@@ -661,11 +673,14 @@ static void lat_summary(const struct bench *bn, const uint64_t *t, size_t rounds
 	qsort(bn->tmp, all, sizeof(*t), cmp_u64);
 	o->raw50 = (double)pct(bn->tmp, all, 0.5) / bn->tpn;
 	o->raw99 = (double)pct(bn->tmp, all, 0.99) / bn->tpn;
-	for (size_t k = 0; k + 1 < rounds; k += 2)
+	for (size_t k = 0; k + FILTER_K <= rounds; k += FILTER_K)
 		for (size_t b = 0; b < n; b++) {
-			uint64_t x = t[k * n + b], y = t[(k + 1) * n + b];
+			uint64_t x = t[k * n + b];
 
-			bn->tmp[m++] = x < y ? x : y;
+			for (size_t j = 1; j < FILTER_K; j++)
+				if (t[(k + j) * n + b] < x)
+					x = t[(k + j) * n + b];
+			bn->tmp[m++] = x;
 		}
 	qsort(bn->tmp, m, sizeof(*t), cmp_u64);
 	o->f50 = (double)pct(bn->tmp, m, 0.5) / bn->tpn;
@@ -729,9 +744,9 @@ static size_t time_stages(struct bench *bn, const struct body_set *bs, size_t ma
 
 /*
  * Latency pass: whole decisions (rv_parse + cls_decide) in rounds of n bodies,
- * stopping only after an odd round so every round has its pair. The clock is
- * read before every round, so both rounds of a pair see the same code before
- * each body. Returns the rounds run (even, >= 2).
+ * stopping only after a whole group of FILTER_K rounds. The clock is read
+ * before every round, so all rounds of a group see the same code before each
+ * body. Returns the rounds run (a multiple of FILTER_K, >= FILTER_K).
  */
 static size_t time_decisions(struct bench *bn, const struct body_set *bs, size_t max_rounds,
 			     double ms)
@@ -743,7 +758,7 @@ static size_t time_decisions(struct bench *bn, const struct body_set *bs, size_t
 	for (size_t r = 0;; r++) {
 		bool time_left = now_ns() < t_end;
 
-		if (r % 2 == 0 && (r == max_rounds || (r >= 2 && !time_left)))
+		if (r % FILTER_K == 0 && (r == max_rounds || (r >= FILTER_K && !time_left)))
 			return r;
 		for (unsigned b = 0; b < bs->n; b++) {
 			uint64_t t0 = tsc();
@@ -766,7 +781,7 @@ static int run_row(struct bench *bn, const struct body_set *bs, struct row *o)
 	struct rv_view v;
 	long cs0;
 
-	max_rounds -= max_rounds % 2;
+	max_rounds -= max_rounds % FILTER_K;
 	for (unsigned b = 0; b < n; b++) {
 		if (rv_parse(&bn->rv, RV_EP_CHAT, bs->b[b], bs->len[b], &v) < 0) {
 			fprintf(stderr, "bench_classify: %s body %u refused: %s at %u\n", o->kind, b,
@@ -855,7 +870,7 @@ static int run_row(struct bench *bn, const struct body_set *bs, struct row *o)
 static void print_lat_header(void)
 {
 	printf("\nlatency, ns per decision (rv_parse + cls_decide); filt = min of the same body "
-	       "in two paired rounds\n");
+	       "over %d rounds with the same history\n", FILTER_K);
 	printf("%7s %-9s %7s | %8s %8s | %8s %8s %7s | %8s %8s %8s %8s %7s | %5s %7s\n", "body",
 	       "kind", "samples", "raw p50", "raw p99", "filt p50", "filt p99", "f99/f50",
 	       "jit p50", "jit p99", "jit fp50", "jit fp99", "f99/f50", "csw", "ns/KB");
@@ -873,6 +888,27 @@ static void print_lat_row(const struct row *o)
 	       o->dec.f99 / o->dec.f50, o->jit.raw50, o->jit.raw99, o->jit.f50, o->jit.f99,
 	       o->jit.f99 / o->jit.f50, csw, o->ns_per_kb);
 	fflush(stdout);
+}
+
+/*
+ * The issue's goal, read off the 2 KB rows: a decision under 2 us p99 on one
+ * core. The filtered p99 is the code's; the raw p99 is what this VM delivers,
+ * printed beside the jitter loop's raw p99 at the same p50 (what the VM adds
+ * to any operation of that length).
+ */
+static void print_goal(const struct row *rows, size_t n)
+{
+	printf("\ngoal: 2 KB decision under 2000 ns p99 on one core\n");
+	for (size_t i = 0; i < n; i++) {
+		const struct row *o = &rows[i];
+
+		if (o->dec.f50 <= 0 || strcmp(o->label, "2.0KB") != 0)
+			continue;
+		printf("  2 KB %-9s filtered p99 %6.0f ns (%s)   raw p99 %6.0f ns, jitter loop of "
+		       "the same p50: raw p99 %6.0f ns\n",
+		       o->kind, o->dec.f99, o->dec.f99 < 2000.0 ? "under" : "OVER", o->dec.raw99,
+		       o->jit.raw99);
+	}
 }
 
 static void print_stage_table(const struct row *rows, size_t n)
@@ -1041,6 +1077,7 @@ int main(int argc, char **argv)
 			nrows++;
 		}
 	print_stage_table(rows, nrows);
+	print_goal(rows, nrows);
 	rc = 0;
 
 out_corpus:
