@@ -172,6 +172,82 @@ static void test_stats_simd_matches_scalar(void)
 	}
 }
 
+/*
+ * The AVX-512 path works on groups of 8 blocks (512 bytes) and chunks of 256
+ * groups. A word of length L among 1-2 byte words, placed across a block edge
+ * inside a group (960, 1088), a group edge (1024, 1536) and near them: the
+ * longest word must be L (capped), also when the text ends right after it,
+ * when it covers whole 64-byte blocks (the per-block fallback) and when it
+ * spans groups.
+ */
+static void test_stats_group_edges(void)
+{
+	/* >= 2: the filler's longest word ("ab") */
+	static const size_t lens[] = { 2,   3,   5,   31,  63,  64,  65,  127, 128,
+				       129, 200, 255, 256, 300, 520, 600 };
+	static const size_t edges[] = { 960, 1024, 1088, 1536 }; /* all > 600 + 1 */
+	static uint8_t buf[2200];
+
+	for (size_t li = 0; li < sizeof(lens) / sizeof(lens[0]); li++) {
+		for (size_t ei = 0; ei < sizeof(edges) / sizeof(edges[0]); ei++) {
+			size_t l = lens[li], e = edges[ei];
+			size_t starts[] = { e - l - 1, e - l, e - l + 1, e - l / 2, e - 1, e, e + 1 };
+
+			for (size_t si = 0; si < sizeof(starts) / sizeof(starts[0]); si++) {
+				size_t at = starts[si];
+				size_t want = l > CLS_LONGEST_WORD_CAP ? CLS_LONGEST_WORD_CAP : l;
+				struct cls_text_stats a;
+
+				for (size_t i = 0; i < sizeof(buf); i++)
+					buf[i] = (uint8_t)"ab c\nd "[i % 7];
+				buf[at - 1] = ' ';
+				memset(buf + at, 'x', l);
+				buf[at + l] = ' ';
+				stats_all(buf, sizeof(buf), &a);
+				CU_ASSERT_EQUAL(a.longest, want);
+				/* the text ends with the word: the run carried out of the last group */
+				stats_all(buf, at + l, &a);
+				CU_ASSERT_EQUAL(a.longest, want);
+			}
+		}
+	}
+}
+
+/*
+ * Long texts of one byte value (every lane counter at its largest, over
+ * several 128 KB chunks of the AVX-512 path) and a long random text: exact
+ * counts, all paths agree.
+ */
+static void test_stats_long(void)
+{
+	static uint8_t buf[300000];
+	static const uint8_t vals[] = { 'a', 'Z', '7', '{', '=', '\n', '?', '@', 0x7f, 0xc3, ' ' };
+	uint64_t st = 7;
+
+	for (size_t vi = 0; vi < sizeof(vals); vi++) {
+		struct cls_text_stats a;
+
+		memset(buf, vals[vi], sizeof(buf));
+		stats_all(buf, sizeof(buf), &a);
+		CU_ASSERT_EQUAL(a.lower, vals[vi] == 'a' ? sizeof(buf) : 0);
+		CU_ASSERT_EQUAL(a.newlines, vals[vi] == '\n' ? sizeof(buf) : 0);
+		CU_ASSERT_EQUAL(a.nonascii, vals[vi] >= 0x80 ? sizeof(buf) : 0);
+	}
+	for (size_t i = 0; i < sizeof(buf); i++) {
+		double r = tl_rand01(&st);
+
+		buf[i] = r < 0.12  ? ' '
+			 : r < 0.2 ? (uint8_t)(tl_rand01(&st) * 256)
+			 : r < 0.3 ? (uint8_t)('0' + tl_rand01(&st) * 10)
+				   : (uint8_t)(0x21 + tl_rand01(&st) * 94);
+	}
+	for (size_t n = sizeof(buf) - 3 * 64; n <= sizeof(buf); n += 61) {
+		struct cls_text_stats a;
+
+		stats_all(buf, n, &a);
+	}
+}
+
 /* Texts that end exactly at an unmapped page: any overread faults. */
 static void test_stats_guard_page(void)
 {
@@ -906,6 +982,8 @@ int main(int argc, char **argv)
 	CU_add_test(s, "stats_exact", test_stats_exact);
 	CU_add_test(s, "stats_simd_matches_scalar", test_stats_simd_matches_scalar);
 	CU_add_test(s, "stats_guard_page", test_stats_guard_page);
+	CU_add_test(s, "stats_group_edges", test_stats_group_edges);
+	CU_add_test(s, "stats_long", test_stats_long);
 	CU_add_test(s, "features_chat", test_features_chat);
 	CU_add_test(s, "features_completions", test_features_completions);
 	CU_add_test(s, "features_view_equals_per_message", test_features_view_equals_per_message);

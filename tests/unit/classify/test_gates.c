@@ -108,6 +108,36 @@ static void test_gate_stats_block_edges(void)
 	}
 }
 
+/*
+ * The same at the edges of the AVX-512 path's groups of 8 blocks (bytes 512
+ * and 1024): a run of four digits across the edge, at every offset near it.
+ */
+static void test_gate_stats_group_edges(void)
+{
+	uint8_t buf[1200];
+	struct cls_text_stats s;
+
+	for (size_t e = 512; e <= 1024; e += 512) {
+		for (size_t off = e - 6; off <= e + 2; off++) {
+			for (size_t len = 3; len <= 4; len++) {
+				memset(buf, 'x', sizeof(buf));
+				memset(buf + off, '7', len);
+				gate_stats_all(buf, sizeof(buf), &s);
+				CU_ASSERT_EQUAL(s.digit_run4, len == 4);
+				gate_stats_all(buf, off + len, &s);
+				CU_ASSERT_EQUAL(s.digit_run4, len == 4);
+			}
+			memset(buf, 'x', sizeof(buf));
+			memcpy(buf + off, "12a34", 5);
+			gate_stats_all(buf, sizeof(buf), &s);
+			CU_ASSERT_EQUAL(s.digit_run4, 0);
+			buf[off] = '@';
+			gate_stats_all(buf, sizeof(buf), &s);
+			CU_ASSERT_EQUAL(s.at, 1);
+		}
+	}
+}
+
 /* Random texts rich in digits and '@', every length 0..399, all paths agree. */
 static void test_gate_stats_random(void)
 {
@@ -274,6 +304,7 @@ int main(void)
 	s = CU_add_suite("classify-gates", suite_init, suite_fini);
 	if (s == NULL || CU_add_test(s, "gate_stats_exact", test_gate_stats_exact) == NULL ||
 	    CU_add_test(s, "gate_stats_block_edges", test_gate_stats_block_edges) == NULL ||
+	    CU_add_test(s, "gate_stats_group_edges", test_gate_stats_group_edges) == NULL ||
 	    CU_add_test(s, "gate_stats_random", test_gate_stats_random) == NULL ||
 	    CU_add_test(s, "cls_gates", test_cls_gates) == NULL ||
 	    CU_add_test(s, "decide_gated", test_decide_gated) == NULL ||
