@@ -150,14 +150,42 @@ static inline bool plain(uint8_t c)
 }
 
 #if defined(__AVX2__)
-/* 16 table bytes repeated in both 128-bit lanes, for _mm256_shuffle_epi8 lookups. */
-#define DUP16(a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, q)                          \
-	_mm256_setr_epi8((char)(a), (char)(b), (char)(c), (char)(d), (char)(e), (char)(f), \
-			 (char)(g), (char)(h), (char)(i), (char)(j), (char)(k), (char)(l), \
-			 (char)(m), (char)(n), (char)(o), (char)(q), (char)(a), (char)(b), \
-			 (char)(c), (char)(d), (char)(e), (char)(f), (char)(g), (char)(h), \
-			 (char)(i), (char)(j), (char)(k), (char)(l), (char)(m), (char)(n), \
-			 (char)(o), (char)(q))
+
+/* Error classes of a byte pair, for the lookups of utf8_errors32/64. */
+enum utf8_cls {
+	U8_SHORT = 1 << 0, /* lead then no continuation */
+	U8_LONG = 1 << 1, /* ASCII then continuation */
+	U8_OVER3 = 1 << 2, /* E0 80..9F */
+	U8_LARGE = 1 << 3, /* F4 90..BF, F5..FF 90..BF: above U+10FFFF */
+	U8_SURR = 1 << 4, /* ED A0..BF: UTF-16 surrogates */
+	U8_OVER2 = 1 << 5, /* C0/C1 then continuation */
+	U8_BIG1000 = 1 << 6, /* F5..FF 80..8F (above U+10FFFF), and F0 80..8F (overlong) */
+	U8_CONTS = 1 << 7, /* continuation then continuation */
+	U8_CARRY = U8_SHORT | U8_LONG | U8_CONTS,
+};
+
+
+/* The three lookup tables of utf8_errors32/64 (16 entries, one per nibble). */
+static const uint8_t utf8_t_prev_hi[16] = {
+	U8_LONG, U8_LONG, U8_LONG, U8_LONG, U8_LONG, U8_LONG, U8_LONG, U8_LONG,
+	U8_CONTS, U8_CONTS, U8_CONTS, U8_CONTS, U8_SHORT | U8_OVER2, U8_SHORT,
+	U8_SHORT | U8_OVER3 | U8_SURR, U8_SHORT | U8_LARGE | U8_BIG1000,
+};
+/* By the low nibble of the previous byte (which lead: C0/C1, E0, ED, F0, F4, F5+). */
+static const uint8_t utf8_t_prev_lo[16] = {
+	U8_CARRY | U8_OVER3 | U8_OVER2 | U8_BIG1000, U8_CARRY | U8_OVER2, U8_CARRY, U8_CARRY,
+	U8_CARRY | U8_LARGE, U8_CARRY | U8_LARGE | U8_BIG1000, U8_CARRY | U8_LARGE | U8_BIG1000,
+	U8_CARRY | U8_LARGE | U8_BIG1000, U8_CARRY | U8_LARGE | U8_BIG1000, U8_CARRY | U8_LARGE | U8_BIG1000,
+	U8_CARRY | U8_LARGE | U8_BIG1000, U8_CARRY | U8_LARGE | U8_BIG1000, U8_CARRY | U8_LARGE | U8_BIG1000,
+	U8_CARRY | U8_LARGE | U8_BIG1000 | U8_SURR, U8_CARRY | U8_LARGE | U8_BIG1000, U8_CARRY | U8_LARGE | U8_BIG1000,
+};
+/* By the high nibble of this byte. */
+static const uint8_t utf8_t_cur_hi[16] = {
+	U8_SHORT, U8_SHORT, U8_SHORT, U8_SHORT, U8_SHORT, U8_SHORT, U8_SHORT, U8_SHORT,
+	U8_LONG | U8_OVER2 | U8_CONTS | U8_OVER3 | U8_BIG1000, U8_LONG | U8_OVER2 | U8_CONTS | U8_OVER3 | U8_LARGE,
+	U8_LONG | U8_OVER2 | U8_CONTS | U8_SURR | U8_LARGE, U8_LONG | U8_OVER2 | U8_CONTS | U8_SURR | U8_LARGE,
+	U8_SHORT, U8_SHORT, U8_SHORT, U8_SHORT,
+};
 
 /*
  * Lanes of the 32 bytes x (loaded from s) that break UTF-8 (RFC 3629 section 4), by
@@ -171,37 +199,14 @@ static inline bool plain(uint8_t c)
  */
 static inline uint32_t utf8_errors32(const uint8_t *s, __m256i x)
 {
-	enum {
-		SHORT = 1 << 0,	 /* lead then no continuation */
-		LONG = 1 << 1,	 /* ASCII then continuation */
-		OVER3 = 1 << 2,	 /* E0 80..9F */
-		LARGE = 1 << 3,	 /* F4 90..BF, F5..FF 90..BF: above U+10FFFF */
-		SURR = 1 << 4,	 /* ED A0..BF: UTF-16 surrogates */
-		OVER2 = 1 << 5,	 /* C0/C1 then continuation */
-		BIG1000 = 1 << 6, /* F5..FF 80..8F (above U+10FFFF), and F0 80..8F (overlong) */
-		CONTS = 1 << 7,	 /* continuation then continuation */
-		CARRY = SHORT | LONG | CONTS,
-	};
 	const __m256i lo4 = _mm256_set1_epi8(0x0F);
-	/* By the high nibble of the previous byte. */
-	const __m256i t_prev_hi = DUP16(LONG, LONG, LONG, LONG, LONG, LONG, LONG, LONG,
-					CONTS, CONTS, CONTS, CONTS, SHORT | OVER2, SHORT,
-					SHORT | OVER3 | SURR, SHORT | LARGE | BIG1000);
-	/* By the low nibble of the previous byte (which lead: C0/C1, E0, ED, F0, F4, F5+). */
-	const __m256i t_prev_lo = DUP16(CARRY | OVER3 | OVER2 | BIG1000, CARRY | OVER2, CARRY,
-					CARRY, CARRY | LARGE, CARRY | LARGE | BIG1000,
-					CARRY | LARGE | BIG1000, CARRY | LARGE | BIG1000,
-					CARRY | LARGE | BIG1000, CARRY | LARGE | BIG1000,
-					CARRY | LARGE | BIG1000, CARRY | LARGE | BIG1000,
-					CARRY | LARGE | BIG1000, CARRY | LARGE | BIG1000 | SURR,
-					CARRY | LARGE | BIG1000, CARRY | LARGE | BIG1000);
-	/* By the high nibble of this byte. */
-	const __m256i t_cur_hi = DUP16(SHORT, SHORT, SHORT, SHORT, SHORT, SHORT, SHORT, SHORT,
-				       LONG | OVER2 | CONTS | OVER3 | BIG1000,
-				       LONG | OVER2 | CONTS | OVER3 | LARGE,
-				       LONG | OVER2 | CONTS | SURR | LARGE,
-				       LONG | OVER2 | CONTS | SURR | LARGE, SHORT, SHORT, SHORT,
-				       SHORT);
+	/* By the high nibble of the previous byte, its low nibble, this byte's high nibble. */
+	const __m256i t_prev_hi =
+		_mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)utf8_t_prev_hi));
+	const __m256i t_prev_lo =
+		_mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)utf8_t_prev_lo));
+	const __m256i t_cur_hi =
+		_mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)utf8_t_cur_hi));
 	__m256i p1 = _mm256_loadu_si256((const __m256i *)(const void *)(s - 1));
 	__m256i p2 = _mm256_loadu_si256((const __m256i *)(const void *)(s - 2));
 	__m256i p3 = _mm256_loadu_si256((const __m256i *)(const void *)(s - 3));
@@ -283,13 +288,6 @@ static const uint8_t esc_tab128[128] __attribute__((aligned(64))) = {
 	['f'] = '\f', ['n'] = '\n', ['r'] = '\r', ['t'] = '\t',
 };
 
-/* 16 table bytes in all four 128-bit lanes, for _mm512_shuffle_epi8 lookups. */
-#define DUP16X4(a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, q)                            \
-	_mm512_broadcast_i32x4(_mm_setr_epi8((char)(a), (char)(b), (char)(c), (char)(d),     \
-					     (char)(e), (char)(f), (char)(g), (char)(h),     \
-					     (char)(i), (char)(j), (char)(k), (char)(l),     \
-					     (char)(m), (char)(n), (char)(o), (char)(q)))
-
 /*
  * utf8_errors32() on 64 bytes: lanes of x (the bytes at s, lanes outside lm zero)
  * that break UTF-8.  The look-back loads are masked like x, so nothing at or past
@@ -297,34 +295,13 @@ static const uint8_t esc_tab128[128] __attribute__((aligned(64))) = {
  */
 static inline uint64_t utf8_errors64(const uint8_t *s, __m512i x, uint64_t lm)
 {
-	enum {
-		SHORT = 1 << 0,
-		LONG = 1 << 1,
-		OVER3 = 1 << 2,
-		LARGE = 1 << 3,
-		SURR = 1 << 4,
-		OVER2 = 1 << 5,
-		BIG1000 = 1 << 6,
-		CONTS = 1 << 7,
-		CARRY = SHORT | LONG | CONTS,
-	};
 	const __m512i lo4 = _mm512_set1_epi8(0x0F);
-	const __m512i t_prev_hi = DUP16X4(LONG, LONG, LONG, LONG, LONG, LONG, LONG, LONG,
-					  CONTS, CONTS, CONTS, CONTS, SHORT | OVER2, SHORT,
-					  SHORT | OVER3 | SURR, SHORT | LARGE | BIG1000);
-	const __m512i t_prev_lo = DUP16X4(CARRY | OVER3 | OVER2 | BIG1000, CARRY | OVER2, CARRY,
-					  CARRY, CARRY | LARGE, CARRY | LARGE | BIG1000,
-					  CARRY | LARGE | BIG1000, CARRY | LARGE | BIG1000,
-					  CARRY | LARGE | BIG1000, CARRY | LARGE | BIG1000,
-					  CARRY | LARGE | BIG1000, CARRY | LARGE | BIG1000,
-					  CARRY | LARGE | BIG1000, CARRY | LARGE | BIG1000 | SURR,
-					  CARRY | LARGE | BIG1000, CARRY | LARGE | BIG1000);
-	const __m512i t_cur_hi = DUP16X4(SHORT, SHORT, SHORT, SHORT, SHORT, SHORT, SHORT, SHORT,
-					 LONG | OVER2 | CONTS | OVER3 | BIG1000,
-					 LONG | OVER2 | CONTS | OVER3 | LARGE,
-					 LONG | OVER2 | CONTS | SURR | LARGE,
-					 LONG | OVER2 | CONTS | SURR | LARGE, SHORT, SHORT, SHORT,
-					 SHORT);
+	const __m512i t_prev_hi =
+		_mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)utf8_t_prev_hi));
+	const __m512i t_prev_lo =
+		_mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)utf8_t_prev_lo));
+	const __m512i t_cur_hi =
+		_mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)utf8_t_cur_hi));
 	/* Lane j of pK is s[j - K]: valid where lane j - K of x is. */
 	__m512i p1 = _mm512_maskz_loadu_epi8(lm << 1 | 1, s - 1);
 	__m512i p2 = _mm512_maskz_loadu_epi8(lm << 2 | 3, s - 2);
