@@ -103,6 +103,7 @@
 #include "pol.h"
 #include "reqview.h"
 #include "tl_json.h"
+#include "bench_text.h"
 
 #ifndef TS_DEFAULT_POLICY
 #define TS_DEFAULT_POLICY "conf/default.tspol"
@@ -164,41 +165,6 @@ static uint64_t pct(const uint64_t *v, size_t n, double q)
 
 /* ---- synthetic bodies (unchanged generator: keeps the rows comparable) ---- */
 
-static const char *const words[] = {
-	"the", "system", "request", "latency", "model", "should", "compare", "why", "data",
-	"because", "answer", "question", "memory", "design", "and", "of", "to", "in", "is",
-	"for", "with", "on", "that", "this", "review", "function", "value", "error", "results",
-	"please", "explain", "summary", "report", "customer", "order", "shipping", "within",
-};
-
-/* Append generated text of about n bytes to out (JSON-escaped), return bytes written. */
-static size_t gen_text(char *out, size_t n, uint64_t *rng)
-{
-	size_t k = 0;
-
-	while (k < n) {
-		*rng = *rng * 6364136223846793005ull + 1442695040888963407ull;
-		uint32_t r = (uint32_t)(*rng >> 33);
-		const char *w;
-		char tmp[64];
-
-		switch (r % 41) {
-		case 0: w = "\\n"; break;
-		case 1: w = "x = f(y) + 2;"; break;
-		case 2: snprintf(tmp, sizeof(tmp), "%u", r % 100000); w = tmp; break;
-		case 3: w = "\\\"quoted\\\""; break;
-		case 4: w = "$\\\\frac{a}{b}$"; break;
-		default: w = words[r % (sizeof(words) / sizeof(words[0]))]; break;
-		}
-		size_t l = strlen(w);
-
-		memcpy(out + k, w, l);
-		k += l;
-		out[k++] = (r & 15) == 0 ? '.' : ' ';
-	}
-	return k;
-}
-
 static const char *const roles[] = { "system", "user", "assistant", "user" };
 static const double role_share[] = { 0.1, 0.4, 0.2, 0.3 }; /* of the text bytes */
 static const char body_head[] = "{\"model\":\"gpt-4o\",\"max_tokens\":512,\"messages\":[";
@@ -216,7 +182,7 @@ static size_t gen_body_once(char *b, size_t target, uint64_t seed)
 
 		k += (size_t)sprintf(b + k, "%s{\"role\":\"%s\",\"content\":\"", i ? "," : "",
 				     roles[i]);
-		k += gen_text(b + k, want > 16 ? want : 16, &rng);
+		k += bench_gen_text(b + k, want > 16 ? want : 16, &rng);
 		k += (size_t)sprintf(b + k, "\"}");
 	}
 	k += (size_t)sprintf(b + k, "%s", body_tail);

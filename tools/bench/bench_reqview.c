@@ -22,6 +22,7 @@
 #include <time.h>
 
 #include "reqview.h"
+#include "bench_text.h"
 
 static uint64_t now_ns(void)
 {
@@ -71,45 +72,6 @@ static const char *const plain[] = {
 /* Bytes of buffer per body. */
 #define BODY_CAP 300000
 
-static const char *const words[] = {
-	"the", "system", "request", "latency", "model", "should", "compare", "why", "data",
-	"because", "answer", "question", "memory", "design", "and", "of", "to", "in", "is",
-	"for", "with", "on", "that", "this", "review", "function", "value", "error", "results",
-	"please", "explain", "summary", "report", "customer", "order", "shipping", "within",
-};
-
-/*
- * "chat" text: bench_classify's generator (same word list and escape mix), about n
- * bytes of JSON-escaped text into out; returns bytes written.
- */
-static size_t gen_chat_text(char *out, size_t n, uint64_t *rng)
-{
-	size_t k = 0;
-
-	while (k < n) {
-		uint32_t r;
-		const char *w;
-		char tmp[64];
-		size_t l;
-
-		*rng = *rng * 6364136223846793005ull + 1442695040888963407ull;
-		r = (uint32_t)(*rng >> 33);
-		switch (r % 41) {
-		case 0: w = "\\n"; break;
-		case 1: w = "x = f(y) + 2;"; break;
-		case 2: snprintf(tmp, sizeof(tmp), "%u", r % 100000); w = tmp; break;
-		case 3: w = "\\\"quoted\\\""; break;
-		case 4: w = "$\\\\frac{a}{b}$"; break;
-		default: w = words[r % (sizeof(words) / sizeof(words[0]))]; break;
-		}
-		l = strlen(w);
-		memcpy(out + k, w, l);
-		k += l;
-		out[k++] = (r & 15) == 0 ? '.' : ' ';
-	}
-	return k;
-}
-
 /*
  * Appends about target bytes of message JSON to buf (cap bytes); seed picks the first
  * sentence (or seeds the "chat" generator when sentences is NULL).
@@ -135,7 +97,7 @@ static size_t make_body(char *buf, size_t cap, size_t target, const char *const 
 		if (sentences == NULL) {
 			size_t want = target - n - 120 < 700 ? target - n - 120 : 700;
 
-			n += gen_chat_text(buf + n, want > 16 ? want : 16, &rng);
+			n += bench_gen_text(buf + n, want > 16 ? want : 16, &rng);
 		} else {
 			do {
 				n += (size_t)snprintf(buf + n, cap - n, "%s ",
