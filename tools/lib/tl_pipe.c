@@ -82,12 +82,18 @@ int tl_pipe_open_image(struct tl_pipe *p, const char *image, const char *config,
 	return pipe_attach(p, err, errlen);
 }
 
+static void free_dbs(hs_database_t *dbs[TS_GATE_COUNT])
+{
+	for (uint32_t g = 0; g < TS_GATE_COUNT; g++)
+		hs_free_database(dbs[g]);
+}
+
 int tl_pipe_open_rules(struct tl_pipe *p, const char *const *paths, size_t n,
 		       const char *config, char *err, size_t errlen)
 {
 	struct rules_set *set = NULL;
 	struct cls_rule *rules = NULL;
-	hs_database_t *db = NULL;
+	hs_database_t *dbs[TS_GATE_COUNT] = { NULL };
 	int rc = pipe_base(p, config, err, errlen);
 
 	if (rc)
@@ -102,14 +108,15 @@ int tl_pipe_open_rules(struct tl_pipe *p, const char *const *paths, size_t n,
 		if (rc)
 			goto out_set;
 	}
-	rc = rules_compile(set, NULL, &db, err, errlen);
+	/* gated like the policy compiler, so tools see what the dataplane sees */
+	rc = rules_compile_gated(set, NULL, dbs, err, errlen);
 	if (rc)
 		goto out_set;
 	rules = calloc(set->n ? set->n : 1, sizeof(*rules));
 	if (!rules) {
 		rc = -ENOMEM;
 		snprintf(err, errlen, "out of memory");
-		hs_free_database(db);
+		free_dbs(dbs);
 		goto out_set;
 	}
 	for (uint32_t i = 0; i < set->n; i++) {
@@ -122,11 +129,12 @@ int tl_pipe_open_rules(struct tl_pipe *p, const char *const *paths, size_t n,
 		if (!rules[i].id) {
 			rc = -ENOMEM;
 			snprintf(err, errlen, "out of memory");
-			hs_free_database(db);
+			free_dbs(dbs);
 			goto out_rules;
 		}
 	}
-	p->pol = cls_policy_from_parts(db, true, rules, set->n, NULL, 0, err, errlen);
+	p->pol = cls_policy_from_parts_gated((const struct hs_database *const *)dbs, true, rules,
+					     set->n, NULL, 0, err, errlen);
 	if (!p->pol) {
 		rc = -EINVAL;
 		goto out_rules;
