@@ -470,6 +470,26 @@ static inline __m512i runs_at_least(__m512i x, uint32_t len)
 	return x;
 }
 
+/*
+ * False when no qword lane of x can hold a run of len ones, in one compare: a
+ * run of at least 2c - 1 ones covers an aligned c-bit chunk, so runs of 15,
+ * 31, 63 need a 0xff byte, word, dword. Once the longest word so far is 14 or
+ * more, most groups of prose are refused here instead of by the ~6 shift
+ * steps of runs_at_least().
+ */
+static inline bool maybe_runs_at_least(__m512i x, uint32_t len)
+{
+	const __m512i ones = _mm512_set1_epi64(-1);
+
+	if (len >= 63)
+		return _mm512_cmpeq_epi32_mask(x, ones) != 0;
+	if (len >= 31)
+		return _mm512_cmpeq_epi16_mask(x, ones) != 0;
+	if (len >= 15)
+		return _mm512_cmpeq_epi8_mask(x, ones) != 0;
+	return true;
+}
+
 /* State carried from one group of 8 blocks to the next. */
 struct group_state {
 	__m512i wprev, dprev, eprev; /* last group's word, digit, digit-pair masks (lane 7 used) */
@@ -537,7 +557,7 @@ static inline void group_stats(struct group_state *gs, const struct group_masks 
 	gs->cross = _mm512_max_epu64(gs->cross, _mm512_add_epi64(sufp, pre));
 	gs->run = (uint32_t)__builtin_clzll(~gm->w[7]);
 	/* runs inside a lane matter only when longer than the longest so far */
-	if (gs->best < 64) {
+	if (gs->best < 63 && maybe_runs_at_least(w, gs->best + 1)) {
 		__m512i x = runs_at_least(w, gs->best + 1);
 
 		if (_mm512_test_epi64_mask(x, x))
@@ -609,14 +629,20 @@ void cls_text_stats_avx512(const uint8_t *p, size_t n, struct cls_text_stats *st
 					c8 = block_classes(&k, _mm512_loadu_si512(p + off), c8, &gmb[cur], b);
 			} else {
 				/* the last group: masked loads read nothing past n; NUL is a separator, in no class */
-				for (int b = 0; b < 8; b++) {
-					size_t left = off < n ? n - off : 0;
+				struct group_masks *gm = &gmb[cur];
+				int b = 0;
+
+				for (; off < n; b++) {
+					size_t left = n - off;
 					__mmask64 live = left >= 64 ? ~0ull : (1ull << left) - 1;
 
-					c8 = block_classes(&k, _mm512_maskz_loadu_epi8(live, p + off), c8,
-							   &gmb[cur], b);
+					c8 = block_classes(&k, _mm512_maskz_loadu_epi8(live, p + off), c8, gm,
+							   b);
 					off += left >= 64 ? 64 : left;
 				}
+				/* blocks past the end hold no bytes */
+				for (; b < 8; b++)
+					gm->w[b] = gm->d[b] = gm->na[b] = gm->at[b] = 0;
 			}
 			if (pending)
 				group_stats(&gs, &gmb[cur ^ 1]);

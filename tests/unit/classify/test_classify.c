@@ -248,6 +248,35 @@ static void test_stats_long(void)
 	}
 }
 
+/*
+ * The in-lane search of the AVX-512 path is skipped when no lane can hold a
+ * word longer than the longest so far (a quick test per group of 8 blocks:
+ * aligned all-ones bytes, words, dwords). A word of length a in the first
+ * group, then one of length a + 1 or a + 2 inside a 64-byte block of the
+ * second group at every offset that touches neither block edge: the longest
+ * is the second, for every threshold of the test (the first word stays
+ * inside block 0, so the longest so far is exactly a).
+ */
+static void test_stats_longest_gate(void)
+{
+	static uint8_t buf[1200];
+
+	for (size_t a = 2; a <= 61; a++) {
+		for (size_t b = a + 1; b <= a + 2; b++) {
+			for (size_t o = 1; o + b < 64; o++) {
+				struct cls_text_stats s;
+
+				memset(buf, ' ', sizeof(buf));
+				memset(buf + 1, 'a', a); /* inside block 0 */
+				memset(buf + 512 + 64 + o, 'b', b);
+				stats_all(buf, sizeof(buf), &s);
+				CU_ASSERT_EQUAL(s.longest, b);
+				CU_ASSERT_EQUAL(s.words, 2);
+			}
+		}
+	}
+}
+
 /* Texts that end exactly at an unmapped page: any overread faults. */
 static void test_stats_guard_page(void)
 {
@@ -984,6 +1013,7 @@ int main(int argc, char **argv)
 	CU_add_test(s, "stats_guard_page", test_stats_guard_page);
 	CU_add_test(s, "stats_group_edges", test_stats_group_edges);
 	CU_add_test(s, "stats_long", test_stats_long);
+	CU_add_test(s, "stats_longest_gate", test_stats_longest_gate);
 	CU_add_test(s, "features_chat", test_features_chat);
 	CU_add_test(s, "features_completions", test_features_completions);
 	CU_add_test(s, "features_view_equals_per_message", test_features_view_equals_per_message);
