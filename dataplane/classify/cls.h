@@ -102,7 +102,16 @@ void cls_text_stats_scalar(const uint8_t *p, size_t n, struct cls_text_stats *st
 #if defined(__AVX2__)
 void cls_text_stats_avx2(const uint8_t *p, size_t n, struct cls_text_stats *st);
 #endif
+#if defined(__AVX512BW__) && defined(__AVX512VBMI__) && defined(__GFNI__) && \
+	defined(__AVX512BITALG__) && defined(__AVX512VPOPCNTDQ__)
+/* The class-table and bit-plane path (Ice Lake and later) is compiled in. */
+#define CLS_STATS_AVX512X 1
+#endif
 #if defined(__AVX512BW__)
+/* One compare per class and 64 bytes: any AVX-512BW CPU. */
+void cls_text_stats_avx512bw(const uint8_t *p, size_t n, struct cls_text_stats *st);
+#endif
+#if defined(CLS_STATS_AVX512X)
 void cls_text_stats_avx512(const uint8_t *p, size_t n, struct cls_text_stats *st);
 #endif
 

@@ -360,8 +360,7 @@ void cls_text_stats_avx2(const uint8_t *p, size_t n, struct cls_text_stats *st)
 
 #endif /* __AVX2__ */
 
-#if defined(__AVX512BW__) && defined(__AVX512VBMI__) && defined(__GFNI__) && \
-	defined(__AVX512BITALG__) && defined(__AVX512VPOPCNTDQ__)
+#if defined(CLS_STATS_AVX512X)
 
 /*
  * AVX-512 with VBMI, GFNI, BITALG and VPOPCNTDQ (Ice Lake and later): per
@@ -694,7 +693,9 @@ void cls_text_stats_avx512(const uint8_t *p, size_t n, struct cls_text_stats *st
 	st->longest = best > CLS_LONGEST_WORD_CAP ? CLS_LONGEST_WORD_CAP : (uint32_t)best;
 }
 
-#elif defined(__AVX512BW__)
+#endif /* CLS_STATS_AVX512X */
+
+#if defined(__AVX512BW__)
 
 /*
  * AVX-512BW: compares write 64-bit k-masks directly, so each class costs one
@@ -710,7 +711,7 @@ static inline uint64_t sum_lanes(__m512i a)
 	return (uint64_t)_mm512_reduce_add_epi64(_mm512_sad_epu8(a, _mm512_setzero_si512()));
 }
 
-void cls_text_stats_avx512(const uint8_t *p, size_t n, struct cls_text_stats *st)
+void cls_text_stats_avx512bw(const uint8_t *p, size_t n, struct cls_text_stats *st)
 {
 	const __m512i code_lo =
 		_mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)code_lo_tbl));
@@ -799,8 +800,10 @@ void cls_text_stats_avx512(const uint8_t *p, size_t n, struct cls_text_stats *st
 /* The widest path this build was compiled for (-march). */
 void cls_text_stats(const uint8_t *p, size_t n, struct cls_text_stats *st)
 {
-#if defined(__AVX512BW__)
+#if defined(CLS_STATS_AVX512X)
 	cls_text_stats_avx512(p, n, st);
+#elif defined(__AVX512BW__)
+	cls_text_stats_avx512bw(p, n, st);
 #elif defined(__AVX2__)
 	cls_text_stats_avx2(p, n, st);
 #else

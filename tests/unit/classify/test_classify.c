@@ -84,6 +84,10 @@ static void stats_all(const uint8_t *p, size_t n, struct cls_text_stats *ref)
 	stats_eq(&t, ref);
 #endif
 #if defined(__AVX512BW__)
+	cls_text_stats_avx512bw(p, n, &t);
+	stats_eq(&t, ref);
+#endif
+#if defined(CLS_STATS_AVX512X)
 	cls_text_stats_avx512(p, n, &t);
 	stats_eq(&t, ref);
 #endif

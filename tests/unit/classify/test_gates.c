@@ -47,6 +47,11 @@ static void gate_stats_all(const uint8_t *p, size_t n, struct cls_text_stats *re
 	CU_ASSERT_EQUAL(t.digit_run4, ref->digit_run4);
 #endif
 #if defined(__AVX512BW__)
+	cls_text_stats_avx512bw(p, n, &t);
+	CU_ASSERT_EQUAL(t.at, ref->at);
+	CU_ASSERT_EQUAL(t.digit_run4, ref->digit_run4);
+#endif
+#if defined(CLS_STATS_AVX512X)
 	cls_text_stats_avx512(p, n, &t);
 	CU_ASSERT_EQUAL(t.at, ref->at);
 	CU_ASSERT_EQUAL(t.digit_run4, ref->digit_run4);
