@@ -84,63 +84,55 @@ static void test_gate_stats_exact(void)
 }
 
 /*
- * Digit runs of 3 and 4 at every offset across the first two 64-byte block
- * edges (the vector paths carry the last three digits of a block into the
- * next), and a run of 4 split by a letter: only the full run opens the gate.
+ * In a buffer of n 'x' bytes: a run of 3 and of 4 digits at off (also with the
+ * text cut right after the run: the tail path), and "12a34" (a run of 4 split by
+ * a letter) with an '@' in place of its first digit: only the full run opens
+ * the digit gate, the '@' opens its own.
+ */
+static void check_gate_runs_at(uint8_t *buf, size_t n, size_t off)
+{
+	struct cls_text_stats s;
+
+	for (size_t len = 3; len <= 4; len++) {
+		memset(buf, 'x', n);
+		memset(buf + off, '7', len);
+		gate_stats_all(buf, n, &s);
+		CU_ASSERT_EQUAL(s.digit_run4, len == 4);
+		gate_stats_all(buf, off + len, &s);
+		CU_ASSERT_EQUAL(s.digit_run4, len == 4);
+	}
+	memset(buf, 'x', n);
+	memcpy(buf + off, "12a34", 5 <= n - off ? 5 : n - off);
+	gate_stats_all(buf, n, &s);
+	CU_ASSERT_EQUAL(s.digit_run4, 0);
+	buf[off] = '@';
+	gate_stats_all(buf, n, &s);
+	CU_ASSERT_EQUAL(s.at, 1);
+}
+
+/*
+ * At every offset across the first two 64-byte block edges (the vector paths
+ * carry the last three digits of a block into the next).
  */
 static void test_gate_stats_block_edges(void)
 {
 	uint8_t buf[200];
-	struct cls_text_stats s;
 
-	for (size_t off = 0; off + 4 <= 140; off++) {
-		for (size_t len = 3; len <= 4; len++) {
-			memset(buf, 'x', sizeof(buf));
-			memset(buf + off, '7', len);
-			gate_stats_all(buf, sizeof(buf), &s);
-			CU_ASSERT_EQUAL(s.digit_run4, len == 4);
-			/* the same text cut right after the run: the tail path */
-			gate_stats_all(buf, off + len, &s);
-			CU_ASSERT_EQUAL(s.digit_run4, len == 4);
-		}
-		memset(buf, 'x', sizeof(buf));
-		memcpy(buf + off, "12a34", 5 <= sizeof(buf) - off ? 5 : sizeof(buf) - off);
-		gate_stats_all(buf, sizeof(buf), &s);
-		CU_ASSERT_EQUAL(s.digit_run4, 0);
-		buf[off] = '@';
-		gate_stats_all(buf, sizeof(buf), &s);
-		CU_ASSERT_EQUAL(s.at, 1);
-	}
+	for (size_t off = 0; off + 4 <= 140; off++)
+		check_gate_runs_at(buf, sizeof(buf), off);
 }
 
 /*
  * The same at the edges of the AVX-512 path's groups of 8 blocks (bytes 512
- * and 1024): a run of four digits across the edge, at every offset near it.
+ * and 1024), at every offset near them.
  */
 static void test_gate_stats_group_edges(void)
 {
 	uint8_t buf[1200];
-	struct cls_text_stats s;
 
-	for (size_t e = 512; e <= 1024; e += 512) {
-		for (size_t off = e - 6; off <= e + 2; off++) {
-			for (size_t len = 3; len <= 4; len++) {
-				memset(buf, 'x', sizeof(buf));
-				memset(buf + off, '7', len);
-				gate_stats_all(buf, sizeof(buf), &s);
-				CU_ASSERT_EQUAL(s.digit_run4, len == 4);
-				gate_stats_all(buf, off + len, &s);
-				CU_ASSERT_EQUAL(s.digit_run4, len == 4);
-			}
-			memset(buf, 'x', sizeof(buf));
-			memcpy(buf + off, "12a34", 5);
-			gate_stats_all(buf, sizeof(buf), &s);
-			CU_ASSERT_EQUAL(s.digit_run4, 0);
-			buf[off] = '@';
-			gate_stats_all(buf, sizeof(buf), &s);
-			CU_ASSERT_EQUAL(s.at, 1);
-		}
-	}
+	for (size_t e = 512; e <= 1024; e += 512)
+		for (size_t off = e - 6; off <= e + 2; off++)
+			check_gate_runs_at(buf, sizeof(buf), off);
 }
 
 /* Random texts rich in digits and '@', every length 0..399, all paths agree. */
