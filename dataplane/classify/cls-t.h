@@ -167,11 +167,12 @@ struct hs_database;
 
 /* The classifier's immutable view of one policy. */
 struct cls_policy {
-	const struct hs_database *db; /* block mode, the ungated rules; borrowed (image) or
-				       * owned; NULL when there are none */
-	/* By enum ts_rule_gate ([TS_GATE_NONE] unused, NULL): each gate's rules, scanned
-	 * only on texts where the gate holds; owned or borrowed like db. */
-	const struct hs_database *gated[TS_GATE_COUNT];
+	/*
+	 * Block-mode databases by enum ts_rule_gate: [TS_GATE_NONE] the ungated
+	 * rules, scanned on every text; [g] gate g's rules, scanned only on texts
+	 * where the gate holds. NULL where there are none; borrowed (image) or owned.
+	 */
+	const struct hs_database *dbs[TS_GATE_COUNT];
 	struct cls_rule *rules;       /* n_rules entries, owned */
 	uint32_t n_rules;
 	struct cls_scorer scorer;
@@ -179,7 +180,7 @@ struct cls_policy {
 	struct cls_route routes[TS_ROUTE_COUNT];
 	uint64_t version;             /* policy version recorded in decisions */
 	char name[TS_POLICY_NAME_MAX];
-	bool owns_db;                 /* free db and gated[] with the policy */
+	bool owns_db;                 /* free dbs[] with the policy */
 };
 
 /* Per-rule hit bookkeeping of one scan; reset after each request. */

@@ -68,6 +68,15 @@ struct cls_policy *cls_policy_from_parts_gated(const struct hs_database *const d
 
 void cls_policy_free(struct cls_policy *pol);
 
+/* Whether pol has any rule database (then a context needs a scratch). */
+static inline bool cls_policy_has_db(const struct cls_policy *pol)
+{
+	for (uint32_t g = 0; g < TS_GATE_COUNT; g++)
+		if (pol->dbs[g])
+			return true;
+	return false;
+}
+
 /*
  * Fill a scorer from its parameters and derive the fast-path coefficients.
  * Returns 0, or -EINVAL when a value is not finite, a scale is <= 0 or the

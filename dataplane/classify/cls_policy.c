@@ -120,9 +120,7 @@ struct cls_policy *cls_policy_from_parts_gated(const struct hs_database *const d
 		memcpy(pol->rules, rules, n_rules * sizeof(*rules));
 	}
 	pol->n_rules = n_rules;
-	pol->db = dbs[TS_GATE_NONE];
-	for (uint32_t g = 1; g < TS_GATE_COUNT; g++)
-		pol->gated[g] = dbs[g];
+	memcpy(pol->dbs, dbs, sizeof(pol->dbs));
 	pol->owns_db = own_db;
 	pol->version = version;
 	if (sc) {
@@ -200,10 +198,8 @@ void cls_policy_free(struct cls_policy *pol)
 {
 	if (!pol)
 		return;
-	if (pol->owns_db) {
-		pol->gated[TS_GATE_NONE] = pol->db;
-		free_dbs(pol->gated);
-	}
+	if (pol->owns_db)
+		free_dbs(pol->dbs);
 	free(pol->rules);
 	free(pol);
 }
@@ -219,12 +215,11 @@ int cls_ctx_attach(struct cls_ctx *ctx, const struct cls_policy *pol)
 {
 	/* one scratch for every database: hs_alloc_scratch grows it to fit each */
 	for (uint32_t g = 0; g < TS_GATE_COUNT; g++) {
-		const struct hs_database *db = g == TS_GATE_NONE ? pol->db : pol->gated[g];
 		hs_error_t e;
 
-		if (!db)
+		if (!pol->dbs[g])
 			continue;
-		e = hs_alloc_scratch((const hs_database_t *)db, &ctx->scratch);
+		e = hs_alloc_scratch((const hs_database_t *)pol->dbs[g], &ctx->scratch);
 		if (e == HS_NOMEM)
 			return -ENOMEM;
 		if (e != HS_SUCCESS)

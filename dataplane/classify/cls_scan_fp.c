@@ -166,12 +166,10 @@ int cls_scan_text_gated(struct cls_ctx *ctx, const uint8_t *text, size_t len, ui
 		return -E2BIG;
 	ctx->text = text;
 	ctx->text_len = (uint32_t)len;
-	if (pol->db)
-		e = hs_scan((const hs_database_t *)pol->db, (const char *)text, (unsigned int)len,
-			    0, ctx->scratch, on_match, ctx);
-	for (uint32_t g = 1; g < TS_GATE_COUNT && e == HS_SUCCESS; g++)
-		if (pol->gated[g] && ((gates >> g) & 1u))
-			e = hs_scan((const hs_database_t *)pol->gated[g], (const char *)text,
+	gates |= 1u << TS_GATE_NONE; /* the ungated rules run on every text */
+	for (uint32_t g = 0; g < TS_GATE_COUNT && e == HS_SUCCESS; g++)
+		if (pol->dbs[g] && ((gates >> g) & 1u))
+			e = hs_scan((const hs_database_t *)pol->dbs[g], (const char *)text,
 				    (unsigned int)len, 0, ctx->scratch, on_match, ctx);
 	ctx->text = NULL;
 	if (e != HS_SUCCESS)

@@ -102,12 +102,10 @@ int cls_decide(struct cls_ctx *ctx, const struct cls_policy *pol, const struct r
 	       struct cls_decision *d)
 {
 	struct cls_text_stats st;
-	bool any_db = pol->db != NULL;
 	int rc = 0;
 
-	for (uint32_t g = 1; g < TS_GATE_COUNT; g++)
-		any_db = any_db || pol->gated[g] != NULL;
-	if (ctx->n_slot < pol->n_rules || (any_db && !ctx->scratch)) {
+	/* cls_ctx_attach() allocates the scratch whenever the policy has a database */
+	if (ctx->n_slot < pol->n_rules || (!ctx->scratch && cls_policy_has_db(pol))) {
 		rc = -EINVAL;
 		goto fail;
 	}
