@@ -24,6 +24,8 @@
 
 #include <hs/hs.h>
 
+#include "cls.h"
+#include "pol.h"
 #include "rules.h"
 #include "rules_priv.h"
 #include "tserr.h"
@@ -59,13 +61,6 @@ static const char *const verify_names[TS_VERIFY_COUNT] = {
 	[TS_VERIFY_SSN] = "ssn",
 };
 
-static const char *const gate_names[TS_GATE_COUNT] = {
-	[TS_GATE_NONE] = "none",
-	[TS_GATE_NONASCII] = "nonascii",
-	[TS_GATE_AT] = "at",
-	[TS_GATE_DIGITS] = "digits",
-};
-
 /*
  * Flag letters, as in Hyperscan's own tools (hscheck, hsbench) where they
  * exist. 'u' is accepted as a synonym of '8' because the rest of the world
@@ -99,40 +94,22 @@ const char *rules_verify_name(uint32_t verify)
 
 const char *rules_gate_name(uint32_t gate)
 {
-	return gate < TS_GATE_COUNT ? gate_names[gate] : NULL;
+	return pol_gate_name(gate);
 }
 
 /*
- * The gate predicates over raw bytes, as the rule linter evaluates them. The
- * classifier reads the same predicates off its byte statistics
- * (cls_text_stats: nonascii, at, digit_run4); both follow the definitions in
- * policy-t.h.
+ * The gate predicates exactly as the classifier evaluates them (its byte
+ * statistics and cls_gates()), so that what the linter checks is what the
+ * dataplane does.
  */
 bool rules_gate_holds(uint32_t gate, const char *text, size_t len)
 {
-	const unsigned char *p = (const unsigned char *)text;
-	uint32_t run = 0;
+	struct cls_text_stats st;
 
-	switch (gate) {
-	case TS_GATE_NONE:
-		return true;
-	case TS_GATE_NONASCII:
-		for (size_t i = 0; i < len; i++)
-			if (p[i] >= 0x80)
-				return true;
+	if (gate >= TS_GATE_COUNT)
 		return false;
-	case TS_GATE_AT:
-		return memchr(p, '@', len) != NULL;
-	case TS_GATE_DIGITS:
-		for (size_t i = 0; i < len; i++) {
-			run = p[i] >= '0' && p[i] <= '9' ? run + 1 : 0;
-			if (run >= TS_GATE_DIGIT_RUN)
-				return true;
-		}
-		return false;
-	default:
-		return false;
-	}
+	cls_text_stats((const uint8_t *)text, len, &st);
+	return (cls_gates(&st) >> gate) & 1u;
 }
 
 int rules_flags_str(uint32_t hs_flags, char *buf, size_t len)
@@ -381,7 +358,7 @@ static int parse_option(struct line_ctx *lc, struct rules_rule *r, const char *t
 		}
 		/* "none" is not accepted: an ungated rule simply has no gate= option */
 		for (uint32_t g = 1; g < TS_GATE_COUNT; g++)
-			if (tok_eq(val, vlen, gate_names[g]))
+			if (tok_eq(val, vlen, pol_gate_name(g)))
 				r->gate = g;
 		if (r->gate == TS_GATE_NONE) {
 			LERR(lc, "unknown gate '%s' (nonascii, at, digits)", show(val, vlen, buf, 40));

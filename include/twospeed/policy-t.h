@@ -15,10 +15,10 @@
  * (policy version, name, section table) uncovered, so from ABI 1.1 the
  * HDRSUM section carries XXH3_64bits of the header as written with its
  * checksum field zero; being payload, it is covered by the checksum in turn.
- * Writers compute HDRSUM first, then the checksum. Every 2.x image has one. A reader refuses an image
- * whose magic, ABI major, length, checksums, section bounds, section alignment
- * or section contents do not validate; a refused image never replaces a good
- * one.
+ * Writers compute HDRSUM first, then the checksum; every 2.x image has one.
+ * A reader refuses an image whose magic, ABI major, length, checksums, section
+ * bounds, section alignment or section contents do not validate; a refused
+ * image never replaces a good one.
  *
  * ABI rules: ts_policy_hdr.abi_major changes when a reader of the old major
  * cannot read the new layout; abi_minor grows when sections or trailing fields
@@ -27,8 +27,8 @@
  * ABI 2.0 (from 1.1): gated rule databases. Rules with a gate (enum
  * ts_rule_gate) are compiled into one HSDB_GATED section per gate instead of
  * the HSDB section. A 1.x reader would skip the unknown sections and silently
- * never match those rules (private keys, card numbers), which is not
- * "ignoring" safely, hence a new major: a 1.x reader refuses a 2.x image.
+ * never match those rules (personal data such as e-mail addresses), which is
+ * not "ignoring" safely, hence a new major: a 1.x reader refuses a 2.x image.
  */
 #ifndef TWOSPEED_POLICY_T_H
 #define TWOSPEED_POLICY_T_H
@@ -60,9 +60,9 @@ enum ts_policy_sec_type {
  * Rule gates. A gated rule is scanned only when its gate holds for the text
  * (the classifier reads the gates off the byte statistics it computes
  * anyway); the rule's author asserts the rule cannot match otherwise, and the
- * rule linter checks that on its corpus. Rules whose pattern has no literal
- * for Hyperscan's literal matcher (digit-led PII formats) cost scan time on
- * every text; behind a gate they cost it only on texts that can hold a match.
+ * rule linter checks that on its corpus. A rule that costs scan time on every
+ * text but can only match texts with a rare byte ('@' for e-mail addresses)
+ * costs it behind a gate only on texts that hold that byte.
  * An image holds the ungated rules in HSDB and each gate's rules in one
  * HSDB_GATED section; the Hyperscan id of a rule is its RULES index in every
  * database. The HSDB section may be absent when every rule is gated.
