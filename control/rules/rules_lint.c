@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "cls.h"
 #include "rules.h"
 #include "rules_priv.h"
 #include "tsfile.h"
@@ -727,12 +728,10 @@ static int time_db(const hs_database_t *db, hs_scratch_t **scratch, const struct
 /* The gates that hold for each corpus text: bit g for enum ts_rule_gate g (bit 0 always). */
 static uint32_t doc_gates(const char *doc, size_t len)
 {
-	uint32_t m = 1u << TS_GATE_NONE;
+	struct cls_text_stats st;
 
-	for (uint32_t g = 1; g < TS_GATE_COUNT; g++)
-		if (rules_gate_holds(g, doc, len))
-			m |= 1u << g;
-	return m;
+	cls_text_stats((const uint8_t *)doc, len, &st);
+	return cls_gates(&st);
 }
 
 /*
