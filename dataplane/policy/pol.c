@@ -82,9 +82,11 @@ const char *pol_err_name(enum pol_err code)
 	return pol_err_names[code];
 }
 
-static const char *sec_type_name(uint32_t type)
+const char *pol_sec_name(uint32_t type)
 {
 	switch (type) {
+	case TS_POLSEC_NONE:
+		return "NONE";
 	case TS_POLSEC_STRINGS:
 		return "STRINGS";
 	case TS_POLSEC_HSDB:
@@ -320,13 +322,13 @@ static enum pol_err check_sections(struct pol_check *ck)
 			return refuse(ck->code, POL_E_SECTION, ck->err, ck->errlen,
 				      "section %" PRIu32 " (%s): offset %" PRIu64
 				      " not %u-byte aligned",
-				      i, sec_type_name(s->type), s->offset, TS_POLICY_ALIGN);
+				      i, pol_sec_name(s->type), s->offset, TS_POLICY_ALIGN);
 		if (s->offset < sizeof(*h) || s->offset > h->length ||
 		    s->length > h->length - s->offset)
 			return refuse(ck->code, POL_E_SECTION, ck->err, ck->errlen,
 				      "section %" PRIu32 " (%s): [%" PRIu64 ", +%" PRIu64
 				      ") out of bounds (payload [%zu, %" PRIu64 "))",
-				      i, sec_type_name(s->type), s->offset, s->length, sizeof(*h),
+				      i, pol_sec_name(s->type), s->offset, s->length, sizeof(*h),
 				      h->length);
 		if (s->type == TS_POLSEC_HSDB_GATED) {
 			/* count names the gate: one database per gate, never NONE (that is HSDB) */
@@ -351,7 +353,7 @@ static enum pol_err check_sections(struct pol_check *ck)
 			if (ck->sec[s->type] != NULL)
 				return refuse(ck->code, POL_E_SECTION, ck->err, ck->errlen,
 					      "section %" PRIu32 ": duplicate %s section", i,
-					      sec_type_name(s->type));
+					      pol_sec_name(s->type));
 			ck->sec[s->type] = s;
 		}
 		by_off[i] = s;
@@ -362,13 +364,13 @@ static enum pol_err check_sections(struct pol_check *ck)
 			return refuse(ck->code, POL_E_SECTION, ck->err, ck->errlen,
 				      "sections %s [%" PRIu64 ", +%" PRIu64 ") and %s [%" PRIu64
 				      ", +%" PRIu64 ") overlap",
-				      sec_type_name(by_off[i - 1]->type), by_off[i - 1]->offset,
-				      by_off[i - 1]->length, sec_type_name(by_off[i]->type),
+				      pol_sec_name(by_off[i - 1]->type), by_off[i - 1]->offset,
+				      by_off[i - 1]->length, pol_sec_name(by_off[i]->type),
 				      by_off[i]->offset, by_off[i]->length);
 	for (size_t i = 0; i < sizeof(required) / sizeof(required[0]); i++)
 		if (ck->sec[required[i]] == NULL)
 			return refuse(ck->code, POL_E_SECTION, ck->err, ck->errlen,
-				      "missing %s section", sec_type_name(required[i]));
+				      "missing %s section", pol_sec_name(required[i]));
 	if (ck->sec[TS_POLSEC_STRINGS]->length == 0)
 		return refuse(ck->code, POL_E_SECTION, ck->err, ck->errlen,
 			      "STRINGS section is empty");

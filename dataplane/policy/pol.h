@@ -96,6 +96,8 @@ const hs_database_t *pol_image_hsdb_gate(const struct pol_image *img, uint32_t g
 const char *pol_image_hsdb_gate_info(const struct pol_image *img, uint32_t gate);
 /* "none", "nonascii", "at", "digits"; NULL when out of range. */
 const char *pol_gate_name(uint32_t gate);
+/* A section type's name ("HSDB", "HSDB_GATED", ...); "unknown" for other values. */
+const char *pol_sec_name(uint32_t type);
 
 uint32_t pol_image_rule_count(const struct pol_image *img);
 /* The rule table, pol_image_rule_count() entries, index = Hyperscan id. */

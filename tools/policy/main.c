@@ -242,13 +242,14 @@ static int cmd_compile(int argc, char **argv)
 		n_gated += set->rules[i].gate != TS_GATE_NONE;
 	in = (struct polb_input){
 		.rules = set,
-		.dbs = {dbs[0], dbs[1], dbs[2], dbs[3]},
 		.scorer = sc,
 		.routes = &rt,
 		.policy_version = version,
 		.name = o.name != NULL ? o.name : "default",
 		.created_unix = created,
 	};
+	memcpy(in.dbs, dbs, sizeof(in.dbs)); /* one database per gate (policy-t.h) */
+
 	if (polb_build(&in, &image, &len, err, sizeof(err)) < 0) {
 		fprintf(stderr, "%s: %s\n", prog, err);
 		goto free_db;
@@ -270,14 +271,6 @@ free_set:
 free_sc:
 	free(sc);
 	return rc;
-}
-
-static const char *sec_name(uint32_t type)
-{
-	static const char *const names[] = {"NONE",   "STRINGS", "HSDB",    "RULES",     "SCORER",
-					    "ROUTES", "TENANTS", "HDRSUM", "HSDB_GATED"};
-
-	return type < sizeof(names) / sizeof(names[0]) ? names[type] : "unknown";
 }
 
 static const char *route_name(uint32_t r)
@@ -330,7 +323,7 @@ static int cmd_inspect(int argc, char **argv)
 	printf("sections   %u\n", h->n_sec);
 	for (uint32_t i = 0; i < h->n_sec; i++) {
 		printf("  %-10s offset %8" PRIu64 "  length %8" PRIu64 "  count %u",
-		       sec_name(h->sec[i].type), h->sec[i].offset, h->sec[i].length,
+		       pol_sec_name(h->sec[i].type), h->sec[i].offset, h->sec[i].length,
 		       h->sec[i].count);
 		if (h->sec[i].type == TS_POLSEC_HSDB_GATED)
 			printf(" (gate %s)", pol_gate_name(h->sec[i].count));
