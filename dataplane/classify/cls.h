@@ -111,8 +111,9 @@ void cls_text_stats_scalar(const uint8_t *p, size_t n, struct cls_text_stats *st
 #if defined(__AVX2__)
 void cls_text_stats_avx2(const uint8_t *p, size_t n, struct cls_text_stats *st);
 #endif
-#if defined(__AVX512BW__) && defined(__AVX512VBMI__) && defined(__GFNI__) && \
-	defined(__AVX512BITALG__) && defined(__AVX512VPOPCNTDQ__)
+#if defined(__AVX512BW__) && defined(__AVX512DQ__) && defined(__AVX512CD__) && \
+	defined(__AVX512VBMI__) && defined(__GFNI__) && defined(__AVX512BITALG__) && \
+	defined(__AVX512VPOPCNTDQ__)
 /* The class-table and bit-plane path (Ice Lake and later) is compiled in. */
 #define CLS_STATS_AVX512X 1
 #endif

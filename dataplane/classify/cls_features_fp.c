@@ -100,6 +100,8 @@ void cls_feat_stats(struct cls_feat_acc *acc, const struct cls_text_stats *stp)
 	s->words += st.words;
 	if (st.longest > s->longest)
 		s->longest = st.longest;
+	s->at += st.at;
+	s->digit_run4 |= st.digit_run4;
 }
 
 void cls_feat_text(struct cls_feat_acc *acc, const uint8_t *text, size_t len)
@@ -217,45 +219,45 @@ static const uint8_t log_feat[] = {
 _Static_assert(N_LOG <= N_LOG_PAD, "log1p inputs fit the padded block");
 
 /*
- * The log1p entries are gathered, in log_feat[] order, into one block of
- * N_LOG_PAD floats (zero padded) that a single branch-free loop turns into
- * log1p values: whole SIMD vectors, no tail, no per-entry call. Counts
- * convert to float first: exact below 2^24, and above it the conversion's
- * relative error (6e-8) shrinks to < 4e-9 through the log.
+ * The counts are written into their x[] entries by name, then the log_feat[]
+ * entries are gathered into one block of N_LOG_PAD floats (zero padded) that
+ * a single branch-free loop turns into log1p values: whole SIMD vectors, no
+ * tail, no per-entry call; and scattered back. Counts convert to float first:
+ * exact below 2^24, and above it the conversion's relative error (6e-8)
+ * shrinks to < 4e-9 through the log.
  */
 void cls_feat_finish(const struct cls_feat_acc *acc, const struct cls_req_meta *meta,
 		     const struct cls_scan_result *scan, float x[CLS_NFEAT])
 {
 	const struct cls_text_stats *s = &acc->sum;
 	double per_byte = inv(s->bytes);
-	float r[N_LOG_PAD], l[N_LOG_PAD];
-	uint32_t n = 0;
+	float r[N_LOG_PAD] = { 0 }, l[N_LOG_PAD];
 
-	/* the order of log_feat[] */
-	r[n++] = (float)acc->role_bytes[CLS_ROLE_USER];
-	r[n++] = (float)acc->role_bytes[CLS_ROLE_SYSTEM];
-	r[n++] = (float)acc->role_bytes[CLS_ROLE_ASSISTANT];
-	r[n++] = (float)acc->role_bytes[CLS_ROLE_TOOL];
-	r[n++] = (float)acc->last_user_bytes;
-	r[n++] = (float)est_tokens(acc);
-	r[n++] = (float)acc->role_msgs[CLS_ROLE_USER];
+	/* the raw counts of the log_feat[] entries, each by its name */
+	x[CLS_F_BYTES_USER] = (float)acc->role_bytes[CLS_ROLE_USER];
+	x[CLS_F_BYTES_SYSTEM] = (float)acc->role_bytes[CLS_ROLE_SYSTEM];
+	x[CLS_F_BYTES_ASSISTANT] = (float)acc->role_bytes[CLS_ROLE_ASSISTANT];
+	x[CLS_F_BYTES_TOOL] = (float)acc->role_bytes[CLS_ROLE_TOOL];
+	x[CLS_F_BYTES_LAST_USER] = (float)acc->last_user_bytes;
+	x[CLS_F_EST_TOKENS] = (float)est_tokens(acc);
+	x[CLS_F_TURNS] = (float)acc->role_msgs[CLS_ROLE_USER];
 	for (uint32_t c = 0; c < TS_CAT_COUNT; c++) {
 		float v = scan ? scan->cat[c] : 0.0f;
 
 		/* not v > 0 (negative weights, NaN): 0, like no hit */
-		r[n++] = v > 0.0f ? v : 0.0f;
+		x[CLS_F_CAT_CODE + c] = v > 0.0f ? v : 0.0f;
 	}
-	r[n++] = meta->has_max_tokens ? (float)meta->max_tokens : 0.0f;
-	r[n++] = (float)meta->tools;
-	r[n++] = (float)meta->tool_calls;
-	r[n++] = (float)meta->images;
-	r[n++] = (float)meta->audio;
-	r[n++] = (float)s->questions;
-	r[n++] = (float)s->newlines;
-	r[n++] = (float)s->words;
-	r[n++] = (float)s->longest;
-	while (n < N_LOG_PAD)
-		r[n++] = 0.0f;
+	x[CLS_F_MAX_TOKENS] = meta->has_max_tokens ? (float)meta->max_tokens : 0.0f;
+	x[CLS_F_TOOLS] = (float)meta->tools;
+	x[CLS_F_TOOL_CALLS] = (float)meta->tool_calls;
+	x[CLS_F_IMAGES] = (float)meta->images;
+	x[CLS_F_AUDIO] = (float)meta->audio;
+	x[CLS_F_QUESTIONS] = (float)s->questions;
+	x[CLS_F_LINES] = (float)s->newlines;
+	x[CLS_F_WORDS] = (float)s->words;
+	x[CLS_F_LONGEST_WORD] = (float)s->longest;
+	for (uint32_t i = 0; i < N_LOG; i++)
+		r[i] = x[log_feat[i]];
 	for (uint32_t i = 0; i < N_LOG_PAD; i++)
 		l[i] = log1p_fast(r[i]);
 	for (uint32_t i = 0; i < N_LOG; i++)

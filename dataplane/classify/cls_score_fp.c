@@ -53,6 +53,11 @@ static inline float contributions(const struct cls_scorer *sc, const float x[CLS
 	return z;
 }
 
+static inline float sigmoid(float z)
+{
+	return 1.0f / (1.0f + expf(-z));
+}
+
 float cls_score(const struct cls_scorer *sc, const float x[CLS_NFEAT], float *contrib,
 		float *logit)
 {
@@ -63,7 +68,7 @@ float cls_score(const struct cls_scorer *sc, const float x[CLS_NFEAT], float *co
 		memcpy(contrib, c, CLS_NFEAT * sizeof(*c));
 	if (logit)
 		*logit = z;
-	return 1.0f / (1.0f + expf(-z));
+	return sigmoid(z);
 }
 
 /* Compare-exchange: a keeps the larger value, b the smaller (min/max or cmov, no branch). */
@@ -205,7 +210,7 @@ void cls_decide_finish(const struct cls_policy *pol, const struct cls_scan_resul
 	d->logit = contributions(&pol->scorer, x, c);
 	/* top_k() before the call to expf(), which would spill c[] around it */
 	top_k(c, x, d);
-	d->p_frontier = 1.0f / (1.0f + expf(-d->logit));
+	d->p_frontier = sigmoid(d->logit);
 	if (&d->scan != scan)
 		d->scan = *scan;
 	if (x != d->x)
