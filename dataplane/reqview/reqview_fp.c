@@ -164,7 +164,6 @@ enum utf8_cls {
 	U8_CARRY = U8_SHORT | U8_LONG | U8_CONTS,
 };
 
-
 /* The three lookup tables of utf8_errors32/64 (16 entries, one per nibble). */
 static const uint8_t utf8_t_prev_hi[16] = {
 	U8_LONG, U8_LONG, U8_LONG, U8_LONG, U8_LONG, U8_LONG, U8_LONG, U8_LONG,
@@ -173,17 +172,30 @@ static const uint8_t utf8_t_prev_hi[16] = {
 };
 /* By the low nibble of the previous byte (which lead: C0/C1, E0, ED, F0, F4, F5+). */
 static const uint8_t utf8_t_prev_lo[16] = {
-	U8_CARRY | U8_OVER3 | U8_OVER2 | U8_BIG1000, U8_CARRY | U8_OVER2, U8_CARRY, U8_CARRY,
-	U8_CARRY | U8_LARGE, U8_CARRY | U8_LARGE | U8_BIG1000, U8_CARRY | U8_LARGE | U8_BIG1000,
-	U8_CARRY | U8_LARGE | U8_BIG1000, U8_CARRY | U8_LARGE | U8_BIG1000, U8_CARRY | U8_LARGE | U8_BIG1000,
-	U8_CARRY | U8_LARGE | U8_BIG1000, U8_CARRY | U8_LARGE | U8_BIG1000, U8_CARRY | U8_LARGE | U8_BIG1000,
-	U8_CARRY | U8_LARGE | U8_BIG1000 | U8_SURR, U8_CARRY | U8_LARGE | U8_BIG1000, U8_CARRY | U8_LARGE | U8_BIG1000,
+	U8_CARRY | U8_OVER3 | U8_OVER2 | U8_BIG1000,	/* 0: C0, E0, F0 */
+	U8_CARRY | U8_OVER2,				/* 1: C1 */
+	U8_CARRY,
+	U8_CARRY,
+	U8_CARRY | U8_LARGE,				/* 4: F4 */
+	U8_CARRY | U8_LARGE | U8_BIG1000,		/* 5..F: F5+ */
+	U8_CARRY | U8_LARGE | U8_BIG1000,
+	U8_CARRY | U8_LARGE | U8_BIG1000,
+	U8_CARRY | U8_LARGE | U8_BIG1000,
+	U8_CARRY | U8_LARGE | U8_BIG1000,
+	U8_CARRY | U8_LARGE | U8_BIG1000,
+	U8_CARRY | U8_LARGE | U8_BIG1000,
+	U8_CARRY | U8_LARGE | U8_BIG1000,
+	U8_CARRY | U8_LARGE | U8_BIG1000 | U8_SURR,	/* D: ED */
+	U8_CARRY | U8_LARGE | U8_BIG1000,
+	U8_CARRY | U8_LARGE | U8_BIG1000,
 };
 /* By the high nibble of this byte. */
 static const uint8_t utf8_t_cur_hi[16] = {
 	U8_SHORT, U8_SHORT, U8_SHORT, U8_SHORT, U8_SHORT, U8_SHORT, U8_SHORT, U8_SHORT,
-	U8_LONG | U8_OVER2 | U8_CONTS | U8_OVER3 | U8_BIG1000, U8_LONG | U8_OVER2 | U8_CONTS | U8_OVER3 | U8_LARGE,
-	U8_LONG | U8_OVER2 | U8_CONTS | U8_SURR | U8_LARGE, U8_LONG | U8_OVER2 | U8_CONTS | U8_SURR | U8_LARGE,
+	U8_LONG | U8_OVER2 | U8_CONTS | U8_OVER3 | U8_BIG1000,	/* 8 */
+	U8_LONG | U8_OVER2 | U8_CONTS | U8_OVER3 | U8_LARGE,	/* 9 */
+	U8_LONG | U8_OVER2 | U8_CONTS | U8_SURR | U8_LARGE,	/* A */
+	U8_LONG | U8_OVER2 | U8_CONTS | U8_SURR | U8_LARGE,	/* B */
 	U8_SHORT, U8_SHORT, U8_SHORT, U8_SHORT,
 };
 
@@ -277,17 +289,18 @@ static inline const uint8_t *char_start(const uint8_t *s, const uint8_t *lo)
 }
 #endif
 
-#if RV_AVX512
 /*
- * What the byte after a backslash stands for, by its low 7 bits (RFC 8259 section 7);
- * 0 where it is no one-letter escape ("\u", anything else).  Two 64-byte halves for
- * _mm512_permutex2var_epi8.
+ * What a one-letter escape stands for (RFC 8259 section 7); 0: not one ("\u",
+ * anything else). Aligned: the AVX-512 scan loads its first 128 entries as two
+ * 64-byte halves for _mm512_permutex2var_epi8, which indexes by the low 7 bits
+ * (the scan drops the non-ASCII lanes of the result).
  */
-static const uint8_t esc_tab128[128] __attribute__((aligned(64))) = {
+static const uint8_t esc_tab[256] __attribute__((aligned(64))) = {
 	['"'] = '"', ['\\'] = '\\', ['/'] = '/', ['b'] = '\b',
 	['f'] = '\f', ['n'] = '\n', ['r'] = '\r', ['t'] = '\t',
 };
 
+#if RV_AVX512
 /*
  * utf8_errors32() on 64 bytes: lanes of x (the bytes at s, lanes outside lm zero)
  * that break UTF-8.  The look-back loads are masked like x, so nothing at or past
@@ -321,9 +334,10 @@ static inline uint64_t utf8_errors64(const uint8_t *s, __m512i x, uint64_t lm)
 }
 
 /*
- * Lanes of the backslashes that start an escape and of the bytes they escape, in a
- * block that starts outside any escape: a run of backslashes escapes every other
- * one, and the byte after an odd-length run (the even/odd carry trick of simdjson,
+ * Lanes of the bytes escaped by a backslash (not of the backslashes that start an
+ * escape: those are bs & ~escaped_lanes(bs)), in a block that starts outside any
+ * escape: a run of backslashes escapes every other one, and the byte after an
+ * odd-length run (the even/odd carry trick of simdjson,
  * Langdale and Lemire, "Parsing Gigabytes of JSON per Second", 2019, section 3.1.1).
  */
 static inline uint64_t escaped_lanes(uint64_t bs)
@@ -355,8 +369,8 @@ static inline __attribute__((always_inline)) bool
 scan64(const uint8_t *base, const uint8_t *end, const uint8_t **sp, uint8_t *dst, uint32_t cap,
        uint32_t *np, bool *escaped)
 {
-	const __m512i tlo = _mm512_load_si512((const void *)esc_tab128);
-	const __m512i thi = _mm512_load_si512((const void *)(esc_tab128 + 64));
+	const __m512i tlo = _mm512_load_si512((const void *)esc_tab);
+	const __m512i thi = _mm512_load_si512((const void *)(esc_tab + 64));
 	const uint8_t *s = *sp, *lo = s;
 	uint32_t n = dst != NULL ? *np : 0;
 	uint64_t carry = 0; /* the previous block ended on a non-ASCII byte */
@@ -679,15 +693,10 @@ static inline int unescape(struct rv_p *p, const uint8_t **qp, uint8_t *out)
 	return 4;
 }
 
-/* What a one-letter escape stands for (RFC 8259 section 7); 0: not one. */
-static const uint8_t esc_tab[256] = {
-	['"'] = '"', ['\\'] = '\\', ['/'] = '/', ['b'] = '\b',
-	['f'] = '\f', ['n'] = '\n', ['r'] = '\r', ['t'] = '\t',
-};
-
 /*
  * Fast path for keys and short values: when the closing quote is within the first 32
- * bytes and nothing before it needs a look, step over the string and return true.
+ * bytes (AVX-512: 64, the load masked at the end of the body) and nothing before it
+ * needs a look, step over the string and return true.
  * false: nothing consumed, take the full scan.
  */
 static inline bool short_plain(struct rv_p *p)
@@ -883,9 +892,10 @@ special:
 		{
 			/*
 			 * Non-ASCII the vector check did not clear (a block with an error,
-			 * the last 31 bytes of the body, or no AVX2): a scalar loop over
-			 * whole UTF-8 sequences and the ASCII between them, which gives the
-			 * exact offset of a bad one.  Leave on a byte that needs a look, or
+			 * bytes no vector load may cover: the body's last 31 without
+			 * AVX-512, its first 3, the arena's last 63; or no AVX2): a
+			 * scalar loop over whole UTF-8 sequences and the ASCII between
+			 * them, which gives the exact offset of a bad one.  Leave on a byte that needs a look, or
 			 * after 16 ASCII bytes in a row, where the vector scan is faster.
 			 */
 			const uint8_t *r = q;
