@@ -1131,14 +1131,25 @@ static inline bool enter(struct rv_p *p)
 	return true;
 }
 
-/* read_key() for any name: escapes, long names, whitespace around the ':'. */
+/* After a key: whitespace, the ':', whitespace up to the value. */
+static bool key_colon(struct rv_p *p)
+{
+	if (!ws_need(p))
+		return false;
+	if (*p->p != ':')
+		return fail(p, RV_ERR_SYNTAX, p->p);
+	p->p++;
+	return ws_need(p);
+}
+
+/* read_key() for a name short_plain() does not take: escapes, long names. */
 static bool read_key_slow(struct rv_p *p, struct rv_key *k)
 {
 	const uint8_t *start = p->p;
 	bool esc = false;
 
 	k->at = start;
-	if (!short_plain(p) && !scan_string(p, NULL, 0, NULL, &esc))
+	if (!scan_string(p, NULL, 0, NULL, &esc))
 		return false;
 	k->p = start + 1;
 	k->len = (uint32_t)(p->p - start - 2);
@@ -1159,36 +1170,31 @@ static bool read_key_slow(struct rv_p *p, struct rv_key *k)
 			k->len = 0; /* longer than any known key: stays unknown */
 		}
 	}
-	if (!ws_need(p))
-		return false;
-	if (*p->p != ':')
-		return fail(p, RV_ERR_SYNTAX, p->p);
-	p->p++;
-	return ws_need(p);
+	return key_colon(p);
 }
 
 /*
  * Reads a member name at p->p (the quote) and the ':' after it; p->p at the value.
- * Inline for the usual shape, a short plain name then ':' and the value's first byte
- * ("role":"user"); anything else takes read_key_slow() from the start.
+ * A short plain name is stepped over once (short_plain): then ':' and the value's
+ * first byte inline for compact JSON ("role":"user"), key_colon() for whitespace
+ * around the ':' ("role": "user"). Other names take read_key_slow().
  */
 static inline bool read_key(struct rv_p *p, struct rv_key *k)
 {
 	const uint8_t *start = p->p, *c;
 
-	if (short_plain(p)) {
-		c = p->p;
-		if (p->end - c >= 2 && c[0] == ':' && c[1] > ' ') {
-			k->at = start;
-			k->p = start + 1;
-			k->len = (uint32_t)(c - start - 2);
-			k->raw_len = k->len + 2;
-			p->p = c + 1;
-			return true;
-		}
-		p->p = start;
+	if (!short_plain(p))
+		return read_key_slow(p, k);
+	c = p->p;
+	k->at = start;
+	k->p = start + 1;
+	k->len = (uint32_t)(c - start - 2);
+	k->raw_len = k->len + 2;
+	if (p->end - c >= 2 && c[0] == ':' && c[1] > ' ') {
+		p->p = c + 1;
+		return true;
 	}
-	return read_key_slow(p, k);
+	return key_colon(p); /* whitespace around the ':' */
 }
 
 /*
