@@ -4,13 +4,15 @@
  * and the limits (default or tight), the rest is the body, copied into an exact-size
  * heap buffer so ASan catches any read past it.  Checks the view's invariants on
  * success: every slice inside the arena or the body, text slices inside view.text,
- * counts within limits.
+ * counts within limits; and that the build without AVX-512 gives the same view
+ * field by field (same_view(), shared with the unit suite).
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "fuzz.h"
 #include "reqview.h"
+#include "../../unit/reqview/rv_same.h"
 
 /* The same parser built without AVX-512 (fz_rv_ref in meson.build). */
 int rv_parse_avx2(struct rv_ctx *ctx, enum rv_endpoint ep, const char *body, size_t len,
@@ -89,35 +91,9 @@ static bool str_ok(struct rv_str s, const struct rv_ctx *c, const char *body, si
 	       inside(s.p, s.len, body, n);
 }
 
-/* Whether the AVX-512 view a and the reference view b (results ra, rb) agree. */
-static bool builds_agree(int ra, const struct rv_view *a, int rb, const struct rv_view *b)
-{
-	uint32_t i;
-
-	if (ra != rb)
-		return false;
-	if (ra < 0)
-		return a->err == b->err &&
-		       (a->err == RV_ERR_TEXT_TOO_LARGE || a->err_off == b->err_off);
-	if (a->has != b->has || a->nmsgs != b->nmsgs || a->ntools != b->ntools ||
-	    a->ncalls != b->ncalls || a->text.len != b->text.len ||
-	    memcmp(a->text.p, b->text.p, a->text.len) != 0 || a->model.len != b->model.len ||
-	    memcmp(a->model.p, b->model.p, a->model.len) != 0)
-		return false;
-	for (i = 0; i < a->nmsgs; i++) {
-		const struct rv_msg *x = &a->msgs[i], *y = &b->msgs[i];
-
-		if (x->role != y->role || x->nparts != y->nparts || x->text.len != y->text.len ||
-		    (x->text.len != 0 && x->text.p - a->text.p != y->text.p - b->text.p) ||
-		    x->name.len != y->name.len || memcmp(x->name.p, y->name.p, x->name.len) != 0)
-			return false;
-	}
-	return true;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct rv_ctx *c;
+	struct rv_ctx *c, *refc;
 	struct rv_view v, ref;
 	enum rv_endpoint ep;
 	char *body;
@@ -137,8 +113,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(body, data + 1, n);
 	rc = rv_parse(c, ep, body, n, &v);
-	if (!builds_agree(rc, &v, rv_parse_avx2(c == &ctx_tight ? &ref_tight : &ref_default, ep,
-						body, n, &ref), &ref))
+	refc = c == &ctx_tight ? &ref_tight : &ref_default;
+	if (!same_view(rc, &v, c, rv_parse_avx2(refc, ep, body, n, &ref), &ref, refc, body, n))
 		abort();
 	if (rc < 0) {
 		if (v.err == RV_OK || v.err >= RV_ERR_COUNT || rc != -(int)v.err || v.err_off > n)
