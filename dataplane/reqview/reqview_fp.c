@@ -1763,16 +1763,28 @@ static void end_msg(struct rv_p *p, struct rv_msg *m)
 struct rv_msg_head {
 	char head[32]; /* zero-padded */
 	uint8_t len;   /* bytes of head, up to and including the ':' */
-	uint8_t rlen;  /* bytes of the role name */
 };
 
+/* Bytes of a head around the role name: {"role":"<name>","content": */
+#define RV_MSG_HEAD_FRAME (sizeof("{\"role\":\"\",\"content\":") - 1)
+
 static const struct rv_msg_head msg_heads[] = {
-	{ "{\"role\":\"user\",\"content\":", 25, 4 },
-	{ "{\"role\":\"assistant\",\"content\":", 30, 9 },
-	{ "{\"role\":\"system\",\"content\":", 27, 6 },
-	{ "{\"role\":\"developer\",\"content\":", 30, 9 },
-	{ "{\"role\":\"tool\",\"content\":", 25, 4 },
+	{ "{\"role\":\"user\",\"content\":", 25 },
+	{ "{\"role\":\"assistant\",\"content\":", 30 },
+	{ "{\"role\":\"system\",\"content\":", 27 },
+	{ "{\"role\":\"developer\",\"content\":", 30 },
+	{ "{\"role\":\"tool\",\"content\":", 25 },
 };
+
+/* A message's "content" value at p->p: null (no text) or what parse_content() takes. */
+static bool read_content(struct rv_p *p, struct rv_msg *m)
+{
+	int nl = is_null(p);
+
+	if (nl < 0)
+		return false;
+	return nl == 1 || parse_content(p, m);
+}
 
 /*
  * The msg_heads entry that the body at s (the '{') starts with, followed by a byte
@@ -1826,18 +1838,14 @@ static bool parse_message(struct rv_p *p)
 	if (m == NULL || !enter(p))
 		return false;
 	if (h != NULL) {
-		int nl;
-
 		/* "role" and "content" read at once; p->p at the content value. */
 		role.p = (const char *)p->p + 8;
-		role.len = h->rlen;
+		role.len = (uint32_t)(h->len - RV_MSG_HEAD_FRAME);
 		has_role = true;
 		seen = 1 | 2;
 		first = false;
 		p->p += h->len - 1;
-		if ((nl = is_null(p)) < 0)
-			return false;
-		if (nl == 0 && !parse_content(p, m))
+		if (!read_content(p, m))
 			return false;
 	}
 	while ((r = obj_next(p, &k, &first)) > 0) {
@@ -1846,11 +1854,7 @@ static bool parse_message(struct rv_p *p)
 				return false;
 			has_role = true;
 		} else if (KEY_IS(&k, "content")) {
-			int nl;
-
-			if (!once(p, &seen, 2, &k) || (nl = is_null(p)) < 0)
-				return false;
-			if (nl == 0 && !parse_content(p, m))
+			if (!once(p, &seen, 2, &k) || !read_content(p, m))
 				return false;
 		} else if (KEY_IS(&k, "name")) {
 			if (!once(p, &seen, 4, &k) || !read_str_field(p, &m->name))
