@@ -215,9 +215,19 @@ int main(int argc, char **argv)
 	struct rv_limits lim = { .max_body = 1u << 20, .max_depth = 32, .max_messages = 1024,
 				 .max_text = 1u << 20, .max_parts = 64, .max_tools = 128 };
 	int scale = argc > 1 ? atoi(argv[1]) : 1;
-	static const char *const kinds[] = { "plain", "mixed", "cjk", "chat" };
+	/* the text kinds: sentences to draw from, or NULL for the generated chat text */
+	static const struct {
+		const char *name;
+		const char *const *sentences;
+		size_t n;
+	} kinds[] = {
+		{ "plain", plain, sizeof(plain) / sizeof(plain[0]) },
+		{ "mixed", mixed, sizeof(mixed) / sizeof(mixed[0]) },
+		{ "cjk", cjk, sizeof(cjk) / sizeof(cjk[0]) },
+		{ "chat", NULL, 0 },
+	};
 	struct rv_ctx ctx;
-	char *bufs[NBODY], *copy;
+	char *bufs[NBODY], *copy, *all;
 	size_t lens[NBODY];
 	uint64_t ovh;
 	size_t i, k, b;
@@ -229,46 +239,43 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	copy = malloc(BODY_CAP);
-	for (b = 0; b < NBODY; b++)
-		bufs[b] = copy != NULL ? malloc(BODY_CAP) : NULL;
-	for (b = 0; b < NBODY && bufs[b] != NULL; b++)
-		;
-	if (b < NBODY) {
+	all = malloc((size_t)NBODY * BODY_CAP);
+	if (copy == NULL || all == NULL) {
 		fprintf(stderr, "out of memory\n");
-		for (b = 0; b < NBODY; b++)
-			free(bufs[b]);
+		free(all);
 		free(copy);
 		rv_ctx_fini(&ctx);
 		return 1;
 	}
+	for (b = 0; b < NBODY; b++)
+		bufs[b] = all + b * BODY_CAP;
 	ovh = clock_overhead();
 	printf("clock read overhead %llu ns (subtracted)\n", (unsigned long long)ovh);
 	printf("%-6s %-8s %8s %6s %12s %12s %8s %12s %12s\n", "text", "target", "bytes", "msgs",
 	       "parse_med_ns", "parse_p99_ns", "B/ns", "memcpy_med", "memcpy_p99");
-	for (k = 0; k < 4; k++) {
+	for (k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
 		for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
 			int runs = (sizes[i] >= 32768 ? 2000 : 20000) * scale;
-			double r[4] = { 0 }, avg = 0;
+			double r[4] = { 0 }, avg = 0, msgs = 0;
 			struct rv_view v;
 
 			for (b = 0; b < NBODY; b++) {
-				lens[b] = k == 0   ? make_body(bufs[b], BODY_CAP, sizes[i], plain, 4, b)
-					  : k == 1 ? make_body(bufs[b], BODY_CAP, sizes[i], mixed, 8, b)
-					  : k == 2 ? make_body(bufs[b], BODY_CAP, sizes[i], cjk, 2, b)
-						   : make_body(bufs[b], BODY_CAP, sizes[i], NULL, 0, b);
+				lens[b] = make_body(bufs[b], BODY_CAP, sizes[i], kinds[k].sentences,
+						    kinds[k].n, b);
 				avg += (double)lens[b] / NBODY;
 				if (rv_parse(&ctx, RV_EP_CHAT, bufs[b], lens[b], &v) < 0) {
 					fprintf(stderr, "generated body refused: %s at %u\n",
 						rv_strerror(v.err), v.err_off);
 					break;
 				}
+				msgs += (double)v.nmsgs / NBODY;
 			}
 			if (b < NBODY)
 				break;
 			measure(&ctx, bufs, lens, copy, runs, ovh, r);
-			printf("%-6s %-8zu %8.0f %6u %12.0f %12.0f %8.2f %12.0f %12.0f\n", kinds[k],
-			       sizes[i], avg, v.nmsgs, r[0], r[1], r[0] > 0 ? avg / r[0] : 0.0, r[2],
-			       r[3]);
+			printf("%-6s %-8zu %8.0f %6.0f %12.0f %12.0f %8.2f %12.0f %12.0f\n",
+			       kinds[k].name, sizes[i], avg, msgs, r[0], r[1],
+			       r[0] > 0 ? avg / r[0] : 0.0, r[2], r[3]);
 		}
 	}
 	if (argc > 2) {
@@ -294,8 +301,7 @@ int main(int argc, char **argv)
 		}
 	}
 	free(copy);
-	for (b = 0; b < NBODY; b++)
-		free(bufs[b]);
+	free(all);
 	rv_ctx_fini(&ctx);
 	return 0;
 }
